@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor'
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention'
+import { GraphQLError } from 'graphql'
+import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga'
+import { CloseCode } from 'graphql-ws'
+import { useServer } from 'graphql-ws/use/ws'
+import type { Redis } from 'ioredis'
+import { WebSocketServer } from 'ws'
+import { parseBearer } from './auth/tokens.js'
+import { viewerForToken, type Viewer } from './auth/viewer.js'
+import { systemClock, type Clock } from './clock.js'
+import type { Context } from './context.js'
+import type { Database } from './db.js'
+import { unauthenticated } from './errors.js'
+import { yogaLogger, type Logger } from './logger.js'
+import { schema } from './schema/index.js'
+
+export interface AppOptions {
+  db: Database
+  logger: Logger
+  clock?: Clock
+  /** Checked by /readyz when given. */
+  redis?: Redis
+  production?: boolean
+  /** How long stop() lets open requests finish before cutting them. */
+  shutdownTimeoutMs?: number
+}
+
+export interface App {
+  server: Server
+  /** Listens; resolves with the bound port (useful with port 0). */
+  listen(port: number, host?: string): Promise<number>
+  /** Stops accepting, closes sockets and the database. */
+  stop(): Promise<void>
+}
+
+/** Query limits, applied to HTTP and WebSocket operations alike (both run through yoga's envelop). */
+const armor = (production: boolean) =>
+  EnvelopArmorPlugin({
+    maxDepth: { n: 12 },
+    maxAliases: { n: 20 },
+    maxTokens: { n: 2000 },
+    maxDirectives: { n: 20 },
+    costLimit: { maxCost: 5000 },
+    blockFieldSuggestion: { enabled: production },
+  })
+
+/** Logs unexpected (masked) errors with the request id, so a client's report can be traced. */
+const useUnexpectedErrorLog = (): Plugin<Context> => ({
+  onExecute: () => ({
+    onExecuteDone: ({ args, result }) => {
+      if (!('errors' in result) || !result.errors) return
+      const ctx = args.contextValue
+      for (const error of result.errors) {
+        const original = error.originalError
+        if (original && !(original instanceof GraphQLError)) ctx.log.error({ err: original, path: error.path }, 'unexpected error')
+      }
+    },
+  }),
+})
+
+/** Builds the HTTP + WebSocket server of the API on one port, path /graphql. */
+export function buildApp(options: AppOptions): App {
+  const { db, logger, redis } = options
+  const clock = options.clock ?? systemClock
+  const production = options.production ?? false
+
+  async function contextFor(authorization: unknown, requestId: string): Promise<Context> {
+    const log = logger.child({ requestId })
+    let viewer: Viewer | null = null
+    if (authorization !== undefined && authorization !== null && authorization !== '') {
+      const token = parseBearer(authorization)
+      viewer = token ? await viewerForToken(db.prisma, token, clock.now()) : null
+      if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
+    }
+    return { viewer, requestId, log, prisma: db.prisma, clock }
+  }
+
+  const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
+    landingPage: false,
+    graphiql: !production && { subscriptionsProtocol: 'WS' },
+    logging: yogaLogger(logger),
+    maskedErrors: { isDev: !production },
+    context: ({ request, connectionParams, requestId }) =>
+      contextFor(
+        connectionParams ? connectionParams.authorization : request.headers.get('authorization'),
+        requestId ?? request.headers.get('x-request-id') ?? randomUUID(),
+      ),
+    plugins: [
+      armor(production),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type'] }),
+      useReadinessCheck({
+        endpoint: '/readyz',
+        check: async () => {
+          await db.ping()
+          if (redis) await redis.ping()
+          return true
+        },
+      }),
+      useUnexpectedErrorLog(),
+    ],
+  })
+
+  const server = createServer((req, res) => {
+    // the request id is echoed so that a client can quote it; yoga's context reads the same header
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID()
+    req.headers['x-request-id'] = requestId
+    res.setHeader('x-request-id', requestId)
+    void yoga.handle(req, res)
+  })
+
+  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 1024 * 1024 })
+  const wsServer = useServer<Record<string, unknown>, { viewer: Viewer }>(
+    {
+      connectionInitWaitTimeout: 10_000,
+      onConnect: async (ctx) => {
+        const token = parseBearer(ctx.connectionParams?.authorization)
+        if (!token) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: send connectionParams.authorization = "Bearer <token>"')
+          return false
+        }
+        const viewer = await viewerForToken(db.prisma, token, clock.now())
+        if (!viewer) return false // graphql-ws closes with 4403 Forbidden
+        return true
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          req: ctx.extra.request,
+          requestId: `${randomUUID()}`,
+          connectionParams: ctx.connectionParams,
+          params: payload,
+          request: ctx.extra.request,
+          socket: ctx.extra.socket,
+        })
+        let document
+        try {
+          document = parse(payload.query)
+        } catch (err) {
+          return [err as GraphQLError]
+        }
+        const errors = validate(schema, document)
+        if (errors.length > 0) return errors
+        let contextValue
+        try {
+          contextValue = await contextFactory()
+        } catch (err) {
+          return [err as GraphQLError]
+        }
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue,
+          rootValue: { execute, subscribe },
+        }
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+    },
+    wss,
+  )
+
+  let stopping: Promise<void> | undefined
+  return {
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => {
+          server.off('error', reject)
+          resolve((server.address() as AddressInfo).port)
+        })
+      }),
+    stop: () =>
+      (stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeIdleConnections()
+        for (const client of wss.clients) client.close(1001, 'Server shutting down')
+        await wsServer.dispose()
+        const cutoff = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? 10_000)
+        await closed
+        clearTimeout(cutoff)
+        await yoga.dispose()
+        await db.close()
+      })()),
+  }
+}

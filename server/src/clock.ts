@@ -1,0 +1,6 @@
+/** The source of time. Injected everywhere time matters, so tests move it instead of sleeping. */
+export interface Clock {
+  now(): Date
+}
+
+export const systemClock: Clock = { now: () => new Date() }

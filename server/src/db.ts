@@ -1,0 +1,83 @@
+import { mkdir } from 'node:fs/promises'
+import { PGlite } from '@electric-sql/pglite'
+import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
+import { PrismaPGlite } from 'pglite-prisma-adapter'
+import { PrismaClient } from './generated/prisma/client.js'
+import { applyMigrations, readMigrations, type SqlSession } from './migrations.js'
+
+export type { PrismaClient }
+export { Prisma } from './generated/prisma/client.js'
+
+export interface Database {
+  prisma: PrismaClient
+  kind: 'postgres' | 'pglite'
+  /** Applies pending migrations; returns the names it applied. */
+  migrate(log?: (message: string) => void): Promise<string[]>
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export type DatabaseOptions =
+  | { url: string }
+  /** `dataDir` undefined means in memory (tests). */
+  | { dataDir: string | undefined }
+
+/** Opens Prisma over PostgreSQL (`url`) or over embedded PGlite persisted in `dataDir`. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return 'url' in options ? openPostgres(options.url) : openPglite(options.dataDir)
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) })
+  return {
+    prisma,
+    kind: 'postgres',
+    async migrate(log) {
+      // a session of its own: the advisory lock belongs to the connection that took it
+      const client = new pg.Client({ connectionString: url })
+      await client.connect()
+      try {
+        const session: SqlSession = {
+          exec: async (sql) => void (await client.query(sql)),
+          query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
+        }
+        return await applyMigrations(session, await readMigrations(), log)
+      } finally {
+        await client.end()
+      }
+    },
+    async ping() {
+      await prisma.$queryRaw`SELECT 1`
+    },
+    async close() {
+      await prisma.$disconnect()
+    },
+  }
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  if (dataDir) await mkdir(dataDir, { recursive: true })
+  const pglite = new PGlite(dataDir)
+  await pglite.waitReady
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) })
+  return {
+    prisma,
+    kind: 'pglite',
+    async migrate(log) {
+      const session: SqlSession = {
+        exec: async (sql) => void (await pglite.exec(sql)),
+        query: async <T>(sql: string, params?: unknown[]) => (await pglite.query<T>(sql, params)).rows,
+      }
+      return applyMigrations(session, await readMigrations(), log)
+    },
+    async ping() {
+      await pglite.query('SELECT 1')
+    },
+    async close() {
+      await prisma.$disconnect()
+      await pglite.close()
+    },
+  }
+}

@@ -1,0 +1,190 @@
+// The directory: users with their roles, managers and availability; agents; API tokens.
+// Every function validates what it is given against the database and changes nothing when the
+// input is bad (one transaction per change).
+import type { Viewer } from '../auth/viewer.js'
+import { OWNER_ROLE_KEY } from '../auth/permissions.js'
+import { generateToken, hashToken } from '../auth/tokens.js'
+import { Prisma, type PrismaClient } from '../db.js'
+import { badInput, forbidden } from '../errors.js'
+
+type Tx = Prisma.TransactionClient
+
+export interface CreateUserInput {
+  email: string
+  name: string
+  roleKeys: string[]
+  managerId?: string | null
+}
+
+export interface UpdateUserInput {
+  name?: string | null
+  roleKeys?: string[] | null
+  /** null removes the manager; undefined leaves it. */
+  managerId?: string | null
+  available?: boolean | null
+}
+
+/** Serialises changes to the manager graph so that two concurrent updates cannot close a cycle. */
+const MANAGER_GRAPH_LOCK = 7_260_013_372
+
+async function rolesByKey(tx: Tx, keys: string[]) {
+  const unique = [...new Set(keys)]
+  const roles = await tx.role.findMany({ where: { key: { in: unique } }, select: { id: true, key: true } })
+  const missing = unique.filter((k) => !roles.some((r) => r.key === k))
+  if (missing.length) throw badInput(`Unknown role key: ${missing.join(', ')}.`, 'roleKeys')
+  return roles
+}
+
+function assertMayChangeOwnerRole(actor: Viewer, before: string[], after: string[]) {
+  const changes = before.includes(OWNER_ROLE_KEY) !== after.includes(OWNER_ROLE_KEY)
+  if (changes && !(actor.kind === 'user' && actor.roleKeys.includes(OWNER_ROLE_KEY))) {
+    throw forbidden('Only an owner may grant or remove the owner role.')
+  }
+}
+
+async function assertUserExists(tx: Tx, id: string, field: string) {
+  const found = await tx.user.findUnique({ where: { id }, select: { id: true } })
+  if (!found) throw badInput(`No user with id ${field === 'managerId' ? 'given as manager' : 'given'}.`, field)
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002'
+}
+
+export async function createUser(prisma: PrismaClient, actor: Viewer, input: CreateUserInput) {
+  const email = input.email.trim().toLowerCase()
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const roles = await rolesByKey(tx, input.roleKeys)
+      assertMayChangeOwnerRole(actor, [], input.roleKeys)
+      if (input.managerId) await assertUserExists(tx, input.managerId, 'managerId')
+      if (await tx.user.findUnique({ where: { email }, select: { id: true } })) {
+        throw badInput(`A user with email ${email} already exists.`, 'email')
+      }
+      return tx.user.create({
+        data: {
+          email,
+          name: input.name.trim(),
+          managerId: input.managerId ?? null,
+          roles: { connect: roles.map((r) => ({ id: r.id })) },
+        },
+      })
+    })
+  } catch (err) {
+    // two concurrent creations with one email: the unique index decides
+    if (isUniqueViolation(err)) throw badInput(`A user with email ${email} already exists.`, 'email')
+    throw err
+  }
+}
+
+export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateUserInput) {
+  return prisma.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { id }, select: { id: true, roles: { select: { key: true } } } })
+    if (!user) throw badInput('No user with this id.', 'id')
+    const data: Prisma.UserUpdateInput = {}
+    if (input.name != null) data.name = input.name.trim()
+    if (input.available != null) data.available = input.available
+    if (input.roleKeys != null) {
+      const roles = await rolesByKey(tx, input.roleKeys)
+      assertMayChangeOwnerRole(actor, user.roles.map((r) => r.key), input.roleKeys)
+      data.roles = { set: roles.map((r) => ({ id: r.id })) }
+    }
+    if (input.managerId !== undefined) {
+      if (input.managerId === null) data.manager = { disconnect: true }
+      else {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MANAGER_GRAPH_LOCK}::bigint)`
+        await assertUserExists(tx, input.managerId, 'managerId')
+        if (await managesInChain(tx, input.managerId, id)) {
+          throw badInput('This manager would create a cycle: the user already manages them, directly or indirectly.', 'managerId')
+        }
+        data.manager = { connect: { id: input.managerId } }
+      }
+    }
+    const updated = await tx.user.update({ where: { id }, data })
+    if (input.roleKeys != null) await assertAnOwnerRemains(tx)
+    return updated
+  })
+}
+
+/** Whether `userId` is `managerId` itself or appears above it in the management chain. */
+async function managesInChain(tx: Tx, managerId: string, userId: string): Promise<boolean> {
+  const rows = await tx.$queryRaw<{ found: boolean }[]>`
+    WITH RECURSIVE chain(id, "managerId") AS (
+      SELECT id, "managerId" FROM "User" WHERE id = ${managerId}::uuid
+      UNION
+      SELECT u.id, u."managerId" FROM "User" u JOIN chain c ON u.id = c."managerId"
+    )
+    SELECT EXISTS (SELECT 1 FROM chain WHERE id = ${userId}::uuid) AS found`
+  return rows[0]?.found ?? false
+}
+
+async function assertAnOwnerRemains(tx: Tx) {
+  const owners = await tx.user.count({ where: { roles: { some: { key: OWNER_ROLE_KEY } } } })
+  if (owners === 0) throw badInput('At least one user must keep the owner role.', 'roleKeys')
+}
+
+export async function setAvailability(prisma: PrismaClient, userId: string, available: boolean) {
+  return prisma.user.update({ where: { id: userId }, data: { available } })
+}
+
+export interface CreateAgentInput {
+  name: string
+  ownerId?: string | null
+  description?: string | null
+}
+
+/** Creates an agent; without an owner given, the creating user owns it. */
+export async function createAgent(prisma: PrismaClient, actor: Viewer, input: CreateAgentInput) {
+  return prisma.$transaction(async (tx) => {
+    if (input.ownerId) await assertUserExists(tx, input.ownerId, 'ownerId')
+    const ownerId = input.ownerId ?? (actor.kind === 'user' ? actor.id : null)
+    return tx.agent.create({
+      data: { name: input.name.trim(), description: input.description?.trim() || null, ownerId },
+    })
+  })
+}
+
+export type PrincipalRef = { kind: 'user' | 'agent'; id: string }
+
+/** Issues a token for a user or agent. The secret is returned here, once; only its hash is kept. */
+export async function createApiToken(prisma: PrismaClient, principal: PrincipalRef, name: string) {
+  const exists =
+    principal.kind === 'user'
+      ? await prisma.user.findUnique({ where: { id: principal.id }, select: { id: true } })
+      : await prisma.agent.findUnique({ where: { id: principal.id }, select: { id: true } })
+  if (!exists) throw badInput(`No ${principal.kind} with this id.`, 'principalId')
+  const token = generateToken()
+  const apiToken = await prisma.apiToken.create({
+    data: {
+      name: name.trim(),
+      tokenHash: hashToken(token),
+      ...(principal.kind === 'user' ? { userId: principal.id } : { agentId: principal.id }),
+    },
+  })
+  return { token, apiToken }
+}
+
+/**
+ * Creates the first owner with the operator's bootstrap token when the directory is empty.
+ * Idempotent, and safe when several instances start at once: the check and the creation run
+ * under one transaction-scoped advisory lock. Returns whether it created the owner.
+ */
+export async function bootstrapOwner(
+  prisma: PrismaClient,
+  bootstrap: { token: string; email: string; name: string },
+): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MANAGER_GRAPH_LOCK + 1}::bigint)`
+    if ((await tx.user.count()) > 0) return false
+    const owner = await tx.role.findUniqueOrThrow({ where: { key: OWNER_ROLE_KEY }, select: { id: true } })
+    await tx.user.create({
+      data: {
+        email: bootstrap.email.toLowerCase(),
+        name: bootstrap.name,
+        roles: { connect: { id: owner.id } },
+        apiTokens: { create: { name: 'bootstrap', tokenHash: hashToken(bootstrap.token) } },
+      },
+    })
+    return true
+  })
+}

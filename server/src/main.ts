@@ -1,0 +1,64 @@
+// Reads the configuration, opens the database, applies migrations, bootstraps the first owner,
+// and serves until SIGTERM or SIGINT. The only module with process-wide effects.
+import { Redis } from 'ioredis'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+import { openDatabase } from './db.js'
+import { bootstrapOwner } from './directory/directory.js'
+import { createLogger } from './logger.js'
+
+async function main() {
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(2)
+    }
+    throw err
+  }
+  const logger = createLogger(config.logLevel)
+  const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir })
+  logger.info({ database: db.kind, ...(db.kind === 'pglite' ? { dataDir: config.dataDir } : {}) }, 'database opened')
+  await db.migrate((message) => logger.info(message))
+  if (config.bootstrap) {
+    const created = await bootstrapOwner(db.prisma, config.bootstrap)
+    if (created) logger.info({ email: config.bootstrap.email }, 'created the first owner with APPROVALS_BOOTSTRAP_TOKEN')
+  }
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    : undefined
+  if (redis) {
+    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
+    await redis.connect().catch((err) => logger.warn({ err: err.message }, 'redis not reachable yet; /readyz reports it'))
+  }
+  const app = buildApp({
+    db,
+    logger,
+    redis,
+    production: config.env === 'production',
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  })
+  const port = await app.listen(config.port, config.host)
+  logger.info({ port, graphql: `http://localhost:${port}/graphql` }, 'approvals listening')
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down')
+    try {
+      await app.stop()
+      redis?.disconnect()
+      process.exit(0)
+    } catch (err) {
+      logger.error({ err }, 'shutdown failed')
+      process.exit(1)
+    }
+  }
+  process.once('SIGTERM', () => void shutdown('SIGTERM'))
+  process.once('SIGINT', () => void shutdown('SIGINT'))
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

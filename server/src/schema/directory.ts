@@ -1,0 +1,190 @@
+import { encodeGlobalID } from '@pothos/plugin-relay'
+import { z } from 'zod'
+import type { Viewer as ViewerShape } from '../auth/viewer.js'
+import { builder } from '../builder.js'
+import * as directory from '../directory/directory.js'
+import type { Agent as AgentRow, User as UserRow } from '../generated/prisma/client.js'
+import { parseId, parseOptionalId } from './ids.js'
+
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
+
+export const Principal = builder.interfaceRef<UserRow | AgentRow>('Principal').implement({
+  description: 'Someone who acts: a user or an agent.',
+  // users have an email and agents do not; both are loaded whole where a Principal is returned
+  resolveType: (p) => ('email' in p ? 'User' : 'Agent'),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+  }),
+})
+builder.interfaceField(Principal, 'id', (t) => t.id({ resolve: () => { throw new Error('resolved by User.id and Agent.id') } }))
+
+builder.prismaNode('Role', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    name: t.exposeString('name'),
+    permissions: t.exposeStringList('permissions'),
+  }),
+})
+
+builder.prismaNode('User', {
+  id: { field: 'id' },
+  interfaces: [Principal],
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    email: t.exposeString('email'),
+    roles: t.relation('roles', { query: { orderBy: { key: 'asc' } } }),
+    manager: t.relation('manager', { nullable: true }),
+    available: t.exposeBoolean('available', { description: 'False while the user cannot review; requests then go to the fallback.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+})
+
+builder.prismaNode('Agent', {
+  id: { field: 'id' },
+  interfaces: [Principal],
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    owner: t.relation('owner', { nullable: true }),
+    enabled: t.exposeBoolean('enabled'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+})
+
+builder.prismaNode('ApiToken', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+  }),
+})
+
+const CreatedApiToken = builder
+  .objectRef<{ token: string; apiToken: Awaited<ReturnType<typeof directory.createApiToken>>['apiToken'] }>('CreatedApiToken')
+  .implement({
+    fields: (t) => ({
+      token: t.exposeString('token', { description: 'The secret, shown once.' }),
+      apiToken: t.prismaField({ type: 'ApiToken', resolve: (_q, parent) => parent.apiToken }),
+    }),
+  })
+
+const Viewer = builder.objectRef<ViewerShape>('Viewer').implement({
+  fields: (t) => ({
+    principal: t.field({
+      type: Principal,
+      resolve: async (viewer, _args, ctx) =>
+        viewer.kind === 'user'
+          ? ctx.prisma.user.findUniqueOrThrow({ where: { id: viewer.id } })
+          : ctx.prisma.agent.findUniqueOrThrow({ where: { id: viewer.id } }),
+    }),
+    permissions: t.stringList({ resolve: (viewer) => [...viewer.permissions].sort() }),
+  }),
+})
+
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: Viewer,
+    authScopes: { authenticated: true },
+    resolve: (_root, _args, ctx) => ctx.viewer!,
+  }),
+  roles: t.prismaField({
+    type: ['Role'],
+    authScopes: { authenticated: true },
+    resolve: (query, _root, _args, ctx) => ctx.prisma.role.findMany({ ...query, orderBy: { createdAt: 'asc' } }),
+  }),
+  users: t.prismaField({
+    type: ['User'],
+    authScopes: { authenticated: true },
+    resolve: (query, _root, _args, ctx) => ctx.prisma.user.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+  }),
+  agents: t.prismaField({
+    type: ['Agent'],
+    authScopes: { authenticated: true },
+    resolve: (query, _root, _args, ctx) => ctx.prisma.agent.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+  }),
+}))
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  fields: (t) => ({
+    email: t.string({ required: true, validate: z.email('must be an email address').max(320) }),
+    name: t.string({ required: true, validate: name }),
+    roleKeys: t.stringList({ required: true, validate: z.array(z.string()).min(1, 'give at least one role') }),
+    managerId: t.id(),
+  }),
+})
+
+const UpdateUserInput = builder.inputType('UpdateUserInput', {
+  fields: (t) => ({
+    name: t.string({ validate: name.nullish() }),
+    roleKeys: t.stringList({ validate: z.array(z.string()).min(1, 'give at least one role').nullish() }),
+    managerId: t.id({ description: 'null removes the manager.' }),
+    available: t.boolean(),
+  }),
+})
+
+const CreateAgentInput = builder.inputType('CreateAgentInput', {
+  fields: (t) => ({
+    name: t.string({ required: true, validate: name }),
+    ownerId: t.id({ description: 'Defaults to the user who creates the agent.' }),
+    description: t.string({ validate: z.string().max(2000).nullish() }),
+  }),
+})
+
+builder.mutationFields((t) => ({
+  createUser: t.prismaField({
+    type: 'User',
+    authScopes: { permission: 'directory:manage' },
+    args: { input: t.arg({ type: CreateUserInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      directory.createUser(ctx.prisma, ctx.viewer!, {
+        ...input,
+        managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId'),
+      }),
+  }),
+  updateUser: t.prismaField({
+    type: 'User',
+    authScopes: { permission: 'directory:manage' },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
+    resolve: (_query, _root, { id, input }, ctx) =>
+      directory.updateUser(ctx.prisma, ctx.viewer!, parseId(id, ['User'], 'id').id, {
+        ...input,
+        managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId'),
+      }),
+  }),
+  setMyAvailability: t.prismaField({
+    type: 'User',
+    description: "Marks the calling user available or not; while unavailable, their requests go to the fallback.",
+    authScopes: { user: true },
+    args: { available: t.arg.boolean({ required: true }) },
+    resolve: (_query, _root, { available }, ctx) => directory.setAvailability(ctx.prisma, ctx.viewer!.id, available),
+  }),
+  createAgent: t.prismaField({
+    type: 'Agent',
+    authScopes: { permission: 'directory:manage' },
+    args: { input: t.arg({ type: CreateAgentInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      directory.createAgent(ctx.prisma, ctx.viewer!, {
+        ...input,
+        ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId'),
+      }),
+  }),
+  createApiToken: t.field({
+    type: CreatedApiToken,
+    description: 'A new token for a user or agent. Directory managers may issue one for anyone; a user for themselves.',
+    args: {
+      principalId: t.arg.id({ required: true }),
+      name: t.arg.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(100) }),
+    },
+    directives: [{ name: 'auth', args: { anyOf: ['directory:manage', 'self'] } }],
+    authScopes: (_root, { principalId }, ctx) =>
+      ctx.viewer?.kind === 'user' && principalId === encodeGlobalID('User', ctx.viewer.id)
+        ? { authenticated: true }
+        : { permission: 'directory:manage' },
+    resolve: (_root, { principalId, name }, ctx) => {
+      const ref = parseId(principalId, ['User', 'Agent'], 'principalId')
+      return directory.createApiToken(ctx.prisma, { kind: ref.typename === 'User' ? 'user' : 'agent', id: ref.id }, name)
+    },
+  }),
+}))

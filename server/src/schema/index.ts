@@ -1,0 +1,11 @@
+import { lexicographicSortSchema } from 'graphql'
+import { authDirective } from '../auth/directive-plugin.js'
+import { builder } from '../builder.js'
+import './scalars.js'
+import './directory.js'
+
+builder.queryType({})
+builder.mutationType({})
+
+/** The API's schema, sorted so that its printed form is stable. */
+export const schema = lexicographicSortSchema(builder.toSchema({ directives: [authDirective] }))
