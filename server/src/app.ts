@@ -135,22 +135,19 @@ export function buildApp(options: AppOptions): App {
           requestId: `${randomUUID()}`,
           connectionParams: ctx.connectionParams,
           params: payload,
-          request: ctx.extra.request,
           socket: ctx.extra.socket,
         })
-        let document
+        // parse, validate (where graphql-armor throws its limits) and authenticate: any
+        // GraphQLError goes back to the client as the operation's errors
+        let document, contextValue
         try {
           document = parse(payload.query)
-        } catch (err) {
-          return [err as GraphQLError]
-        }
-        const errors = validate(schema, document)
-        if (errors.length > 0) return errors
-        let contextValue
-        try {
+          const errors = validate(schema, document)
+          if (errors.length > 0) return errors
           contextValue = await contextFactory()
         } catch (err) {
-          return [err as GraphQLError]
+          if (err instanceof GraphQLError) return [err]
+          throw err
         }
         return {
           schema,

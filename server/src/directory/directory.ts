@@ -5,7 +5,7 @@ import type { Viewer } from '../auth/viewer.js'
 import { OWNER_ROLE_KEY } from '../auth/permissions.js'
 import { generateToken, hashToken } from '../auth/tokens.js'
 import { Prisma, type PrismaClient } from '../db.js'
-import { badInput, forbidden } from '../errors.js'
+import { badInput, forbidden, notFound } from '../errors.js'
 
 type Tx = Prisma.TransactionClient
 
@@ -31,7 +31,7 @@ async function rolesByKey(tx: Tx, keys: string[]) {
   const unique = [...new Set(keys)]
   const roles = await tx.role.findMany({ where: { key: { in: unique } }, select: { id: true, key: true } })
   const missing = unique.filter((k) => !roles.some((r) => r.key === k))
-  if (missing.length) throw badInput(`Unknown role key: ${missing.join(', ')}.`, 'roleKeys')
+  if (missing.length) throw badInput(`Unknown role key: ${missing.join(', ')}.`, 'input.roleKeys')
   return roles
 }
 
@@ -44,7 +44,7 @@ function assertMayChangeOwnerRole(actor: Viewer, before: string[], after: string
 
 async function assertUserExists(tx: Tx, id: string, field: string) {
   const found = await tx.user.findUnique({ where: { id }, select: { id: true } })
-  if (!found) throw badInput(`No user with id ${field === 'managerId' ? 'given as manager' : 'given'}.`, field)
+  if (!found) throw badInput(`No user with id ${field.endsWith('managerId') ? 'given as manager' : 'given'}.`, field)
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -57,9 +57,9 @@ export async function createUser(prisma: PrismaClient, actor: Viewer, input: Cre
     return await prisma.$transaction(async (tx) => {
       const roles = await rolesByKey(tx, input.roleKeys)
       assertMayChangeOwnerRole(actor, [], input.roleKeys)
-      if (input.managerId) await assertUserExists(tx, input.managerId, 'managerId')
+      if (input.managerId) await assertUserExists(tx, input.managerId, 'input.managerId')
       if (await tx.user.findUnique({ where: { email }, select: { id: true } })) {
-        throw badInput(`A user with email ${email} already exists.`, 'email')
+        throw badInput(`A user with email ${email} already exists.`, 'input.email')
       }
       return tx.user.create({
         data: {
@@ -72,7 +72,7 @@ export async function createUser(prisma: PrismaClient, actor: Viewer, input: Cre
     })
   } catch (err) {
     // two concurrent creations with one email: the unique index decides
-    if (isUniqueViolation(err)) throw badInput(`A user with email ${email} already exists.`, 'email')
+    if (isUniqueViolation(err)) throw badInput(`A user with email ${email} already exists.`, 'input.email')
     throw err
   }
 }
@@ -80,7 +80,7 @@ export async function createUser(prisma: PrismaClient, actor: Viewer, input: Cre
 export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateUserInput) {
   return prisma.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id }, select: { id: true, roles: { select: { key: true } } } })
-    if (!user) throw badInput('No user with this id.', 'id')
+    if (!user) throw notFound('User')
     const data: Prisma.UserUpdateInput = {}
     if (input.name != null) data.name = input.name.trim()
     if (input.available != null) data.available = input.available
@@ -93,9 +93,9 @@ export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string
       if (input.managerId === null) data.manager = { disconnect: true }
       else {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${MANAGER_GRAPH_LOCK}::bigint)`
-        await assertUserExists(tx, input.managerId, 'managerId')
+        await assertUserExists(tx, input.managerId, 'input.managerId')
         if (await managesInChain(tx, input.managerId, id)) {
-          throw badInput('This manager would create a cycle: the user already manages them, directly or indirectly.', 'managerId')
+          throw badInput('This manager would create a cycle: the user already manages them, directly or indirectly.', 'input.managerId')
         }
         data.manager = { connect: { id: input.managerId } }
       }
@@ -120,7 +120,7 @@ async function managesInChain(tx: Tx, managerId: string, userId: string): Promis
 
 async function assertAnOwnerRemains(tx: Tx) {
   const owners = await tx.user.count({ where: { roles: { some: { key: OWNER_ROLE_KEY } } } })
-  if (owners === 0) throw badInput('At least one user must keep the owner role.', 'roleKeys')
+  if (owners === 0) throw badInput('At least one user must keep the owner role.', 'input.roleKeys')
 }
 
 export async function setAvailability(prisma: PrismaClient, userId: string, available: boolean) {
@@ -136,7 +136,7 @@ export interface CreateAgentInput {
 /** Creates an agent; without an owner given, the creating user owns it. */
 export async function createAgent(prisma: PrismaClient, actor: Viewer, input: CreateAgentInput) {
   return prisma.$transaction(async (tx) => {
-    if (input.ownerId) await assertUserExists(tx, input.ownerId, 'ownerId')
+    if (input.ownerId) await assertUserExists(tx, input.ownerId, 'input.ownerId')
     const ownerId = input.ownerId ?? (actor.kind === 'user' ? actor.id : null)
     return tx.agent.create({
       data: { name: input.name.trim(), description: input.description?.trim() || null, ownerId },

@@ -1,0 +1,166 @@
+// Starts real servers for the tests: a real HTTP listener on a free port, over PGlite (in memory
+// or in a data folder) or, when TEST_DATABASE_URL is set, a fresh PostgreSQL database per server.
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { createClient, type Client } from 'graphql-ws'
+import WebSocket from 'ws'
+import { buildApp, type App } from '../src/app.js'
+import type { Clock } from '../src/clock.js'
+import { openDatabase, type Database } from '../src/db.js'
+import { bootstrapOwner } from '../src/directory/directory.js'
+import { createLogger } from '../src/logger.js'
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
+
+/** A database location that outlives one server, so that a test can restart on the same data. */
+export type DatabaseLocation = { url: string; drop(): Promise<void> } | { dataDir: string | undefined; drop(): Promise<void> }
+
+/** A fresh, empty database: a new PostgreSQL database under TEST_DATABASE_URL, else PGlite. */
+export async function freshDatabase(dataDir?: string): Promise<DatabaseLocation> {
+  if (!TEST_DATABASE_URL) return { dataDir, drop: async () => {} }
+  const name = `approvals_test_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`)
+  } finally {
+    await admin.end()
+  }
+  const url = new URL(TEST_DATABASE_URL)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: TEST_DATABASE_URL })
+      await c.connect()
+      try {
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+      } finally {
+        await c.end()
+      }
+    },
+  }
+}
+
+export function openAt(location: DatabaseLocation): Promise<Database> {
+  return openDatabase('url' in location ? { url: location.url } : { dataDir: location.dataDir })
+}
+
+export interface GraphQLResponse<T = any> {
+  data?: T | null
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; field?: string } }[]
+}
+
+export interface TestServer {
+  app: App
+  db: Database
+  location: DatabaseLocation
+  url: string
+  wsUrl: string
+  ownerToken: string
+  /** POSTs an operation to /graphql, with `Authorization: Bearer <token>` when a token is given. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>
+  /** A graphql-ws client over a real WebSocket, with the token in connectionParams. */
+  ws(token?: string, options?: { onClose?: (event: { code: number; reason: string }) => void; lazy?: boolean }): Client
+  /** Stops the server and closes its database; the data stays (see `location.drop`). */
+  stop(): Promise<void>
+  /** stop() and drop the database. */
+  destroy(): Promise<void>
+}
+
+export interface StartOptions {
+  location?: DatabaseLocation
+  clock?: Clock
+  ownerToken?: string
+}
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const location = options.location ?? (await freshDatabase())
+  const db = await openAt(location)
+  await db.migrate()
+  const ownerToken = options.ownerToken ?? `owner-${randomBytes(16).toString('hex')}`
+  await bootstrapOwner(db.prisma, { token: ownerToken, email: 'owner@example.com', name: 'Olivia Owner' })
+  const app = buildApp({ db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), clock: options.clock, shutdownTimeoutMs: 1000 })
+  const port = await app.listen(0, '127.0.0.1')
+  const url = `http://127.0.0.1:${port}/graphql`
+  const wsUrl = `ws://127.0.0.1:${port}/graphql`
+  const clients: Client[] = []
+  let stopped = false
+  const server: TestServer = {
+    app,
+    db,
+    location,
+    url,
+    wsUrl,
+    ownerToken,
+    async gql(query, variables, token) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      })
+      return (await res.json()) as GraphQLResponse
+    },
+    ws(token, wsOptions) {
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        lazy: wsOptions?.lazy ?? true,
+        retryAttempts: 0,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+        on: wsOptions?.onClose ? { closed: (e) => wsOptions.onClose!(e as { code: number; reason: string }) } : undefined,
+      })
+      clients.push(client)
+      return client
+    },
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await Promise.all(clients.map((c) => c.dispose()))
+      await app.stop()
+    },
+    async destroy() {
+      await server.stop()
+      await location.drop()
+    },
+  }
+  return server
+}
+
+/** Runs one operation over a graphql-ws client and returns its single result. */
+export function wsRequest<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+  return new Promise((resolve, reject) => {
+    let result: GraphQLResponse<T> | undefined
+    client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => void (result = value as GraphQLResponse<T>),
+        error: (err) => reject(err),
+        complete: () => resolve(result!),
+      },
+    )
+  })
+}
+
+/** Creates a user through the API as the owner and returns its id and a token for it. */
+export async function createUserWithToken(
+  server: TestServer,
+  input: { email: string; name: string; roleKeys: string[]; managerId?: string },
+): Promise<{ id: string; token: string }> {
+  const created = await server.gql(
+    `mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`,
+    { input },
+    server.ownerToken,
+  )
+  if (created.errors) throw new Error(JSON.stringify(created.errors))
+  const id = created.data.createUser.id as string
+  const token = await server.gql(
+    `mutation($id: ID!) { createApiToken(principalId: $id, name: "test") { token } }`,
+    { id },
+    server.ownerToken,
+  )
+  if (token.errors) throw new Error(JSON.stringify(token.errors))
+  return { id, token: token.data.createApiToken.token as string }
+}
+
+export const codes = (res: GraphQLResponse) => (res.errors ?? []).map((e) => e.extensions?.code)

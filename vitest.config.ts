@@ -1,0 +1,23 @@
+import { createRequire } from 'node:module'
+import { defineConfig } from 'vitest/config'
+
+// Tests named *.pg.test.ts need PostgreSQL itself (several connections, advisory locks across
+// sessions); they run when TEST_DATABASE_URL names a server, as in CI, and are not collected
+// otherwise, rather than being reported as skipped.
+const postgres = Boolean(process.env.TEST_DATABASE_URL)
+
+export default defineConfig({
+  resolve: {
+    // graphql 16 ships CommonJS (main) and ESM (module) builds. Node, and so every dependency,
+    // loads the CommonJS one; Vite would give our sources the other, and graphql refuses to mix
+    // objects of two instances. Point our imports at the one Node uses.
+    alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
+  },
+  test: {
+    include: ['server/test/**/*.test.ts'],
+    exclude: postgres ? [] : ['server/test/**/*.pg.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    env: { NODE_ENV: 'test' },
+  },
+})
