@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config'
 // Tests named *.pg.test.ts need PostgreSQL itself (several connections, advisory locks across
 // sessions); they run when TEST_DATABASE_URL names a server, as in CI, and are not collected
 // otherwise, rather than being reported as skipped.
+// Likewise *.redis.test.ts with TEST_REDIS_URL.
 const postgres = Boolean(process.env.TEST_DATABASE_URL)
+const redis = Boolean(process.env.TEST_REDIS_URL)
 
 export default defineConfig({
   resolve: {
@@ -15,7 +17,10 @@ export default defineConfig({
   },
   test: {
     include: ['server/test/**/*.test.ts'],
-    exclude: postgres ? [] : ['server/test/**/*.pg.test.ts'],
+    exclude: [
+      ...(postgres ? [] : ['server/test/**/*.pg.test.ts']),
+      ...(redis ? [] : ['server/test/**/*.redis.test.ts']),
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { NODE_ENV: 'test' },

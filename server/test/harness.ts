@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { createClient, type Client } from 'graphql-ws'
+import type { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import { buildApp, type App } from '../src/app.js'
 import type { Clock } from '../src/clock.js'
@@ -72,6 +73,7 @@ export interface StartOptions {
   location?: DatabaseLocation
   clock?: Clock
   ownerToken?: string
+  redis?: Redis
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -80,7 +82,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   await db.migrate()
   const ownerToken = options.ownerToken ?? `owner-${randomBytes(16).toString('hex')}`
   await bootstrapOwner(db.prisma, { token: ownerToken, email: 'owner@example.com', name: 'Olivia Owner' })
-  const app = buildApp({ db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), clock: options.clock, shutdownTimeoutMs: 1000 })
+  const app = buildApp({ db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), clock: options.clock, redis: options.redis, shutdownTimeoutMs: 1000 })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`
   const wsUrl = `ws://127.0.0.1:${port}/graphql`
