@@ -9,6 +9,10 @@ import { badInput, forbidden, notFound } from '../errors.js'
 
 type Tx = Prisma.TransactionClient
 
+/** The include/select that Pothos computed for the caller's selection, spread into the final write. */
+export type UserQuery = { include?: Prisma.UserInclude; select?: Prisma.UserSelect }
+export type AgentQuery = { include?: Prisma.AgentInclude; select?: Prisma.AgentSelect }
+
 export interface CreateUserInput {
   email: string
   name: string
@@ -51,7 +55,7 @@ function isUniqueViolation(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002'
 }
 
-export async function createUser(prisma: PrismaClient, actor: Viewer, input: CreateUserInput) {
+export async function createUser(prisma: PrismaClient, actor: Viewer, input: CreateUserInput, query: UserQuery = {}) {
   const email = input.email.trim().toLowerCase()
   try {
     return await prisma.$transaction(async (tx) => {
@@ -62,6 +66,7 @@ export async function createUser(prisma: PrismaClient, actor: Viewer, input: Cre
         throw badInput(`A user with email ${email} already exists.`, 'input.email')
       }
       return tx.user.create({
+        ...query,
         data: {
           email,
           name: input.name.trim(),
@@ -77,7 +82,7 @@ export async function createUser(prisma: PrismaClient, actor: Viewer, input: Cre
   }
 }
 
-export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateUserInput) {
+export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateUserInput, query: UserQuery = {}) {
   return prisma.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id }, select: { id: true, roles: { select: { key: true } } } })
     if (!user) throw notFound('User')
@@ -100,9 +105,12 @@ export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string
         data.manager = { connect: { id: input.managerId } }
       }
     }
-    const updated = await tx.user.update({ where: { id }, data })
-    if (input.roleKeys != null) await assertAnOwnerRemains(tx)
-    return updated
+    if (input.roleKeys != null) {
+      await tx.user.update({ where: { id }, data })
+      await assertAnOwnerRemains(tx)
+      return tx.user.findUniqueOrThrow({ ...query, where: { id } })
+    }
+    return tx.user.update({ ...query, where: { id }, data })
   })
 }
 
@@ -123,8 +131,8 @@ async function assertAnOwnerRemains(tx: Tx) {
   if (owners === 0) throw badInput('At least one user must keep the owner role.', 'input.roleKeys')
 }
 
-export async function setAvailability(prisma: PrismaClient, userId: string, available: boolean) {
-  return prisma.user.update({ where: { id: userId }, data: { available } })
+export async function setAvailability(prisma: PrismaClient, userId: string, available: boolean, query: UserQuery = {}) {
+  return prisma.user.update({ ...query, where: { id: userId }, data: { available } })
 }
 
 export interface CreateAgentInput {
@@ -134,11 +142,12 @@ export interface CreateAgentInput {
 }
 
 /** Creates an agent; without an owner given, the creating user owns it. */
-export async function createAgent(prisma: PrismaClient, actor: Viewer, input: CreateAgentInput) {
+export async function createAgent(prisma: PrismaClient, actor: Viewer, input: CreateAgentInput, query: AgentQuery = {}) {
   return prisma.$transaction(async (tx) => {
     if (input.ownerId) await assertUserExists(tx, input.ownerId, 'input.ownerId')
     const ownerId = input.ownerId ?? (actor.kind === 'user' ? actor.id : null)
     return tx.agent.create({
+      ...query,
       data: { name: input.name.trim(), description: input.description?.trim() || null, ownerId },
     })
   })

@@ -137,38 +137,45 @@ builder.mutationFields((t) => ({
     type: 'User',
     authScopes: { permission: 'directory:manage' },
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      directory.createUser(ctx.prisma, ctx.viewer!, {
-        ...input,
-        managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId'),
-      }),
+    resolve: (query, _root, { input }, ctx) =>
+      directory.createUser(
+        ctx.prisma,
+        ctx.viewer!,
+        { ...input, managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId') },
+        query,
+      ),
   }),
   updateUser: t.prismaField({
     type: 'User',
     authScopes: { permission: 'directory:manage' },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
-    resolve: (_query, _root, { id, input }, ctx) =>
-      directory.updateUser(ctx.prisma, ctx.viewer!, parseId(id, ['User'], 'id').id, {
-        ...input,
-        managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId'),
-      }),
+    resolve: (query, _root, { id, input }, ctx) =>
+      directory.updateUser(
+        ctx.prisma,
+        ctx.viewer!,
+        parseId(id, ['User'], 'id').id,
+        { ...input, managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId') },
+        query,
+      ),
   }),
   setMyAvailability: t.prismaField({
     type: 'User',
     description: "Marks the calling user available or not; while unavailable, their requests go to the fallback.",
     authScopes: { user: true },
     args: { available: t.arg.boolean({ required: true }) },
-    resolve: (_query, _root, { available }, ctx) => directory.setAvailability(ctx.prisma, ctx.viewer!.id, available),
+    resolve: (query, _root, { available }, ctx) => directory.setAvailability(ctx.prisma, ctx.viewer!.id, available, query),
   }),
   createAgent: t.prismaField({
     type: 'Agent',
     authScopes: { permission: 'directory:manage' },
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
-    resolve: (_query, _root, { input }, ctx) =>
-      directory.createAgent(ctx.prisma, ctx.viewer!, {
-        ...input,
-        ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId'),
-      }),
+    resolve: (query, _root, { input }, ctx) =>
+      directory.createAgent(
+        ctx.prisma,
+        ctx.viewer!,
+        { ...input, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
+        query,
+      ),
   }),
   createApiToken: t.field({
     type: CreatedApiToken,
