@@ -112,6 +112,15 @@ export function buildApp(options: AppOptions): App {
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID()
     req.headers['x-request-id'] = requestId
     res.setHeader('x-request-id', requestId)
+    if (req.url !== '/healthz' && req.url !== '/readyz') {
+      const started = performance.now()
+      res.once('finish', () =>
+        logger.info(
+          { requestId, method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) },
+          'request',
+        ),
+      )
+    }
     void yoga.handle(req, res)
   })
 

@@ -39,7 +39,7 @@ function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
 
 describe('main', () => {
-  it('starts from environment variables, serves /graphql, logs as JSON, and stops cleanly on SIGTERM', async () => {
+  it('starts from environment variables, serves /graphql, logs each request as JSON with its id, and stops cleanly on SIGTERM', async () => {
     let location: DatabaseLocation
     let env: Record<string, string>
     if (process.env.TEST_DATABASE_URL) {
@@ -69,6 +69,8 @@ describe('main', () => {
     child.kill('SIGTERM')
     expect(await exit).toBe(0)
     expect(lines.some((l) => l.includes('"msg":"shutting down"'))).toBe(true)
+    const requestLog = lines.map((l) => JSON.parse(l)).find((e) => e.msg === 'request' && e.url === '/graphql')
+    expect(requestLog).toMatchObject({ method: 'POST', status: 200, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) })
   })
 
   it('refuses to start on invalid configuration, naming the variable', async () => {
