@@ -141,7 +141,7 @@ export function buildApp(options: AppOptions): App {
       onSubscribe: async (ctx, id, payload) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           req: ctx.extra.request,
-          requestId: `${randomUUID()}`,
+          requestId: randomUUID(),
           connectionParams: ctx.connectionParams,
           params: payload,
           socket: ctx.extra.socket,

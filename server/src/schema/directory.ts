@@ -16,7 +16,9 @@ export const Principal = builder.interfaceRef<UserRow | AgentRow>('Principal').i
     name: t.exposeString('name'),
   }),
 })
-builder.interfaceField(Principal, 'id', (t) => t.id({ resolve: () => { throw new Error('resolved by User.id and Agent.id') } }))
+builder.interfaceField(Principal, 'id', (t) =>
+  t.id({ resolve: (p) => encodeGlobalID('email' in p ? 'User' : 'Agent', p.id) }),
+)
 
 builder.prismaNode('Role', {
   id: { field: 'id' },
