@@ -16,6 +16,7 @@ import type { Context } from './context.js'
 import type { Database } from './db.js'
 import { unauthenticated } from './errors.js'
 import { yogaLogger, type Logger } from './logger.js'
+import { startScheduler, type Scheduler } from './approvals/scheduler.js'
 import { schema } from './schema/index.js'
 
 export interface AppOptions {
@@ -27,10 +28,13 @@ export interface AppOptions {
   production?: boolean
   /** How long stop() lets open requests finish before cutting them. */
   shutdownTimeoutMs?: number
+  /** How often the deadline scheduler runs; 0 runs it only through `scheduler.runOnce()` (tests). */
+  schedulerIntervalMs?: number
 }
 
 export interface App {
   server: Server
+  scheduler: Scheduler
   /** Listens; resolves with the bound port (useful with port 0). */
   listen(port: number, host?: string): Promise<number>
   /** Stops accepting, closes sockets and the database. */
@@ -173,9 +177,17 @@ export function buildApp(options: AppOptions): App {
     wss,
   )
 
+  const scheduler = startScheduler({
+    prisma: db.prisma,
+    clock,
+    intervalMs: options.schedulerIntervalMs ?? 1000,
+    log: logger.child({ part: 'scheduler' }),
+  })
+
   let stopping: Promise<void> | undefined
   return {
     server,
+    scheduler,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject)
@@ -186,6 +198,7 @@ export function buildApp(options: AppOptions): App {
       }),
     stop: () =>
       (stopping ??= (async () => {
+        await scheduler.stop()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeIdleConnections()
         for (const client of wss.clients) client.close(1001, 'Server shutting down')

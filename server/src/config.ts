@@ -24,6 +24,7 @@ const EnvSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  APPROVALS_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
 })
 
 export type Config = {
@@ -37,6 +38,7 @@ export type Config = {
   redisUrl: string | undefined
   logLevel: (typeof LOG_LEVELS)[number]
   shutdownTimeoutMs: number
+  schedulerIntervalMs: number
 }
 
 export class ConfigError extends Error {
@@ -65,5 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    schedulerIntervalMs: e.APPROVALS_SCHEDULER_INTERVAL_MS,
   }
 }

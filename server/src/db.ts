@@ -19,6 +19,9 @@ export interface Database {
   close(): Promise<void>
 }
 
+// Interactive transactions queue for a connection (PGlite has one); let them wait rather than fail.
+const transactionOptions = { maxWait: 15_000, timeout: 20_000 }
+
 export type DatabaseOptions =
   | { url: string }
   /** `dataDir` undefined means in memory (tests). */
@@ -30,7 +33,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 async function openPostgres(url: string): Promise<Database> {
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) })
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }), transactionOptions })
   return {
     prisma,
     kind: 'postgres',
@@ -61,7 +64,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) await mkdir(dataDir, { recursive: true })
   const pglite = new PGlite(dataDir)
   await pglite.waitReady
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) })
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions })
   return {
     prisma,
     kind: 'pglite',

@@ -39,6 +39,7 @@ async function main() {
     redis,
     production: config.env === 'production',
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    schedulerIntervalMs: config.schedulerIntervalMs,
   })
   const port = await app.listen(config.port, config.host)
   logger.info({ port, graphql: `http://localhost:${port}/graphql` }, 'approvals listening')

@@ -82,7 +82,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   await db.migrate()
   const ownerToken = options.ownerToken ?? `owner-${randomBytes(16).toString('hex')}`
   await bootstrapOwner(db.prisma, { token: ownerToken, email: 'owner@example.com', name: 'Olivia Owner' })
-  const app = buildApp({ db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), clock: options.clock, redis: options.redis, shutdownTimeoutMs: 1000 })
+  const app = buildApp({ db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), clock: options.clock, redis: options.redis, shutdownTimeoutMs: 1000, schedulerIntervalMs: 0 })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`
   const wsUrl = `ws://127.0.0.1:${port}/graphql`
@@ -163,6 +163,15 @@ export async function createUserWithToken(
   )
   if (token.errors) throw new Error(JSON.stringify(token.errors))
   return { id, token: token.data.createApiToken.token as string }
+}
+
+/** A clock that moves only when told: tests pass deadlines without sleeping. */
+export class ManualClock {
+  constructor(private current = new Date('2026-01-05T09:00:00.000Z')) {}
+  now = () => new Date(this.current)
+  advance(seconds: number) {
+    this.current = new Date(this.current.getTime() + seconds * 1000)
+  }
 }
 
 export const codes = (res: GraphQLResponse) => (res.errors ?? []).map((e) => e.extensions?.code)

@@ -3,6 +3,7 @@ import { authDirective } from '../auth/directive-plugin.js'
 import { builder } from '../builder.js'
 import './scalars.js'
 import './directory.js'
+import './approvals.js'
 
 builder.queryType({})
 builder.mutationType({})

@@ -1,0 +1,377 @@
+// Approval requests: matching a rule, creating the request with its reviewers and deadlines,
+// deciding, cancelling, and who may see what. Each state change is one transaction.
+import { createHash } from 'node:crypto'
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
+import type { Viewer } from '../auth/viewer.js'
+import { Prisma, type PrismaClient } from '../db.js'
+import { badInput, conflict, forbidden, notFound } from '../errors.js'
+import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated/prisma/client.js'
+import { findActionType } from './catalogue.js'
+import { conditionsHold, type ActionFacts } from './conditions.js'
+import { executeRecordMutation } from './records.js'
+import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
+import { ruleFromSnapshot, ruleSnapshot, ruleView, type RuleView } from './rules.js'
+
+type Tx = Prisma.TransactionClient
+
+export interface RequestInput {
+  resourceType: ResourceType
+  actionType: string
+  params: unknown
+  module?: string | null
+  /** As the caller gave it: a Record's global ID, or an id of the caller's own. */
+  recordId?: string | null
+  summary?: string | null
+  context?: unknown
+  /** A user's database id. */
+  onBehalfOfUserId?: string | null
+  idempotencyKey?: string | null
+}
+
+export type RequestOutcome = { approvalRequired: false; request: null } | { approvalRequired: true; request: ApprovalRequest; created: boolean }
+
+const seconds = (date: Date, s: number) => new Date(date.getTime() + s * 1000)
+
+/** JSON with sorted keys, so that equal inputs give equal fingerprints. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value ?? null)
+}
+
+function fingerprint(input: RequestInput): string {
+  const { idempotencyKey: _key, ...rest } = input
+  return createHash('sha256').update(stableJson(rest)).digest('hex')
+}
+
+const requesterColumns = (viewer: Viewer) =>
+  viewer.kind === 'user' ? { requesterUserId: viewer.id } : { requesterAgentId: viewer.id }
+const actorColumns = (actor: Viewer | null) =>
+  actor === null ? {} : actor.kind === 'user' ? { actorUserId: actor.id } : { actorAgentId: actor.id }
+
+/** The person an action is for: the given user, else the agent's owner; a user acts for themselves. */
+async function resolveOnBehalfOf(tx: Tx, viewer: Viewer, onBehalfOfUserId: string | null | undefined) {
+  if (viewer.kind === 'user') {
+    if (onBehalfOfUserId && onBehalfOfUserId !== viewer.id) {
+      throw forbidden('A user requests approval for themselves; only agents act on behalf of someone.')
+    }
+    return tx.user.findUniqueOrThrow({ where: { id: viewer.id }, select: { id: true, email: true, roles: { select: { key: true } } } })
+  }
+  const id = onBehalfOfUserId ?? viewer.ownerId
+  if (!id) return null
+  const user = await tx.user.findUnique({ where: { id }, select: { id: true, email: true, roles: { select: { key: true } } } })
+  if (!user) throw badInput('No user with this id.', 'input.onBehalfOfUserId')
+  return user
+}
+
+/** The records-store record a request names, if its recordId is a Record's ID. */
+async function resolveRecordRef(tx: Tx, input: RequestInput): Promise<string | null> {
+  if (!input.recordId) return null
+  let decoded: { typename: string; id: string } | null = null
+  try {
+    decoded = decodeGlobalID(input.recordId)
+  } catch {
+    decoded = null
+  }
+  if (decoded?.typename !== 'Record' || !/^[0-9a-f-]{36}$/i.test(decoded.id)) {
+    if (input.resourceType === 'RECORD_MUTATION') throw badInput('recordId must be the ID of a record.', 'input.recordId')
+    return null // an id of the caller's own system: kept, but names no record here
+  }
+  const record = await tx.record.findUnique({ where: { id: decoded.id }, select: { id: true, module: true } })
+  if (!record) throw badInput('No record with this id.', 'input.recordId')
+  if (input.module && record.module !== input.module) {
+    throw badInput(`The record belongs to module ${record.module}, not ${input.module}.`, 'input.module')
+  }
+  return record.id
+}
+
+interface Prepared {
+  facts: ActionFacts
+  onBehalfOfId: string | null
+  recordRefId: string | null
+}
+
+async function prepare(tx: Tx, viewer: Viewer, input: RequestInput): Promise<Prepared> {
+  const action = findActionType(input.actionType)
+  if (!action) throw badInput(`Unknown action type "${input.actionType}"; see the actionTypes query.`, 'input.actionType')
+  if (action.resourceType !== input.resourceType) {
+    throw badInput(`Action type ${input.actionType} is a ${action.resourceType}, not a ${input.resourceType}.`, 'input.actionType')
+  }
+  const [onBehalfOf, recordRefId, requester] = await Promise.all([
+    resolveOnBehalfOf(tx, viewer, input.onBehalfOfUserId),
+    resolveRecordRef(tx, input),
+    viewer.kind === 'user'
+      ? tx.user.findUniqueOrThrow({ where: { id: viewer.id }, select: { name: true } })
+      : tx.agent.findUniqueOrThrow({ where: { id: viewer.id }, select: { name: true } }),
+  ])
+  return {
+    onBehalfOfId: onBehalfOf?.id ?? null,
+    recordRefId,
+    facts: {
+      resourceType: input.resourceType,
+      actionType: input.actionType,
+      module: input.module ?? null,
+      recordId: input.recordId ?? null,
+      params: input.params,
+      context: input.context ?? null,
+      requester: {
+        id: encodeGlobalID(viewer.kind === 'user' ? 'User' : 'Agent', viewer.id),
+        name: requester.name,
+        kind: viewer.kind === 'user' ? 'USER' : 'AGENT',
+      },
+      onBehalfOf: onBehalfOf
+        ? { id: encodeGlobalID('User', onBehalfOf.id), email: onBehalfOf.email, roleKeys: onBehalfOf.roles.map((r) => r.key) }
+        : null,
+    },
+  }
+}
+
+/**
+ * The enabled rule that gates an action: among the rules for its resource type, action type
+ * and module (or any module) whose conditions hold, the highest priority; ties go to a rule
+ * with conditions, then to one for the specific module, then to the oldest.
+ */
+export async function findMatchingRule(tx: Tx, facts: ActionFacts): Promise<RuleView | null> {
+  const rows = await tx.approvalRule.findMany({
+    where: {
+      enabled: true,
+      resourceType: facts.resourceType as ResourceType,
+      actionType: facts.actionType,
+      OR: [{ module: null }, ...(facts.module ? [{ module: facts.module }] : [])],
+    },
+    orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
+  })
+  const candidates = rows.map(ruleView).filter((r) => conditionsHold(r.conditions, facts))
+  const rank = (r: RuleView) => [r.priority, r.conditions ? 1 : 0, r.module ? 1 : 0]
+  candidates.sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)]
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return y[i]! - x[i]!
+    return 0 // already oldest first
+  })
+  return candidates[0] ?? null
+}
+
+/** Dry run: the rule that would gate this action, storing nothing. */
+export async function matchApprovalRule(prisma: PrismaClient, viewer: Viewer, input: RequestInput): Promise<RuleView | null> {
+  return prisma.$transaction(async (tx) => findMatchingRule(tx, (await prepare(tx, viewer, input)).facts))
+}
+
+async function addReviewers(tx: Tx, requestId: string, reviewers: Assignee[], now: Date) {
+  if (reviewers.length === 0) return
+  await tx.approvalReviewer.createMany({
+    data: reviewers.map((r) => ({ requestId, userId: r.userId ?? null, agentId: r.agentId ?? null, assignedAt: now })),
+  })
+}
+
+/** The columns that follow from an assignment: resolver type, and the auto-approve deadline. */
+function assignmentColumns(assignment: Assignment, now: Date) {
+  const { resolution } = assignment
+  return {
+    resolverType: resolution.resolverType,
+    autoApproveAt: resolution.kind === 'auto' ? seconds(now, resolution.delaySeconds) : null,
+  }
+}
+
+/**
+ * Asks for approval of an action. Without a matching rule nothing is stored and the action may
+ * proceed. With one, the request, its REQUESTED (and ESCALATED) events, its reviewers and
+ * deadlines are written in one transaction; an AUTO_APPROVE rule without delay approves it at once.
+ * A retry with the same idempotency key returns the same request.
+ */
+export async function requestApproval(prisma: PrismaClient, viewer: Viewer, input: RequestInput, now: Date): Promise<RequestOutcome> {
+  const inputHash = fingerprint(input)
+  const key = input.idempotencyKey || null
+  const existing = async () => {
+    if (!key) return null
+    const found = await prisma.approvalRequest.findUnique({ where: { requesterKey_idempotencyKey: { requesterKey: viewer.id, idempotencyKey: key } } })
+    if (found && found.inputHash !== inputHash) {
+      throw badInput('This idempotency key was already used with a different input.', 'input.idempotencyKey')
+    }
+    return found
+  }
+  const previous = await existing()
+  if (previous) return { approvalRequired: true, request: previous, created: false }
+  try {
+    return await prisma.$transaction(async (tx) => {
+      const prepared = await prepare(tx, viewer, input)
+      const rule = await findMatchingRule(tx, prepared.facts)
+      if (!rule) return { approvalRequired: false, request: null } as const
+      const subject: ReviewSubject = {
+        requesterAgentId: viewer.kind === 'agent' ? viewer.id : null,
+        onBehalfOfId: prepared.onBehalfOfId,
+        recordRefId: prepared.recordRefId,
+        allowSelfApproval: rule.allowSelfApproval,
+      }
+      const assignment = await assign(tx, rule, subject, 'primary')
+      const escalated = assignment.escalations.length > 0
+      const request = await tx.approvalRequest.create({
+        data: {
+          resourceType: input.resourceType,
+          actionType: input.actionType,
+          params: input.params as Prisma.InputJsonValue,
+          module: input.module ?? null,
+          recordId: input.recordId ?? null,
+          recordRefId: prepared.recordRefId,
+          summary: input.summary ?? null,
+          context: (input.context ?? Prisma.DbNull) as Prisma.InputJsonValue,
+          ruleId: rule.id,
+          ruleSnapshot: ruleSnapshot(rule),
+          ...requesterColumns(viewer),
+          requesterKey: viewer.id,
+          onBehalfOfId: prepared.onBehalfOfId,
+          escalated,
+          expiresAt: rule.expiresAfterSeconds ? seconds(now, rule.expiresAfterSeconds) : null,
+          escalateAt:
+            !escalated && rule.escalateAfterSeconds && assignment.resolution.kind === 'reviewers'
+              ? seconds(now, rule.escalateAfterSeconds)
+              : null,
+          ...assignmentColumns(assignment, now),
+          idempotencyKey: key,
+          inputHash,
+          createdAt: now,
+        },
+      })
+      if (assignment.resolution.kind === 'reviewers') await addReviewers(tx, request.id, assignment.resolution.reviewers, now)
+      await tx.approvalEvent.createMany({
+        data: [
+          { requestId: request.id, type: 'REQUESTED', ...actorColumns(viewer), comment: input.summary ?? null, at: now },
+          ...(escalated ? [{ requestId: request.id, type: 'ESCALATED' as const, comment: assignment.escalations.join('; '), at: now }] : []),
+        ],
+      })
+      if (assignment.resolution.kind === 'auto' && assignment.resolution.delaySeconds === 0) {
+        const approved = await finalize(tx, request.id, 'APPROVED', null, `Approved automatically by rule "${rule.name}".`, now)
+        return { approvalRequired: true, request: approved!, created: true } as const
+      }
+      return { approvalRequired: true, request, created: true } as const
+    })
+  } catch (err) {
+    // a concurrent retry with the same key won the race: answer as that retry would have
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002' && key) {
+      const winner = await existing()
+      if (winner) return { approvalRequired: true, request: winner, created: false }
+    }
+    throw err
+  }
+}
+
+/**
+ * Moves a pending request to a final status, once: a conditional update that only one of any
+ * number of concurrent callers wins (null for the others). Approving a record mutation runs it
+ * here, in the same transaction.
+ */
+export async function finalize(
+  tx: Tx,
+  id: string,
+  status: Exclude<ApprovalStatus, 'PENDING'>,
+  actor: Viewer | null,
+  comment: string | null,
+  now: Date,
+  guard: Prisma.ApprovalRequestWhereInput = {},
+): Promise<ApprovalRequest | null> {
+  const decision = status === 'APPROVED' || status === 'REJECTED'
+  const { count } = await tx.approvalRequest.updateMany({
+    where: { id, status: 'PENDING', ...guard },
+    data: {
+      status,
+      decidedAt: now,
+      escalateAt: null,
+      autoApproveAt: null,
+      ...(decision
+        ? {
+            decisionComment: comment,
+            decidedByUserId: actor?.kind === 'user' ? actor.id : null,
+            decidedByAgentId: actor?.kind === 'agent' ? actor.id : null,
+          }
+        : {}),
+    },
+  })
+  if (count === 0) return null
+  await tx.approvalEvent.create({ data: { requestId: id, type: status, ...actorColumns(actor), comment, at: now } })
+  const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id } })
+  if (status === 'APPROVED' && request.resourceType === 'RECORD_MUTATION') {
+    const outcome = await executeRecordMutation(tx, request)
+    await tx.approvalEvent.create({ data: { requestId: id, type: outcome.type, comment: outcome.comment, at: now } })
+    return tx.approvalRequest.findUniqueOrThrow({ where: { id } })
+  }
+  return request
+}
+
+/** The requests a viewer may see: their own, those for them, those they review or reviewed; all with approval:view. */
+export function visibleTo(viewer: Viewer): Prisma.ApprovalRequestWhereInput {
+  if (viewer.permissions.has('approval:view')) return {}
+  const reviewer = viewer.kind === 'user' ? { userId: viewer.id } : { agentId: viewer.id }
+  return {
+    OR: [
+      requesterColumns(viewer),
+      ...(viewer.kind === 'user' ? [{ onBehalfOfId: viewer.id }] : []),
+      { reviewers: { some: reviewer } },
+    ],
+  }
+}
+
+/** Pending requests the viewer may decide now (deadline not passed). */
+export function decidableBy(viewer: Viewer, now: Date): Prisma.ApprovalRequestWhereInput {
+  const reviewer = viewer.kind === 'user' ? { userId: viewer.id } : { agentId: viewer.id }
+  return {
+    status: 'PENDING',
+    reviewers: { some: { ...reviewer, active: true } },
+    OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
+  }
+}
+
+export async function getVisibleRequest(prisma: PrismaClient | Tx, viewer: Viewer, id: string) {
+  return prisma.approvalRequest.findFirst({ where: { AND: [{ id }, visibleTo(viewer)] } })
+}
+
+const notPending = (r: ApprovalRequest) => conflict(`This request is no longer pending: it is ${r.status}.`)
+
+/** Approves or rejects a request, as one of its current reviewers. */
+export async function decide(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  id: string,
+  status: 'APPROVED' | 'REJECTED',
+  comment: string | null,
+  now: Date,
+): Promise<ApprovalRequest> {
+  return prisma.$transaction(async (tx) => {
+    const request = await getVisibleRequest(tx, viewer, id)
+    if (!request) throw notFound('Approval request')
+    if (request.status !== 'PENDING') throw notPending(request)
+    if (request.expiresAt && request.expiresAt <= now) throw conflict('This request has expired.')
+    const reviewer = await tx.approvalReviewer.findFirst({
+      where: { requestId: id, active: true, ...(viewer.kind === 'user' ? { userId: viewer.id } : { agentId: viewer.id }) },
+      select: { id: true },
+    })
+    if (!reviewer) throw forbidden('Only a current reviewer of this request may decide it.')
+    const decided = await finalize(tx, id, status, viewer, comment, now, { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] })
+    if (!decided) throw conflict('This request was decided or withdrawn meanwhile.')
+    return decided
+  })
+}
+
+/** Withdraws a pending request: its requester, or a holder of approval:manage. */
+export async function cancel(prisma: PrismaClient, viewer: Viewer, id: string, reason: string | null, now: Date): Promise<ApprovalRequest> {
+  return prisma.$transaction(async (tx) => {
+    const request = await getVisibleRequest(tx, viewer, id)
+    if (!request) throw notFound('Approval request')
+    const isRequester = request.requesterKey === viewer.id
+    if (!isRequester && !viewer.permissions.has('approval:manage')) {
+      throw forbidden('Only the requester or an approval manager may cancel a request.')
+    }
+    if (request.status !== 'PENDING') throw notPending(request)
+    const cancelled = await finalize(tx, id, 'CANCELLED', viewer, reason, now)
+    if (!cancelled) throw conflict('This request was decided meanwhile.')
+    return cancelled
+  })
+}
+
+/** The rule a request matched, as it was then. */
+export function requestRule(request: Pick<ApprovalRequest, 'ruleSnapshot'>): RuleView {
+  return ruleFromSnapshot(request.ruleSnapshot)
+}
+
+export { addReviewers, assignmentColumns }

@@ -1,0 +1,206 @@
+// Approval rules: validation, storage, and the snapshot a request keeps of the rule it matched.
+import { z } from 'zod'
+import { Prisma, type PrismaClient } from '../db.js'
+import { badInput, notFound } from '../errors.js'
+import type { ApprovalRule, ResolverType, ResourceType } from '../generated/prisma/client.js'
+import { findActionType } from './catalogue.js'
+import { parseConditions } from './conditions.js'
+
+/** A resolver as stored: ids are database ids. */
+export interface ResolverSpec {
+  type: ResolverType
+  userId?: string
+  roleKey?: string
+  agentId?: string
+  delaySeconds?: number
+}
+
+/** A rule as the API shows it, whether read live or from a request's snapshot. */
+export interface RuleView {
+  id: string
+  name: string
+  description: string | null
+  enabled: boolean
+  priority: number
+  resourceType: ResourceType
+  actionType: string
+  module: string | null
+  conditions: unknown
+  primaryResolver: ResolverSpec
+  fallbackResolver: ResolverSpec | null
+  expiresAfterSeconds: number | null
+  escalateAfterSeconds: number | null
+  allowSelfApproval: boolean
+  version: number
+  createdById: string | null
+  updatedById: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export function ruleView(row: ApprovalRule): RuleView {
+  return {
+    ...row,
+    conditions: row.conditions ?? null,
+    primaryResolver: row.primaryResolver as unknown as ResolverSpec,
+    fallbackResolver: (row.fallbackResolver as unknown as ResolverSpec | null) ?? null,
+  }
+}
+
+/** What a request stores of its rule: JSON, so dates travel as strings. */
+export function ruleSnapshot(rule: RuleView): Prisma.InputJsonValue {
+  return JSON.parse(JSON.stringify(rule)) as Prisma.InputJsonValue
+}
+
+export function ruleFromSnapshot(snapshot: unknown): RuleView {
+  const s = snapshot as RuleView & { createdAt: string; updatedAt: string }
+  return { ...s, createdAt: new Date(s.createdAt), updatedAt: new Date(s.updatedAt) }
+}
+
+/** A resolver as the API takes it: ids already decoded from global IDs. */
+export interface ResolverInput {
+  type: ResolverType
+  userId?: string | null
+  roleKey?: string | null
+  agentId?: string | null
+  delaySeconds?: number | null
+}
+
+export interface RuleInput {
+  name: string
+  description?: string | null
+  enabled?: boolean | null
+  priority?: number | null
+  resourceType: ResourceType
+  actionType: string
+  module?: string | null
+  conditions?: unknown
+  primaryResolver: ResolverInput
+  fallbackResolver?: ResolverInput | null
+  expiresAfterSeconds?: number | null
+  escalateAfterSeconds?: number | null
+  allowSelfApproval?: boolean | null
+}
+
+const FIELDS_BY_TYPE: Record<ResolverType, (keyof ResolverInput)[]> = {
+  NAMED_USER: ['userId'],
+  ROLE: ['roleKey'],
+  AGENT: ['agentId'],
+  AUTO_APPROVE: ['delaySeconds'],
+  MANAGER: [],
+  RECORD_OWNER: [],
+}
+
+async function validateResolver(tx: Prisma.TransactionClient, input: ResolverInput, field: string): Promise<ResolverSpec> {
+  const wanted = FIELDS_BY_TYPE[input.type]
+  for (const key of ['userId', 'roleKey', 'agentId', 'delaySeconds'] as const) {
+    const given = input[key] !== null && input[key] !== undefined
+    if (wanted.includes(key) && !given) throw badInput(`A ${input.type} resolver needs ${key}.`, `${field}.${key}`)
+    if (!wanted.includes(key) && given) throw badInput(`A ${input.type} resolver takes no ${key}.`, `${field}.${key}`)
+  }
+  switch (input.type) {
+    case 'NAMED_USER':
+      if (!(await tx.user.findUnique({ where: { id: input.userId! }, select: { id: true } }))) {
+        throw badInput('No user with this id.', `${field}.userId`)
+      }
+      return { type: 'NAMED_USER', userId: input.userId! }
+    case 'ROLE':
+      if (!(await tx.role.findUnique({ where: { key: input.roleKey! }, select: { id: true } }))) {
+        throw badInput(`Unknown role key: ${input.roleKey}.`, `${field}.roleKey`)
+      }
+      return { type: 'ROLE', roleKey: input.roleKey! }
+    case 'AGENT':
+      if (!(await tx.agent.findUnique({ where: { id: input.agentId! }, select: { id: true } }))) {
+        throw badInput('No agent with this id.', `${field}.agentId`)
+      }
+      return { type: 'AGENT', agentId: input.agentId! }
+    case 'AUTO_APPROVE':
+      if (!Number.isInteger(input.delaySeconds) || input.delaySeconds! < 0) {
+        throw badInput('delaySeconds must be 0 or more.', `${field}.delaySeconds`)
+      }
+      return { type: 'AUTO_APPROVE', delaySeconds: input.delaySeconds! }
+    default:
+      return { type: input.type }
+  }
+}
+
+const seconds = (field: string) =>
+  z.number().int().positive(`${field} must be a positive number of seconds`).max(365 * 24 * 3600, `${field} must be at most a year`)
+
+const RuleShape = z.object({
+  name: z.string().trim().min(1, 'name must not be empty').max(200),
+  description: z.string().trim().max(2000).nullish(),
+  priority: z.number().int().min(-1_000_000).max(1_000_000).nullish(),
+  module: z.string().trim().min(1, 'module must not be empty when given').max(100).nullish(),
+  expiresAfterSeconds: seconds('expiresAfterSeconds').nullish(),
+  escalateAfterSeconds: seconds('escalateAfterSeconds').nullish(),
+})
+
+/** Validates a rule input against the catalogue and the directory; returns the columns to store. */
+async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
+  const shape = RuleShape.safeParse(input)
+  if (!shape.success) {
+    const issue = shape.error.issues[0]!
+    throw badInput(issue.message, `input.${issue.path.join('.')}`)
+  }
+  const action = findActionType(input.actionType)
+  if (!action) throw badInput(`Unknown action type "${input.actionType}"; see the actionTypes query.`, 'input.actionType')
+  if (action.resourceType !== input.resourceType) {
+    throw badInput(`Action type ${input.actionType} is a ${action.resourceType}, not a ${input.resourceType}.`, 'input.actionType')
+  }
+  const conditions = parseConditions(input.conditions)
+  const primaryResolver = await validateResolver(tx, input.primaryResolver, 'input.primaryResolver')
+  const fallbackResolver = input.fallbackResolver ? await validateResolver(tx, input.fallbackResolver, 'input.fallbackResolver') : null
+  return {
+    name: shape.data.name,
+    description: shape.data.description || null,
+    enabled: input.enabled ?? true,
+    priority: input.priority ?? 0,
+    resourceType: input.resourceType,
+    actionType: input.actionType,
+    module: shape.data.module ?? null,
+    conditions: conditions ?? Prisma.DbNull,
+    primaryResolver: primaryResolver as unknown as Prisma.InputJsonValue,
+    fallbackResolver: (fallbackResolver as unknown as Prisma.InputJsonValue) ?? Prisma.DbNull,
+    expiresAfterSeconds: input.expiresAfterSeconds ?? null,
+    escalateAfterSeconds: input.escalateAfterSeconds ?? null,
+    allowSelfApproval: input.allowSelfApproval ?? false,
+  }
+}
+
+export async function createRule(prisma: PrismaClient, actorUserId: string, input: RuleInput): Promise<RuleView> {
+  return prisma.$transaction(async (tx) => {
+    const data = await validateRule(tx, input)
+    return ruleView(await tx.approvalRule.create({ data: { ...data, createdById: actorUserId, updatedById: actorUserId } }))
+  })
+}
+
+/** Replaces a rule's definition. Requests already created keep the version they matched. */
+export async function updateRule(prisma: PrismaClient, actorUserId: string, id: string, input: RuleInput): Promise<RuleView> {
+  return prisma.$transaction(async (tx) => {
+    if (!(await tx.approvalRule.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Approval rule')
+    const data = await validateRule(tx, input)
+    return ruleView(
+      await tx.approvalRule.update({ where: { id }, data: { ...data, updatedById: actorUserId, version: { increment: 1 } } }),
+    )
+  })
+}
+
+/** Deletes a rule; requests it created keep their snapshot of it. */
+export async function deleteRule(prisma: PrismaClient, id: string): Promise<boolean> {
+  const { count } = await prisma.approvalRule.deleteMany({ where: { id } })
+  if (count === 0) throw notFound('Approval rule')
+  return true
+}
+
+export async function listRules(prisma: PrismaClient): Promise<RuleView[]> {
+  const rows = await prisma.approvalRule.findMany({
+    orderBy: [{ resourceType: 'asc' }, { actionType: 'asc' }, { priority: 'desc' }, { createdAt: 'asc' }],
+  })
+  return rows.map(ruleView)
+}
+
+export async function getRule(prisma: PrismaClient, id: string): Promise<RuleView | null> {
+  const row = await prisma.approvalRule.findUnique({ where: { id } })
+  return row && ruleView(row)
+}

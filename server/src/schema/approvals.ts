@@ -1,0 +1,476 @@
+import { z } from 'zod'
+import { ACTION_TYPES } from '../approvals/catalogue.js'
+import { createRecordMutation, updateRecordMutation } from '../approvals/record-mutations.js'
+import * as requests from '../approvals/requests.js'
+import * as rules from '../approvals/rules.js'
+import type { ResolverSpec as ResolverSpecShape, RuleView } from '../approvals/rules.js'
+import { builder } from '../builder.js'
+import type { Prisma } from '../db.js'
+import { Principal } from './directory.js'
+import { parseId, parseOptionalId } from './ids.js'
+
+// Enums mirror the database's (see prisma/schema.prisma).
+export const ResourceType = builder.enumType('ResourceType', { values: ['AGENT_ACTION', 'RECORD_MUTATION'] as const })
+export const ResolverType = builder.enumType('ResolverType', {
+  values: ['NAMED_USER', 'MANAGER', 'ROLE', 'RECORD_OWNER', 'AGENT', 'AUTO_APPROVE'] as const,
+})
+export const ApprovalStatus = builder.enumType('ApprovalStatus', {
+  values: ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'CANCELLED'] as const,
+})
+export const ApprovalEventType = builder.enumType('ApprovalEventType', {
+  values: {
+    REQUESTED: {},
+    ESCALATED: {},
+    APPROVED: {},
+    REJECTED: {},
+    EXPIRED: {},
+    CANCELLED: {},
+    EXECUTED: { description: 'The server ran the approved record mutation.' },
+    EXECUTION_FAILED: { description: 'The server could not run the approved record mutation; the comment says why.' },
+  } as const,
+})
+
+const ActionType = builder.objectRef<(typeof ACTION_TYPES)[number]>('ActionType').implement({
+  description: 'An action that rules can gate.',
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    resourceType: t.field({ type: ResourceType, resolve: (a) => a.resourceType }),
+    description: t.exposeString('description'),
+  }),
+})
+
+const ResolverSpec = builder.objectRef<ResolverSpecShape>('ResolverSpec').implement({
+  fields: (t) => ({
+    type: t.field({ type: ResolverType, resolve: (s) => s.type }),
+    // Prisma batches the findUnique calls of one tick into one query, so lists of rules stay cheap
+    user: t.prismaField({
+      type: 'User',
+      nullable: true,
+      resolve: (query, s, _args, ctx) => (s.userId ? ctx.prisma.user.findUnique({ ...query, where: { id: s.userId } }) : null),
+    }),
+    role: t.prismaField({
+      type: 'Role',
+      nullable: true,
+      resolve: (query, s, _args, ctx) => (s.roleKey ? ctx.prisma.role.findUnique({ ...query, where: { key: s.roleKey } }) : null),
+    }),
+    agent: t.prismaField({
+      type: 'Agent',
+      nullable: true,
+      resolve: (query, s, _args, ctx) => (s.agentId ? ctx.prisma.agent.findUnique({ ...query, where: { id: s.agentId } }) : null),
+    }),
+    roleKey: t.string({ nullable: true, resolve: (s) => s.roleKey ?? null }),
+    delaySeconds: t.int({ nullable: true, resolve: (s) => s.delaySeconds ?? null }),
+  }),
+})
+
+export const ApprovalRule = builder.node(builder.objectRef<RuleView>('ApprovalRule'), {
+  id: { resolve: (r) => r.id },
+  loadOne: (id, ctx) => rules.getRule(ctx.prisma, id),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    enabled: t.exposeBoolean('enabled'),
+    priority: t.exposeInt('priority'),
+    resourceType: t.field({ type: ResourceType, resolve: (r) => r.resourceType }),
+    actionType: t.exposeString('actionType'),
+    module: t.exposeString('module', { nullable: true }),
+    conditions: t.field({ type: 'JSON', nullable: true, resolve: (r) => r.conditions ?? null }),
+    primaryResolver: t.field({ type: ResolverSpec, resolve: (r) => r.primaryResolver }),
+    fallbackResolver: t.field({ type: ResolverSpec, nullable: true, resolve: (r) => r.fallbackResolver }),
+    expiresAfterSeconds: t.exposeInt('expiresAfterSeconds', { nullable: true }),
+    escalateAfterSeconds: t.exposeInt('escalateAfterSeconds', { nullable: true }),
+    allowSelfApproval: t.exposeBoolean('allowSelfApproval'),
+    version: t.exposeInt('version', { description: 'Starts at 1; every update adds one. A request shows the version it matched.' }),
+    createdBy: t.prismaField({
+      type: 'User',
+      nullable: true,
+      resolve: (query, r, _args, ctx) => (r.createdById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.createdById } }) : null),
+    }),
+    updatedBy: t.prismaField({
+      type: 'User',
+      nullable: true,
+      resolve: (query, r, _args, ctx) => (r.updatedById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.updatedById } }) : null),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+})
+
+builder.prismaNode('Record', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    module: t.exposeString('module'),
+    owner: t.relation('owner', { nullable: true }),
+    data: t.expose('data', { type: 'JSON' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+})
+
+builder.prismaObject('ApprovalEvent', {
+  fields: (t) => ({
+    type: t.expose('type', { type: ApprovalEventType }),
+    actor: t.field({
+      type: Principal,
+      nullable: true,
+      description: 'Who acted; null for the service itself (deadlines, automatic approval, execution).',
+      select: { actorUser: true, actorAgent: true },
+      resolve: (e) => e.actorUser ?? e.actorAgent,
+    }),
+    comment: t.exposeString('comment', { nullable: true }),
+    at: t.expose('at', { type: 'DateTime' }),
+  }),
+})
+
+export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
+  id: { field: 'id' },
+  // node(id:) shows a request only to those who may see it
+  findUnique: (id, ctx) => ({ id, AND: [ctx.viewer ? requests.visibleTo(ctx.viewer) : { id: { in: [] } }] }),
+  fields: (t) => ({
+    status: t.expose('status', { type: ApprovalStatus }),
+    resourceType: t.expose('resourceType', { type: ResourceType }),
+    actionType: t.exposeString('actionType'),
+    params: t.expose('params', { type: 'JSON' }),
+    module: t.exposeString('module', { nullable: true }),
+    recordId: t.exposeString('recordId', { nullable: true }),
+    summary: t.exposeString('summary', { nullable: true }),
+    context: t.expose('context', { type: 'JSON', nullable: true }),
+    rule: t.field({
+      type: ApprovalRule,
+      nullable: true,
+      description: 'The rule as it was when it matched; later edits do not change it.',
+      select: { ruleSnapshot: true },
+      resolve: (r) => requests.requestRule(r),
+    }),
+    record: t.relation('record', {
+      nullable: true,
+      description: 'The record the request concerns: the one to update, or the one created once an approved create_record has run.',
+    }),
+    requester: t.field({
+      type: Principal,
+      select: { requesterUser: true, requesterAgent: true },
+      resolve: (r) => (r.requesterUser ?? r.requesterAgent)!,
+    }),
+    onBehalfOf: t.relation('onBehalfOf', { nullable: true }),
+    resolverType: t.expose('resolverType', {
+      type: ResolverType,
+      description: "The resolver the request is assigned to now: the rule's primary, or its fallback once escalated.",
+    }),
+    escalated: t.exposeBoolean('escalated'),
+    reviewers: t.field({
+      type: [Principal],
+      description: 'Who may decide the request now; nobody once it is final.',
+      select: { status: true, reviewers: { where: { active: true }, orderBy: { id: 'asc' }, select: { user: true, agent: true } } },
+      resolve: (r) => (r.status === 'PENDING' ? r.reviewers.map((x) => (x.user ?? x.agent)!) : []),
+    }),
+    decidedBy: t.field({
+      type: Principal,
+      nullable: true,
+      select: { decidedByUser: true, decidedByAgent: true },
+      resolve: (r) => r.decidedByUser ?? r.decidedByAgent,
+    }),
+    decisionComment: t.exposeString('decisionComment', { nullable: true }),
+    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    events: t.relation('events', { query: { orderBy: { id: 'asc' } } }),
+  }),
+})
+
+const ApprovalRequestConnection = builder.connectionObject({ type: ApprovalRequest, name: 'ApprovalRequestConnection' }, { name: 'ApprovalRequestEdge' })
+
+const RequestApprovalPayload = builder
+  .objectRef<requests.RequestOutcome>('RequestApprovalPayload')
+  .implement({
+    fields: (t) => ({
+      approvalRequired: t.exposeBoolean('approvalRequired', { description: 'False when no enabled rule matched: the action may proceed at once.' }),
+      request: t.prismaField({
+        type: 'ApprovalRequest',
+        nullable: true,
+        description: 'The request, when a rule matched; its status may already be final (e.g. AUTO_APPROVE with no delay).',
+        resolve: (_q, p) => p.request,
+      }),
+    }),
+  })
+
+const RecordMutationPayload = builder.objectRef<Awaited<ReturnType<typeof createRecordMutation>>>('RecordMutationPayload').implement({
+  fields: (t) => ({
+    record: t.prismaField({ type: 'Record', nullable: true, description: 'The record, when the mutation ran at once.', resolve: (_q, p) => p.record }),
+    approvalRequest: t.prismaField({
+      type: 'ApprovalRequest',
+      nullable: true,
+      description: 'The approval request, when a rule gated the mutation; it runs by itself once approved.',
+      resolve: (_q, p) => p.approvalRequest,
+    }),
+  }),
+})
+
+// ---- inputs
+
+const ResolverInput = builder.inputType('ResolverInput', {
+  fields: (t) => ({
+    type: t.field({ type: ResolverType, required: true }),
+    userId: t.id(),
+    roleKey: t.string(),
+    agentId: t.id(),
+    delaySeconds: t.int(),
+  }),
+})
+
+const ApprovalRuleInput = builder.inputType('ApprovalRuleInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    enabled: t.boolean({ defaultValue: true }),
+    priority: t.int({ defaultValue: 0, description: 'Higher wins when several rules match.' }),
+    resourceType: t.field({ type: ResourceType, required: true }),
+    actionType: t.string({ required: true }),
+    module: t.string({ description: 'Narrows the rule to records of one module.' }),
+    conditions: t.field({ type: 'JSON', description: 'JSONLogic over the action facts; a JSON string is accepted too.' }),
+    primaryResolver: t.field({ type: ResolverInput, required: true }),
+    fallbackResolver: t.field({ type: ResolverInput }),
+    expiresAfterSeconds: t.int(),
+    escalateAfterSeconds: t.int({ description: 'Hand the request to the fallback when the primary has not decided in this time.' }),
+    allowSelfApproval: t.boolean({ defaultValue: false }),
+  }),
+})
+
+const RequestApprovalInput = builder.inputType('RequestApprovalInput', {
+  fields: (t) => ({
+    resourceType: t.field({ type: ResourceType, required: true }),
+    actionType: t.string({ required: true }),
+    params: t.field({ type: 'JSON', required: true }),
+    module: t.string(),
+    recordId: t.string(),
+    summary: t.string({ validate: z.string().max(1000).nullish() }),
+    context: t.field({ type: 'JSON' }),
+    onBehalfOfUserId: t.id({ description: "The person whose task the agent runs; defaults to the agent's owner." }),
+    idempotencyKey: t.string({
+      description: 'A retry with the same key from the same requester returns the same request.',
+      validate: z.string().min(1).max(200).nullish(),
+    }),
+  }),
+})
+
+const ApprovalHistoryFilter = builder.inputType('ApprovalHistoryFilter', {
+  fields: (t) => ({
+    status: t.field({ type: [ApprovalStatus] }),
+    actionType: t.string(),
+    ruleId: t.id(),
+    requesterId: t.id(),
+    decidedById: t.id(),
+    createdAfter: t.field({ type: 'DateTime' }),
+    createdBefore: t.field({ type: 'DateTime' }),
+  }),
+})
+
+const CreateRecordInput = builder.inputType('CreateRecordInput', {
+  fields: (t) => ({
+    module: t.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(100) }),
+    data: t.field({ type: 'JSON', required: true }),
+    ownerId: t.id(),
+  }),
+})
+
+const UpdateRecordInput = builder.inputType('UpdateRecordInput', {
+  fields: (t) => ({
+    data: t.field({ type: 'JSON', required: true }),
+    ownerId: t.id(),
+  }),
+})
+
+type ResolverArg = { type: ResolverSpecShape['type']; userId?: string | null; roleKey?: string | null; agentId?: string | null; delaySeconds?: number | null }
+
+function decodeResolver(r: ResolverArg, field: string): rules.ResolverInput {
+  return {
+    ...r,
+    userId: parseOptionalId(r.userId, ['User'], `${field}.userId`),
+    agentId: parseOptionalId(r.agentId, ['Agent'], `${field}.agentId`),
+  }
+}
+
+function decodeRuleInput(input: typeof ApprovalRuleInput.$inferInput): rules.RuleInput {
+  return {
+    ...input,
+    primaryResolver: decodeResolver(input.primaryResolver, 'input.primaryResolver'),
+    fallbackResolver: input.fallbackResolver ? decodeResolver(input.fallbackResolver, 'input.fallbackResolver') : null,
+  }
+}
+
+function decodeRequestInput(input: typeof RequestApprovalInput.$inferInput): requests.RequestInput {
+  return { ...input, params: input.params, onBehalfOfUserId: parseOptionalId(input.onBehalfOfUserId, ['User'], 'input.onBehalfOfUserId') }
+}
+
+function historyWhere(filter: typeof ApprovalHistoryFilter.$inferInput | null | undefined): Prisma.ApprovalRequestWhereInput {
+  if (!filter) return {}
+  const decided = filter.decidedById ? parseId(filter.decidedById, ['User', 'Agent'], 'filter.decidedById') : null
+  return {
+    ...(filter.status?.length ? { status: { in: filter.status } } : {}),
+    ...(filter.actionType ? { actionType: filter.actionType } : {}),
+    ...(filter.ruleId ? { ruleId: parseId(filter.ruleId, ['ApprovalRule'], 'filter.ruleId').id } : {}),
+    ...(filter.requesterId ? { requesterKey: parseId(filter.requesterId, ['User', 'Agent'], 'filter.requesterId').id } : {}),
+    ...(decided ? (decided.typename === 'User' ? { decidedByUserId: decided.id } : { decidedByAgentId: decided.id }) : {}),
+    ...(filter.createdAfter || filter.createdBefore
+      ? { createdAt: { ...(filter.createdAfter ? { gte: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) } }
+      : {}),
+  }
+}
+
+// ---- queries
+
+builder.queryFields((t) => ({
+  actionTypes: t.field({
+    type: [ActionType],
+    description: 'The catalogue of action types that rules can gate.',
+    authScopes: { authenticated: true },
+    resolve: () => [...ACTION_TYPES],
+  }),
+  record: t.prismaField({
+    type: 'Record',
+    nullable: true,
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, { id }, ctx) => ctx.prisma.record.findUnique({ ...query, where: { id: parseId(id, ['Record'], 'id').id } }),
+  }),
+  approvalRules: t.field({
+    type: [ApprovalRule],
+    authScopes: { permission: 'approval:manage' },
+    resolve: (_root, _args, ctx) => rules.listRules(ctx.prisma),
+  }),
+  approvalRule: t.field({
+    type: ApprovalRule,
+    nullable: true,
+    authScopes: { permission: 'approval:manage' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => rules.getRule(ctx.prisma, parseId(id, ['ApprovalRule'], 'id').id),
+  }),
+  matchApprovalRule: t.field({
+    type: ApprovalRule,
+    nullable: true,
+    description: 'Dry run: the rule that would gate this action, or null.',
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
+    resolve: (_root, { input }, ctx) => requests.matchApprovalRule(ctx.prisma, ctx.viewer!, decodeRequestInput(input)),
+  }),
+  approvalRequest: t.prismaField({
+    type: 'ApprovalRequest',
+    nullable: true,
+    description: 'A request, for those who may see it: its requester, the person it is for, its reviewers past and present, and approval:view holders.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.prisma.approvalRequest.findFirst({ ...query, where: { AND: [{ id: parseId(id, ['ApprovalRequest'], 'id').id }, requests.visibleTo(ctx.viewer!)] } }),
+  }),
+  approvalInbox: t.prismaConnection(
+    {
+      type: 'ApprovalRequest',
+      cursor: 'id',
+      description: 'Pending requests the viewer may decide now, oldest first.',
+      authScopes: { permission: 'approval:resolve' },
+      defaultSize: 20,
+      maxSize: 100,
+      resolve: (query, _root, _args, ctx) =>
+        ctx.prisma.approvalRequest.findMany({
+          ...query,
+          where: requests.decidableBy(ctx.viewer!, ctx.clock.now()),
+          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        }),
+    },
+    ApprovalRequestConnection,
+  ),
+  approvalHistory: t.prismaConnection(
+    {
+      type: 'ApprovalRequest',
+      cursor: 'id',
+      description: 'Every request, newest first (approval:view).',
+      authScopes: { permission: 'approval:view' },
+      defaultSize: 20,
+      maxSize: 100,
+      args: { filter: t.arg({ type: ApprovalHistoryFilter }) },
+      resolve: (query, _root, { filter }, ctx) =>
+        ctx.prisma.approvalRequest.findMany({ ...query, where: historyWhere(filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    },
+    ApprovalRequestConnection,
+  ),
+}))
+
+// ---- mutations
+
+const comment = z.string().trim().max(5000).nullish()
+
+builder.mutationFields((t) => ({
+  createApprovalRule: t.field({
+    type: ApprovalRule,
+    authScopes: { permission: 'approval:manage' },
+    args: { input: t.arg({ type: ApprovalRuleInput, required: true }) },
+    resolve: (_root, { input }, ctx) => rules.createRule(ctx.prisma, ctx.viewer!.id, decodeRuleInput(input)),
+  }),
+  updateApprovalRule: t.field({
+    type: ApprovalRule,
+    description: 'Replaces the rule. Requests it already created keep the version they matched.',
+    authScopes: { permission: 'approval:manage' },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: ApprovalRuleInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) =>
+      rules.updateRule(ctx.prisma, ctx.viewer!.id, parseId(id, ['ApprovalRule'], 'id').id, decodeRuleInput(input)),
+  }),
+  deleteApprovalRule: t.boolean({
+    authScopes: { permission: 'approval:manage' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => rules.deleteRule(ctx.prisma, parseId(id, ['ApprovalRule'], 'id').id),
+  }),
+  requestApproval: t.field({
+    type: RequestApprovalPayload,
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
+    resolve: (_root, { input }, ctx) => requests.requestApproval(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.clock.now()),
+  }),
+  approveRequest: t.prismaField({
+    type: 'ApprovalRequest',
+    authScopes: { permission: 'approval:resolve' },
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
+    resolve: (_q, _root, { id, comment }, ctx) =>
+      requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'APPROVED', comment || null, ctx.clock.now()),
+  }),
+  rejectRequest: t.prismaField({
+    type: 'ApprovalRequest',
+    authScopes: { permission: 'approval:resolve' },
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
+    resolve: (_q, _root, { id, comment }, ctx) =>
+      requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'REJECTED', comment || null, ctx.clock.now()),
+  }),
+  cancelApprovalRequest: t.prismaField({
+    type: 'ApprovalRequest',
+    description: 'Withdraws a pending request: its requester, or an approval:manage holder.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: comment }) },
+    resolve: (_q, _root, { id, reason }, ctx) =>
+      requests.cancel(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, reason || null, ctx.clock.now()),
+  }),
+  createRecord: t.field({
+    type: RecordMutationPayload,
+    description: 'Creates a record at once, or, for an agent whose action a RECORD_MUTATION rule gates, asks for approval first.',
+    authScopes: { authenticated: true },
+    args: { input: t.arg({ type: CreateRecordInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      createRecordMutation(
+        ctx.prisma,
+        ctx.viewer!,
+        { module: input.module.trim(), data: input.data as Prisma.InputJsonValue, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
+        ctx.clock.now(),
+      ),
+  }),
+  updateRecord: t.field({
+    type: RecordMutationPayload,
+    description: 'Replaces a record\'s data (and owner, when given) at once, or, when a rule gates it for this agent, asks for approval first.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateRecordInput, required: true }) },
+    resolve: (_root, { id, input }, ctx) =>
+      updateRecordMutation(
+        ctx.prisma,
+        ctx.viewer!,
+        parseId(id, ['Record'], 'id').id,
+        { data: input.data as Prisma.InputJsonValue, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
+        ctx.clock.now(),
+      ),
+  }),
+}))
