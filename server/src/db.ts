@@ -22,18 +22,29 @@ export interface Database {
 // Interactive transactions queue for a connection (PGlite has one); let them wait rather than fail.
 const transactionOptions = { maxWait: 15_000, timeout: 20_000 }
 
-export type DatabaseOptions =
+export type DatabaseOptions = (
   | { url: string }
   /** `dataDir` undefined means in memory (tests). */
   | { dataDir: string | undefined }
+) & {
+  /** Called with each SQL statement Prisma sends (tests count queries with it). */
+  onQuery?: (sql: string) => void
+}
 
 /** Opens Prisma over PostgreSQL (`url`) or over embedded PGlite persisted in `dataDir`. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return 'url' in options ? openPostgres(options.url) : openPglite(options.dataDir)
+  return 'url' in options ? openPostgres(options.url, options.onQuery) : openPglite(options.dataDir, options.onQuery)
 }
 
-async function openPostgres(url: string): Promise<Database> {
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }), transactionOptions })
+function createClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void) {
+  if (!onQuery) return new PrismaClient({ adapter, transactionOptions })
+  const prisma = new PrismaClient({ adapter, transactionOptions, log: [{ emit: 'event', level: 'query' }] })
+  prisma.$on('query', (e) => onQuery(e.query))
+  return prisma
+}
+
+async function openPostgres(url: string, onQuery?: (sql: string) => void): Promise<Database> {
+  const prisma = createClient(new PrismaPg({ connectionString: url }), onQuery)
   return {
     prisma,
     kind: 'postgres',
@@ -60,11 +71,11 @@ async function openPostgres(url: string): Promise<Database> {
   }
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) => void): Promise<Database> {
   if (dataDir) await mkdir(dataDir, { recursive: true })
   const pglite = new PGlite(dataDir)
   await pglite.waitReady
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite), transactionOptions })
+  const prisma = createClient(new PrismaPGlite(pglite), onQuery)
   return {
     prisma,
     kind: 'pglite',

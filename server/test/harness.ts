@@ -43,8 +43,8 @@ export async function freshDatabase(dataDir?: string): Promise<DatabaseLocation>
   }
 }
 
-export function openAt(location: DatabaseLocation): Promise<Database> {
-  return openDatabase('url' in location ? { url: location.url } : { dataDir: location.dataDir })
+export function openAt(location: DatabaseLocation, onQuery?: (sql: string) => void): Promise<Database> {
+  return openDatabase('url' in location ? { url: location.url, onQuery } : { dataDir: location.dataDir, onQuery })
 }
 
 export interface GraphQLResponse<T = any> {
@@ -74,11 +74,12 @@ export interface StartOptions {
   clock?: Clock
   ownerToken?: string
   redis?: Redis
+  onQuery?: (sql: string) => void
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const location = options.location ?? (await freshDatabase())
-  const db = await openAt(location)
+  const db = await openAt(location, options.onQuery)
   await db.migrate()
   const ownerToken = options.ownerToken ?? `owner-${randomBytes(16).toString('hex')}`
   await bootstrapOwner(db.prisma, { token: ownerToken, email: 'owner@example.com', name: 'Olivia Owner' })
@@ -175,3 +176,49 @@ export class ManualClock {
 }
 
 export const codes = (res: GraphQLResponse) => (res.errors ?? []).map((e) => e.extensions?.code)
+
+/** Creates an agent (owned by `ownerId`) as the owner, with a token. */
+export async function createAgentWithToken(server: TestServer, input: { name: string; ownerId?: string }): Promise<{ id: string; token: string }> {
+  const created = await server.gql(`mutation($input: CreateAgentInput!) { createAgent(input: $input) { id } }`, { input }, server.ownerToken)
+  if (created.errors) throw new Error(JSON.stringify(created.errors))
+  const id = created.data.createAgent.id as string
+  const token = await server.gql(`mutation($id: ID!) { createApiToken(principalId: $id, name: "test") { token } }`, { id }, server.ownerToken)
+  return { id, token: token.data.createApiToken.token as string }
+}
+
+export const RULE_FIELDS = `id name version enabled priority resourceType actionType module conditions allowSelfApproval expiresAfterSeconds escalateAfterSeconds
+  primaryResolver { type delaySeconds roleKey user { id } role { key } agent { id } }
+  fallbackResolver { type delaySeconds roleKey user { id } role { key } agent { id } }`
+
+export const REQUEST_FIELDS = `id status resourceType actionType params module recordId summary context resolverType escalated expiresAt decidedAt decisionComment createdAt
+  rule { id name version }
+  requester { __typename id name }
+  onBehalfOf { id name }
+  reviewers { __typename id name }
+  decidedBy { id name }
+  record { id data owner { id } }
+  events { type comment actor { id name } at }`
+
+/** Creates a rule as the owner; throws on errors. */
+export async function createRule(server: TestServer, input: Record<string, unknown>): Promise<any> {
+  const res = await server.gql(`mutation($input: ApprovalRuleInput!) { createApprovalRule(input: $input) { ${RULE_FIELDS} } }`, { input }, server.ownerToken)
+  if (res.errors) throw new Error(JSON.stringify(res.errors))
+  return res.data.createApprovalRule
+}
+
+/** Calls requestApproval with `token`; returns the whole response. */
+export function requestApproval(server: TestServer, token: string, input: Record<string, unknown>) {
+  return server.gql(
+    `mutation($input: RequestApprovalInput!) { requestApproval(input: $input) { approvalRequired request { ${REQUEST_FIELDS} } } }`,
+    { input },
+    token,
+  )
+}
+
+export function decide(server: TestServer, token: string, id: string, verb: 'approveRequest' | 'rejectRequest', comment?: string) {
+  return server.gql(`mutation($id: ID!, $comment: String) { ${verb}(id: $id, comment: $comment) { ${REQUEST_FIELDS} } }`, { id, comment }, token)
+}
+
+export async function getRequest(server: TestServer, token: string, id: string) {
+  return server.gql(`query($id: ID!) { approvalRequest(id: $id) { ${REQUEST_FIELDS} } }`, { id }, token)
+}

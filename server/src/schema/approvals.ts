@@ -5,6 +5,8 @@ import * as requests from '../approvals/requests.js'
 import * as rules from '../approvals/rules.js'
 import type { ResolverSpec as ResolverSpecShape, RuleView } from '../approvals/rules.js'
 import { builder } from '../builder.js'
+import { notFound } from '../errors.js'
+import type { Context } from '../context.js'
 import type { Prisma } from '../db.js'
 import { Principal } from './directory.js'
 import { parseId, parseOptionalId } from './ids.js'
@@ -188,22 +190,35 @@ const RequestApprovalPayload = builder
         type: 'ApprovalRequest',
         nullable: true,
         description: 'The request, when a rule matched; its status may already be final (e.g. AUTO_APPROVE with no delay).',
-        resolve: (_q, p) => p.request,
+        resolve: (query, p, _args, ctx) => p.request && reloadRequest(ctx, query, p.request.id),
       }),
     }),
   })
 
 const RecordMutationPayload = builder.objectRef<Awaited<ReturnType<typeof createRecordMutation>>>('RecordMutationPayload').implement({
   fields: (t) => ({
-    record: t.prismaField({ type: 'Record', nullable: true, description: 'The record, when the mutation ran at once.', resolve: (_q, p) => p.record }),
+    record: t.prismaField({
+      type: 'Record',
+      nullable: true,
+      description: 'The record, when the mutation ran at once.',
+      resolve: (query, p, _args, ctx) => p.record && ctx.prisma.record.findUnique({ ...query, where: { id: p.record.id } }),
+    }),
     approvalRequest: t.prismaField({
       type: 'ApprovalRequest',
       nullable: true,
       description: 'The approval request, when a rule gated the mutation; it runs by itself once approved.',
-      resolve: (_q, p) => p.approvalRequest,
+      resolve: (query, p, _args, ctx) => p.approvalRequest && reloadRequest(ctx, query, p.approvalRequest.id),
     }),
   }),
 })
+
+/**
+ * Reads a request that a mutation just wrote, selecting what the operation asks for (the domain
+ * functions return bare rows; this keeps the GraphQL selection in one query).
+ */
+function reloadRequest(ctx: Context, query: { include?: Prisma.ApprovalRequestInclude; select?: Prisma.ApprovalRequestSelect }, id: string) {
+  return ctx.prisma.approvalRequest.findUniqueOrThrow({ ...query, where: { id } })
+}
 
 // ---- inputs
 
@@ -358,8 +373,13 @@ builder.queryFields((t) => ({
     description: 'A request, for those who may see it: its requester, the person it is for, its reviewers past and present, and approval:view holders.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) =>
-      ctx.prisma.approvalRequest.findFirst({ ...query, where: { AND: [{ id: parseId(id, ['ApprovalRequest'], 'id').id }, requests.visibleTo(ctx.viewer!)] } }),
+    resolve: async (query, _root, { id }, ctx) => {
+      const where = { AND: [{ id: parseId(id, ['ApprovalRequest'], 'id').id }, requests.visibleTo(ctx.viewer!)] }
+      const request = await ctx.prisma.approvalRequest.findFirst({ ...query, where })
+      // a request one may not see is indistinguishable from one that does not exist
+      if (!request) throw notFound('Approval request')
+      return request
+    },
   }),
   approvalInbox: t.prismaConnection(
     {
@@ -428,23 +448,29 @@ builder.mutationFields((t) => ({
     type: 'ApprovalRequest',
     authScopes: { permission: 'approval:resolve' },
     args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
-    resolve: (_q, _root, { id, comment }, ctx) =>
-      requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'APPROVED', comment || null, ctx.clock.now()),
+    resolve: async (query, _root, { id, comment }, ctx) => {
+      const decided = await requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'APPROVED', comment || null, ctx.clock.now())
+      return reloadRequest(ctx, query, decided.id)
+    },
   }),
   rejectRequest: t.prismaField({
     type: 'ApprovalRequest',
     authScopes: { permission: 'approval:resolve' },
     args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
-    resolve: (_q, _root, { id, comment }, ctx) =>
-      requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'REJECTED', comment || null, ctx.clock.now()),
+    resolve: async (query, _root, { id, comment }, ctx) => {
+      const decided = await requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'REJECTED', comment || null, ctx.clock.now())
+      return reloadRequest(ctx, query, decided.id)
+    },
   }),
   cancelApprovalRequest: t.prismaField({
     type: 'ApprovalRequest',
     description: 'Withdraws a pending request: its requester, or an approval:manage holder.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: comment }) },
-    resolve: (_q, _root, { id, reason }, ctx) =>
-      requests.cancel(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, reason || null, ctx.clock.now()),
+    resolve: async (query, _root, { id, reason }, ctx) => {
+      const cancelled = await requests.cancel(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, reason || null, ctx.clock.now())
+      return reloadRequest(ctx, query, cancelled.id)
+    },
   }),
   createRecord: t.field({
     type: RecordMutationPayload,
