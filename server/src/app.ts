@@ -48,7 +48,8 @@ const armor = (production: boolean) =>
     maxAliases: { n: 20 },
     maxTokens: { n: 2000 },
     maxDirectives: { n: 20 },
-    costLimit: { maxCost: 5000 },
+    // graphql-armor weighs fields by depth, not list sizes; list sizes are bounded by connection maxSize
+    costLimit: { maxCost: 25_000 },
     blockFieldSuggestion: { enabled: production },
   })
 

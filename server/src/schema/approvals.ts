@@ -326,7 +326,7 @@ function historyWhere(filter: typeof ApprovalHistoryFilter.$inferInput | null | 
     ...(filter.requesterId ? { requesterKey: parseId(filter.requesterId, ['User', 'Agent'], 'filter.requesterId').id } : {}),
     ...(decided ? (decided.typename === 'User' ? { decidedByUserId: decided.id } : { decidedByAgentId: decided.id }) : {}),
     ...(filter.createdAfter || filter.createdBefore
-      ? { createdAt: { ...(filter.createdAfter ? { gte: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) } }
+      ? { createdAt: { ...(filter.createdAfter ? { gt: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) } }
       : {}),
   }
 }
