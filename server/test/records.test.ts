@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { codes, createAgentWithToken, createRule, createUserWithToken, decide, getRequest, startServer, type TestServer } from './harness.js'
+
+type Principal = { id: string; token: string }
+let server: TestServer
+let carol: Principal, owner: Principal, agent: Principal
+
+beforeAll(async () => {
+  server = await startServer()
+  carol = await createUserWithToken(server, { email: 'carol@example.com', name: 'Carol', roleKeys: ['member'] })
+  owner = await createUserWithToken(server, { email: 'rec@example.com', name: 'Rec Owner', roleKeys: ['member'] })
+  agent = await createAgentWithToken(server, { name: 'CRM agent' })
+  await createRule(server, { name: 'New deals', resourceType: 'RECORD_MUTATION', actionType: 'create_record', module: 'deals', primaryResolver: { type: 'NAMED_USER', userId: carol.id } })
+  await createRule(server, { name: 'Deal edits', resourceType: 'RECORD_MUTATION', actionType: 'update_record', module: 'deals', primaryResolver: { type: 'RECORD_OWNER' } })
+})
+afterAll(() => server?.destroy())
+
+const CREATE = `mutation($input: CreateRecordInput!) { createRecord(input: $input) { record { id module data owner { id } } approvalRequest { id status actionType params module recordId } } }`
+const UPDATE = `mutation($id: ID!, $input: UpdateRecordInput!) { updateRecord(id: $id, input: $input) { record { id data } approvalRequest { id status recordId reviewers { id } record { id } } } }`
+const deals = () => server.db.prisma.record.count({ where: { module: 'deals' } })
+
+describe('records', () => {
+  it('run at once without a matching rule, and for people', async () => {
+    const byAgent = await server.gql(CREATE, { input: { module: 'notes', data: { text: 'hi' } } }, agent.token)
+    expect(byAgent.data.createRecord).toMatchObject({ record: { module: 'notes', data: { text: 'hi' }, owner: null }, approvalRequest: null })
+    const byPerson = await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Direct' } } }, carol.token)
+    expect(byPerson.data.createRecord).toMatchObject({ record: { module: 'deals', owner: { id: carol.id } }, approvalRequest: null })
+    const read = await server.gql(`query($id: ID!) { record(id: $id) { data } }`, { id: byPerson.data.createRecord.record.id }, agent.token)
+    expect(read.data.record.data).toEqual({ name: 'Direct' })
+  })
+
+  it('a gated createRecord runs once after approval, with its original input', async () => {
+    const before = await deals()
+    const res = await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Acme', value: 5000 }, ownerId: owner.id } }, agent.token)
+    expect(res.data.createRecord.record).toBeNull()
+    const request = res.data.createRecord.approvalRequest
+    expect(request).toMatchObject({ status: 'PENDING', actionType: 'create_record', module: 'deals', params: { data: { name: 'Acme', value: 5000 } } })
+    expect(await deals()).toBe(before)
+
+    const approved = await decide(server, carol.token, request.id, 'approveRequest')
+    expect(approved.data.approveRequest.status).toBe('APPROVED')
+    expect(await deals()).toBe(before + 1)
+    const after = (await getRequest(server, carol.token, request.id)).data.approvalRequest
+    expect(after.record).toMatchObject({ data: { name: 'Acme', value: 5000 }, owner: { id: owner.id } })
+    expect(after.recordId).toBe(after.record.id)
+    expect(after.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'APPROVED', 'EXECUTED'])
+
+    // a second approval is refused and runs nothing
+    expect(codes(await decide(server, carol.token, request.id, 'approveRequest'))).toEqual(['CONFLICT'])
+    expect(await deals()).toBe(before + 1)
+  })
+
+  it('a rejected, cancelled or concurrently approved createRecord runs at most once, and never after rejection', async () => {
+    const before = await deals()
+    const rejected = (await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Nope' } } }, agent.token)).data.createRecord.approvalRequest
+    await decide(server, carol.token, rejected.id, 'rejectRequest', 'Not a real lead')
+    const cancelled = (await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Never' } } }, agent.token)).data.createRecord.approvalRequest
+    await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id: cancelled.id }, agent.token)
+    expect(await deals()).toBe(before)
+
+    const raced = (await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Race' } } }, agent.token)).data.createRecord.approvalRequest
+    const results = await Promise.all(Array.from({ length: 8 }, () => decide(server, carol.token, raced.id, 'approveRequest')))
+    expect(results.filter((r) => !r.errors)).toHaveLength(1)
+    expect(await deals()).toBe(before + 1)
+  })
+
+  it("a gated updateRecord leaves the record untouched until its owner approves", async () => {
+    const created = await server.gql(CREATE, { input: { module: 'deals', data: { stage: 'lead' }, ownerId: owner.id } }, carol.token)
+    const id = created.data.createRecord.record.id
+    const res = await server.gql(UPDATE, { id, input: { data: { stage: 'won' } } }, agent.token)
+    const request = res.data.updateRecord.approvalRequest
+    expect(request).toMatchObject({ status: 'PENDING', recordId: id, reviewers: [{ id: owner.id }], record: { id } })
+    expect(res.data.updateRecord.record).toBeNull()
+    const read = async () => (await server.gql(`query($id: ID!) { record(id: $id) { data owner { id } } }`, { id }, carol.token)).data.record
+    expect((await read()).data).toEqual({ stage: 'lead' })
+
+    await decide(server, owner.token, request.id, 'approveRequest')
+    expect(await read()).toEqual({ data: { stage: 'won' }, owner: { id: owner.id } })
+
+    const rejectedUpdate = (await server.gql(UPDATE, { id, input: { data: { stage: 'lost' } } }, agent.token)).data.updateRecord.approvalRequest
+    await decide(server, owner.token, rejectedUpdate.id, 'rejectRequest')
+    expect((await read()).data).toEqual({ stage: 'won' })
+  })
+
+  it('refuses bad input and unauthenticated callers', async () => {
+    expect(codes(await server.gql(CREATE, { input: { module: 'deals', data: {} } }))).toEqual(['UNAUTHENTICATED'])
+    expect(codes(await server.gql(CREATE, { input: { module: ' ', data: {} } }, carol.token))).toEqual(['BAD_USER_INPUT'])
+    expect(codes(await server.gql(CREATE, { input: { module: 'deals', data: {}, ownerId: 'VXNlcjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=' } }, carol.token))).toEqual(['BAD_USER_INPUT'])
+    expect(codes(await server.gql(UPDATE, { id: 'UmVjb3JkOjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA==', input: { data: {} } }, carol.token))).toEqual(['NOT_FOUND'])
+    expect(codes(await server.gql(UPDATE, { id: 'UmVjb3JkOjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA==', input: { data: {} } }))).toEqual(['UNAUTHENTICATED'])
+  })
+})
