@@ -16,7 +16,9 @@ import type { Context } from './context.js'
 import type { Database } from './db.js'
 import { unauthenticated } from './errors.js'
 import { yogaLogger, type Logger } from './logger.js'
+import { createNotifier } from './approvals/notify.js'
 import { startScheduler, type Scheduler } from './approvals/scheduler.js'
+import { createAppPubSub, type PubSub } from './pubsub.js'
 import { schema } from './schema/index.js'
 
 export interface AppOptions {
@@ -30,6 +32,10 @@ export interface AppOptions {
   shutdownTimeoutMs?: number
   /** How often the deadline scheduler runs; 0 runs it only through `scheduler.runOnce()` (tests). */
   schedulerIntervalMs?: number
+  /** In-process when not given. */
+  pubsub?: PubSub
+  /** How often waiting subscriptions re-read the state (default 2 s). */
+  catchUpIntervalMs?: number
 }
 
 export interface App {
@@ -72,6 +78,9 @@ export function buildApp(options: AppOptions): App {
   const { db, logger, redis } = options
   const clock = options.clock ?? systemClock
   const production = options.production ?? false
+  const pubsub = options.pubsub ?? createAppPubSub()
+  const notify = createNotifier(db.prisma, pubsub, logger)
+  const catchUpIntervalMs = options.catchUpIntervalMs ?? 2000
 
   async function contextFor(authorization: unknown, requestId: string): Promise<Context> {
     const log = logger.child({ requestId })
@@ -81,7 +90,7 @@ export function buildApp(options: AppOptions): App {
       viewer = token ? await viewerForToken(db.prisma, token, clock.now()) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
-    return { viewer, requestId, log, prisma: db.prisma, clock }
+    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, catchUpIntervalMs }
   }
 
   const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({
@@ -183,6 +192,9 @@ export function buildApp(options: AppOptions): App {
     clock,
     intervalMs: options.schedulerIntervalMs ?? 1000,
     log: logger.child({ part: 'scheduler' }),
+    onChanges: async (changes) => {
+      await Promise.all([...changes.expired, ...changes.autoApproved, ...changes.escalated].map((id) => notify.changed(id)))
+    },
   })
 
   let stopping: Promise<void> | undefined

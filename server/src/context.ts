@@ -1,7 +1,9 @@
 import type { Viewer } from './auth/viewer.js'
+import type { Notifier } from './approvals/notify.js'
 import type { Clock } from './clock.js'
 import type { PrismaClient } from './db.js'
 import type { Logger } from './logger.js'
+import type { PubSub } from './pubsub.js'
 
 /**
  * What a resolver knows about the request it serves: who is calling, a request id and a logger
@@ -17,4 +19,8 @@ export interface Context {
   log: Logger
   prisma: PrismaClient
   clock: Clock
+  pubsub: PubSub
+  notify: Notifier
+  /** How often a waiting subscription re-reads the state, in case an event was lost (Redis down). */
+  catchUpIntervalMs: number
 }

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db.js'
 import { bootstrapOwner } from './directory/directory.js'
 import { createLogger } from './logger.js'
+import { createAppPubSub } from './pubsub.js'
 
 async function main() {
   let config
@@ -26,17 +27,28 @@ async function main() {
     const created = await bootstrapOwner(db.prisma, config.bootstrap)
     if (created) logger.info({ email: config.bootstrap.email }, 'created the first owner with APPROVALS_BOOTSTRAP_TOKEN')
   }
+  // Redis: one client publishes (and answers /readyz), failing fast while Redis is down; one
+  // subscribes, queueing its SUBSCRIBEs until Redis is back, and re-subscribing after reconnects.
   const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    ? {
+        publish: new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+        subscribe: new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: null }),
+      }
     : undefined
   if (redis) {
-    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'))
-    await redis.connect().catch((err) => logger.warn({ err: err.message }, 'redis not reachable yet; /readyz reports it'))
+    for (const [role, client] of Object.entries(redis)) {
+      client.on('error', (err) => logger.warn({ err: err.message, role }, 'redis connection error'))
+      await client.connect().catch((err) => logger.warn({ err: err.message, role }, 'redis not reachable yet; /readyz reports it'))
+    }
   }
+  const pubsub = redis
+    ? createAppPubSub({ ...redis, onPublishError: (err) => logger.warn({ err }, 'redis publish failed') })
+    : undefined
   const app = buildApp({
     db,
     logger,
-    redis,
+    redis: redis?.publish,
+    pubsub,
     production: config.env === 'production',
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     schedulerIntervalMs: config.schedulerIntervalMs,
@@ -48,7 +60,8 @@ async function main() {
     logger.info({ signal }, 'shutting down')
     try {
       await app.stop()
-      redis?.disconnect()
+      redis?.publish.disconnect()
+      redis?.subscribe.disconnect()
       process.exit(0)
     } catch (err) {
       logger.error({ err }, 'shutdown failed')

@@ -222,3 +222,50 @@ export function decide(server: TestServer, token: string, id: string, verb: 'app
 export async function getRequest(server: TestServer, token: string, id: string) {
   return server.gql(`query($id: ID!) { approvalRequest(id: $id) { ${REQUEST_FIELDS} } }`, { id }, token)
 }
+
+/** A running subscription's received payloads, with waits for the next ones and for completion. */
+export interface Collected<T = any> {
+  events: GraphQLResponse<T>[]
+  /** Resolves once `count` events arrived (rejects after `timeoutMs`). */
+  waitFor(count: number, timeoutMs?: number): Promise<GraphQLResponse<T>[]>
+  /** Resolves when the server completes the subscription; rejects on an error. */
+  completed: Promise<void>
+  dispose(): void
+}
+
+export function collect<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Collected<T> {
+  const events: GraphQLResponse<T>[] = []
+  const waiters: (() => void)[] = []
+  let dispose!: () => void
+  const completed = new Promise<void>((resolve, reject) => {
+    dispose = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => {
+          events.push(value as GraphQLResponse<T>)
+          waiters.splice(0).forEach((w) => w())
+        },
+        error: (err) => reject(err),
+        complete: () => resolve(),
+      },
+    )
+  })
+  completed.catch(() => {})
+  return {
+    events,
+    completed,
+    dispose: () => dispose(),
+    waitFor(count, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`expected ${count} events within ${timeoutMs} ms, got ${JSON.stringify(events)}`)), timeoutMs)
+        const check = () => {
+          if (events.length >= count) {
+            clearTimeout(timer)
+            resolve(events)
+          } else waiters.push(check)
+        }
+        check()
+      })
+    },
+  }
+}

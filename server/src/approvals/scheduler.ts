@@ -109,7 +109,8 @@ export function startScheduler(options: {
   clock: Clock
   intervalMs: number
   log: Logger
-  onChanges?: (changes: DeadlineChanges) => void
+  /** Called after each pass that changed something, before runOnce resolves. */
+  onChanges?: (changes: DeadlineChanges) => Promise<void> | void
 }): Scheduler {
   let running: Promise<DeadlineChanges> | undefined
   const runOnce = async () => {
@@ -120,7 +121,7 @@ export function startScheduler(options: {
       const changes = await running
       if (changes.expired.length || changes.autoApproved.length || changes.escalated.length) {
         options.log.info(changes, 'deadlines passed')
-        options.onChanges?.(changes)
+        await options.onChanges?.(changes)
       }
       return changes
     } finally {

@@ -442,7 +442,11 @@ builder.mutationFields((t) => ({
     type: RequestApprovalPayload,
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
-    resolve: (_root, { input }, ctx) => requests.requestApproval(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.clock.now()),
+    resolve: async (_root, { input }, ctx) => {
+      const outcome = await requests.requestApproval(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.clock.now())
+      if (outcome.approvalRequired && outcome.created) await ctx.notify.changed(outcome.request.id)
+      return outcome
+    },
   }),
   approveRequest: t.prismaField({
     type: 'ApprovalRequest',
@@ -450,6 +454,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
     resolve: async (query, _root, { id, comment }, ctx) => {
       const decided = await requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'APPROVED', comment || null, ctx.clock.now())
+      await ctx.notify.changed(decided.id)
       return reloadRequest(ctx, query, decided.id)
     },
   }),
@@ -459,6 +464,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
     resolve: async (query, _root, { id, comment }, ctx) => {
       const decided = await requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'REJECTED', comment || null, ctx.clock.now())
+      await ctx.notify.changed(decided.id)
       return reloadRequest(ctx, query, decided.id)
     },
   }),
@@ -469,6 +475,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), reason: t.arg.string({ validate: comment }) },
     resolve: async (query, _root, { id, reason }, ctx) => {
       const cancelled = await requests.cancel(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, reason || null, ctx.clock.now())
+      await ctx.notify.changed(cancelled.id)
       return reloadRequest(ctx, query, cancelled.id)
     },
   }),
@@ -477,26 +484,32 @@ builder.mutationFields((t) => ({
     description: 'Creates a record at once, or, for an agent whose action a RECORD_MUTATION rule gates, asks for approval first.',
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: CreateRecordInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      createRecordMutation(
+    resolve: async (_root, { input }, ctx) => {
+      const result = await createRecordMutation(
         ctx.prisma,
         ctx.viewer!,
         { module: input.module.trim(), data: input.data as Prisma.InputJsonValue, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
         ctx.clock.now(),
-      ),
+      )
+      if (result.approvalRequest) await ctx.notify.changed(result.approvalRequest.id)
+      return result
+    },
   }),
   updateRecord: t.field({
     type: RecordMutationPayload,
     description: 'Replaces a record\'s data (and owner, when given) at once, or, when a rule gates it for this agent, asks for approval first.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateRecordInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) =>
-      updateRecordMutation(
+    resolve: async (_root, { id, input }, ctx) => {
+      const result = await updateRecordMutation(
         ctx.prisma,
         ctx.viewer!,
         parseId(id, ['Record'], 'id').id,
         { data: input.data as Prisma.InputJsonValue, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
         ctx.clock.now(),
-      ),
+      )
+      if (result.approvalRequest) await ctx.notify.changed(result.approvalRequest.id)
+      return result
+    },
   }),
 }))

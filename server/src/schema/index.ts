@@ -4,6 +4,7 @@ import { builder } from '../builder.js'
 import './scalars.js'
 import './directory.js'
 import './approvals.js'
+import './subscriptions.js'
 
 builder.queryType({})
 builder.mutationType({})
