@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module'
 import { defineConfig } from 'vitest/config'
 
-// Tests named *.pg.test.ts need PostgreSQL itself (several connections, advisory locks across
-// sessions); they run when TEST_DATABASE_URL names a server, as in CI, and are not collected
-// otherwise, rather than being reported as skipped.
-// Likewise *.redis.test.ts with TEST_REDIS_URL.
+// Tests whose file name has a .pg. part need PostgreSQL itself (several connections, advisory
+// locks across sessions); they run when TEST_DATABASE_URL names a server, as in CI, and are not
+// collected otherwise, rather than being reported as skipped. Likewise .redis. parts need Redis:
+// TEST_REDIS_URL, and the redis-server binary for the tests that start and stop their own.
 const postgres = Boolean(process.env.TEST_DATABASE_URL)
 const redis = Boolean(process.env.TEST_REDIS_URL)
 
@@ -18,8 +18,8 @@ export default defineConfig({
   test: {
     include: ['server/test/**/*.test.ts'],
     exclude: [
-      ...(postgres ? [] : ['server/test/**/*.pg.test.ts']),
-      ...(redis ? [] : ['server/test/**/*.redis.test.ts']),
+      ...(postgres ? [] : ['server/test/**/*.pg.*']),
+      ...(redis ? [] : ['server/test/**/*.redis.*']),
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

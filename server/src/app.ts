@@ -14,7 +14,7 @@ import { viewerForToken, type Viewer } from './auth/viewer.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Context } from './context.js'
 import type { Database } from './db.js'
-import { unauthenticated } from './errors.js'
+import { ApiError, unauthenticated } from './errors.js'
 import { yogaLogger, type Logger } from './logger.js'
 import { createNotifier } from './approvals/notify.js'
 import { startScheduler, type Scheduler } from './approvals/scheduler.js'
@@ -34,8 +34,10 @@ export interface AppOptions {
   schedulerIntervalMs?: number
   /** In-process when not given. */
   pubsub?: PubSub
-  /** How often waiting subscriptions re-read the state (default 2 s). */
+  /** How often waiting subscriptions re-read the state and re-check the viewer's token (default 2 s). */
   catchUpIntervalMs?: number
+  /** Operations one WebSocket connection may run at once (default 100). */
+  maxSubscriptionsPerConnection?: number
 }
 
 export interface App {
@@ -139,6 +141,9 @@ export function buildApp(options: AppOptions): App {
   })
 
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 1024 * 1024 })
+  const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100
+  // the operations running on each connection, to hold each one to maxSubscriptions
+  const running = new WeakMap<object, Set<string>>()
   const wsServer = useServer<Record<string, unknown>, { viewer: Viewer }>(
     {
       connectionInitWaitTimeout: 10_000,
@@ -153,6 +158,14 @@ export function buildApp(options: AppOptions): App {
         return true
       },
       onSubscribe: async (ctx, id, payload) => {
+        const operations = running.get(ctx.extra.socket) ?? new Set<string>()
+        running.set(ctx.extra.socket, operations)
+        if (operations.size >= maxSubscriptions) {
+          return [new ApiError('BAD_USER_INPUT', `At most ${maxSubscriptions} operations may run at once on one connection.`)]
+        }
+        // counted from here, so that operations arriving together cannot all pass the check
+        operations.add(id)
+        const refuse = (errors: readonly GraphQLError[]) => (operations.delete(id), errors)
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           req: ctx.extra.request,
           requestId: randomUUID(),
@@ -166,9 +179,10 @@ export function buildApp(options: AppOptions): App {
         try {
           document = parse(payload.query)
           const errors = validate(schema, document)
-          if (errors.length > 0) return errors
+          if (errors.length > 0) return refuse(errors)
           contextValue = await contextFactory()
         } catch (err) {
+          operations.delete(id)
           if (err instanceof GraphQLError) return [err]
           throw err
         }
@@ -181,6 +195,7 @@ export function buildApp(options: AppOptions): App {
           rootValue: { execute, subscribe },
         }
       },
+      onComplete: (ctx, id) => void running.get(ctx.extra.socket)?.delete(id),
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
     },

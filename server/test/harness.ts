@@ -3,13 +3,14 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { createClient, type Client } from 'graphql-ws'
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import WebSocket from 'ws'
 import { buildApp, type App } from '../src/app.js'
 import type { Clock } from '../src/clock.js'
 import { openDatabase, type Database } from '../src/db.js'
 import { bootstrapOwner } from '../src/directory/directory.js'
 import { createLogger } from '../src/logger.js'
+import { createAppPubSub } from '../src/pubsub.js'
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
 
@@ -75,6 +76,10 @@ export interface StartOptions {
   ownerToken?: string
   redis?: Redis
   onQuery?: (sql: string) => void
+  /** Subscriptions fan out through the Redis at this URL (as with REDIS_URL) instead of in-process. */
+  redisUrl?: string
+  catchUpIntervalMs?: number
+  maxSubscriptionsPerConnection?: number
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -83,7 +88,28 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   await db.migrate()
   const ownerToken = options.ownerToken ?? `owner-${randomBytes(16).toString('hex')}`
   await bootstrapOwner(db.prisma, { token: ownerToken, email: 'owner@example.com', name: 'Olivia Owner' })
-  const app = buildApp({ db, logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), clock: options.clock, redis: options.redis, shutdownTimeoutMs: 1000, schedulerIntervalMs: 0 })
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')
+  // the same two-client set-up as main.ts
+  const redis = options.redisUrl
+    ? {
+        publish: new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+        subscribe: new Redis(options.redisUrl, { maxRetriesPerRequest: null }),
+      }
+    : undefined
+  redis?.publish.on('error', () => {})
+  redis?.subscribe.on('error', () => {})
+  if (redis) await Promise.all([redis.publish, redis.subscribe].map((c) => new Promise((r) => c.once('ready', r))))
+  const app = buildApp({
+    db,
+    logger,
+    clock: options.clock,
+    redis: options.redis ?? redis?.publish,
+    pubsub: redis ? createAppPubSub({ ...redis, onPublishError: () => {} }) : undefined,
+    shutdownTimeoutMs: 1000,
+    schedulerIntervalMs: 0,
+    catchUpIntervalMs: options.catchUpIntervalMs,
+    maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
+  })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`
   const wsUrl = `ws://127.0.0.1:${port}/graphql`
@@ -121,6 +147,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       stopped = true
       await Promise.all(clients.map((c) => c.dispose()))
       await app.stop()
+      redis?.publish.disconnect()
+      redis?.subscribe.disconnect()
     },
     async destroy() {
       await server.stop()

@@ -125,3 +125,54 @@ describe('approvalInbox', () => {
     bobInbox.dispose()
   })
 })
+
+describe('connection limits and revocation', () => {
+  it('refuses operations past the per-connection maximum', async () => {
+    const limited = await startServer({ maxSubscriptionsPerConnection: 2 })
+    try {
+      const client = limited.ws(limited.ownerToken)
+      const a = collect(client, INBOX)
+      const b = collect(client, INBOX)
+      const c = collect(client, INBOX)
+      await expect(c.completed).rejects.toEqual([expect.objectContaining({ message: expect.stringMatching(/At most 2 operations/) })])
+      a.dispose()
+      // a finished operation frees its place
+      await new Promise((r) => setTimeout(r, 50))
+      const d = collect(client, INBOX)
+      await new Promise((r) => setTimeout(r, 100))
+      expect(d.events).toEqual([])
+      b.dispose()
+      d.dispose()
+    } finally {
+      await limited.destroy()
+    }
+  })
+
+  it('stops delivering to a subscription whose token was revoked', async () => {
+    const quick = await startServer({ catchUpIntervalMs: 100 })
+    try {
+      const reviewer = await createUserWithToken(quick, { email: 'rev@example.com', name: 'Rev', roleKeys: ['member'] })
+      const asker = await createAgentWithToken(quick, { name: 'Asker' })
+      await createRule(quick, { name: 'r', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+      const inbox = collect(quick.ws(reviewer.token), INBOX)
+      await new Promise((r) => setTimeout(r, 100))
+      await requestApproval(quick, asker.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { n: 1 } })
+      await inbox.waitFor(1)
+
+      const tokens = await quick.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: reviewer.id }, quick.ownerToken)
+      expect(tokens.errors).toBeUndefined()
+      const row = await quick.db.prisma.apiToken.findFirstOrThrow({ where: { name: 'test', user: { email: 'rev@example.com' } } })
+      const { encodeGlobalID } = await import('@pothos/plugin-relay')
+      const revoked = await quick.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: encodeGlobalID('ApiToken', row.id) }, reviewer.token)
+      expect(revoked.data.revokeApiToken.revokedAt).not.toBeNull()
+      expect((await quick.gql(`{ viewer { permissions } }`, {}, reviewer.token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
+
+      await new Promise((r) => setTimeout(r, 150))
+      await requestApproval(quick, asker.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { n: 2 } })
+      await inbox.completed
+      expect(inbox.events).toHaveLength(1)
+    } finally {
+      await quick.destroy()
+    }
+  })
+})

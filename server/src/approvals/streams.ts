@@ -5,9 +5,6 @@ import { notFound, unauthenticated } from '../errors.js'
 import type { InboxEventType } from '../pubsub.js'
 import { visibleTo } from './requests.js'
 
-/** How long a subscription may run before the viewer's token is checked again. */
-const TOKEN_RECHECK_MS = 5_000
-
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -16,11 +13,14 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-/** A checker that says whether the viewer's token still stands (not revoked, agent not disabled), querying at most every few seconds. */
+/**
+ * A checker that says whether the viewer's token still stands (not revoked, agent not
+ * disabled), querying at most once per catch-up interval.
+ */
 function tokenCheck(ctx: Context): () => Promise<boolean> {
   let checkedAt = Date.now()
   return async () => {
-    if (Date.now() - checkedAt < TOKEN_RECHECK_MS) return true
+    if (Date.now() - checkedAt < ctx.catchUpIntervalMs) return true
     checkedAt = Date.now()
     const token = await ctx.prisma.apiToken.findUnique({
       where: { id: ctx.viewer!.tokenId },
@@ -39,12 +39,14 @@ function tokenCheck(ctx: Context): () => Promise<boolean> {
 export async function* decisionStream(ctx: Context, requestId: string): AsyncGenerator<{ requestId: string }> {
   const viewer = ctx.viewer
   if (!viewer) throw unauthenticated()
+  const stillAuthorized = tokenCheck(ctx)
   const events = ctx.pubsub.subscribe('decision', requestId)[Symbol.asyncIterator]()
   const stop = new AbortController()
   // the first next() is what registers the listener
   let event = events.next()
   try {
     for (;;) {
+      if (!(await stillAuthorized())) return
       const request = await ctx.prisma.approvalRequest.findFirst({ where: { AND: [{ id: requestId }, visibleTo(viewer)] }, select: { status: true } })
       if (!request) throw notFound('Approval request')
       if (request.status !== 'PENDING') {

@@ -197,3 +197,14 @@ export async function bootstrapOwner(
     return true
   })
 }
+
+/**
+ * Revokes a token: it stops authenticating at once, and subscriptions opened with it stop
+ * delivering. Directory managers may revoke any token; a user their own.
+ */
+export async function revokeApiToken(prisma: PrismaClient, actor: Viewer, tokenId: string, now: Date) {
+  const token = await prisma.apiToken.findUnique({ where: { id: tokenId }, select: { userId: true } })
+  const own = actor.kind === 'user' && token?.userId === actor.id
+  if (!token || (!own && !actor.permissions.has('directory:manage'))) throw notFound('API token')
+  return prisma.apiToken.update({ where: { id: tokenId }, data: { revokedAt: now } })
+}

@@ -11,6 +11,9 @@ import type { Prisma } from '../db.js'
 import { Principal } from './directory.js'
 import { parseId, parseOptionalId } from './ids.js'
 
+/** A null result needs no query; reading it tells Pothos's unused-query check so. */
+const nothing = (query: object) => (void { ...query }, null)
+
 // Enums mirror the database's (see prisma/schema.prisma).
 export const ResourceType = builder.enumType('ResourceType', { values: ['AGENT_ACTION', 'RECORD_MUTATION'] as const })
 export const ResolverType = builder.enumType('ResolverType', {
@@ -48,17 +51,17 @@ const ResolverSpec = builder.objectRef<ResolverSpecShape>('ResolverSpec').implem
     user: t.prismaField({
       type: 'User',
       nullable: true,
-      resolve: (query, s, _args, ctx) => (s.userId ? ctx.prisma.user.findUnique({ ...query, where: { id: s.userId } }) : null),
+      resolve: (query, s, _args, ctx) => (s.userId ? ctx.prisma.user.findUnique({ ...query, where: { id: s.userId } }) : nothing(query)),
     }),
     role: t.prismaField({
       type: 'Role',
       nullable: true,
-      resolve: (query, s, _args, ctx) => (s.roleKey ? ctx.prisma.role.findUnique({ ...query, where: { key: s.roleKey } }) : null),
+      resolve: (query, s, _args, ctx) => (s.roleKey ? ctx.prisma.role.findUnique({ ...query, where: { key: s.roleKey } }) : nothing(query)),
     }),
     agent: t.prismaField({
       type: 'Agent',
       nullable: true,
-      resolve: (query, s, _args, ctx) => (s.agentId ? ctx.prisma.agent.findUnique({ ...query, where: { id: s.agentId } }) : null),
+      resolve: (query, s, _args, ctx) => (s.agentId ? ctx.prisma.agent.findUnique({ ...query, where: { id: s.agentId } }) : nothing(query)),
     }),
     roleKey: t.string({ nullable: true, resolve: (s) => s.roleKey ?? null }),
     delaySeconds: t.int({ nullable: true, resolve: (s) => s.delaySeconds ?? null }),
@@ -86,12 +89,12 @@ export const ApprovalRule = builder.node(builder.objectRef<RuleView>('ApprovalRu
     createdBy: t.prismaField({
       type: 'User',
       nullable: true,
-      resolve: (query, r, _args, ctx) => (r.createdById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.createdById } }) : null),
+      resolve: (query, r, _args, ctx) => (r.createdById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.createdById } }) : nothing(query)),
     }),
     updatedBy: t.prismaField({
       type: 'User',
       nullable: true,
-      resolve: (query, r, _args, ctx) => (r.updatedById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.updatedById } }) : null),
+      resolve: (query, r, _args, ctx) => (r.updatedById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.updatedById } }) : nothing(query)),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
@@ -190,7 +193,7 @@ const RequestApprovalPayload = builder
         type: 'ApprovalRequest',
         nullable: true,
         description: 'The request, when a rule matched; its status may already be final (e.g. AUTO_APPROVE with no delay).',
-        resolve: (query, p, _args, ctx) => p.request && reloadRequest(ctx, query, p.request.id),
+        resolve: (query, p, _args, ctx) => (p.request ? reloadRequest(ctx, query, p.request.id) : nothing(query)),
       }),
     }),
   })
@@ -201,13 +204,13 @@ const RecordMutationPayload = builder.objectRef<Awaited<ReturnType<typeof create
       type: 'Record',
       nullable: true,
       description: 'The record, when the mutation ran at once.',
-      resolve: (query, p, _args, ctx) => p.record && ctx.prisma.record.findUnique({ ...query, where: { id: p.record.id } }),
+      resolve: (query, p, _args, ctx) => (p.record ? ctx.prisma.record.findUnique({ ...query, where: { id: p.record.id } }) : nothing(query)),
     }),
     approvalRequest: t.prismaField({
       type: 'ApprovalRequest',
       nullable: true,
       description: 'The approval request, when a rule gated the mutation; it runs by itself once approved.',
-      resolve: (query, p, _args, ctx) => p.approvalRequest && reloadRequest(ctx, query, p.approvalRequest.id),
+      resolve: (query, p, _args, ctx) => (p.approvalRequest ? reloadRequest(ctx, query, p.approvalRequest.id) : nothing(query)),
     }),
   }),
 })

@@ -60,6 +60,7 @@ builder.prismaNode('ApiToken', {
     name: t.exposeString('name'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
   }),
 })
 
@@ -178,6 +179,16 @@ builder.mutationFields((t) => ({
         { ...input, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
         query,
       ),
+  }),
+  revokeApiToken: t.prismaField({
+    type: 'ApiToken',
+    description: 'Revokes a token at once. Directory managers may revoke any token; a user their own.',
+    authScopes: { authenticated: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const revoked = await directory.revokeApiToken(ctx.prisma, ctx.viewer!, parseId(id, ['ApiToken'], 'id').id, ctx.clock.now())
+      return ctx.prisma.apiToken.findUniqueOrThrow({ ...query, where: { id: revoked.id } })
+    },
   }),
   createApiToken: t.field({
     type: CreatedApiToken,
