@@ -1,6 +1,8 @@
 // Starts real servers for the tests: a real HTTP listener on a free port, over PGlite (in memory
 // or in a data folder) or, when TEST_DATABASE_URL is set, a fresh PostgreSQL database per server.
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createInterface } from 'node:readline'
 import pg from 'pg'
 import { createClient, type Client } from 'graphql-ws'
 import { Redis } from 'ioredis'
@@ -297,3 +299,29 @@ export function collect<T = any>(client: Client, query: string, variables?: Reco
     },
   }
 }
+
+/** Starts the service as an operator does (`server/src/main.ts` in a child process), configured by `env`; resolves once it listens. */
+export function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; lines: string[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const lines: string[] = []
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start:\n' + lines.join('\n'))), 45_000)
+    createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l))
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line)
+      const entry = JSON.parse(line) as { msg: string; port?: number }
+      if (entry.msg === 'approvals listening') {
+        clearTimeout(timer)
+        resolve({ child, port: entry.port!, lines })
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`))
+    })
+  })
+}
+

@@ -1,40 +1,15 @@
 // The service as an operator runs it: a child process configured by environment variables.
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freshDatabase, type DatabaseLocation } from './harness.js'
+import { freshDatabase, startMain, type DatabaseLocation } from './harness.js'
 
 const cleanups: (() => Promise<void>)[] = []
 afterAll(async () => {
   for (const c of cleanups) await c()
 })
-
-function startMain(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; lines: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const lines: string[] = []
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start:\n' + lines.join('\n'))), 45_000)
-    createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l))
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line)
-      const entry = JSON.parse(line) as { msg: string; port?: number }
-      if (entry.msg === 'approvals listening') {
-        clearTimeout(timer)
-        resolve({ child, port: entry.port!, lines })
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited with ${code}:\n${lines.join('\n')}`))
-    })
-  })
-}
 
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
 

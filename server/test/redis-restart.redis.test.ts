@@ -1,0 +1,75 @@
+// Redis goes away and comes back while an agent waits: nothing is lost. This test runs a
+// redis-server of its own (from the same installation as TEST_REDIS_URL's) so that it can stop it.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { collect, createAgentWithToken, createRule, createUserWithToken, decide, requestApproval, startServer, type TestServer } from './harness.js'
+
+let port: number
+let redis: ChildProcess | undefined
+let server: TestServer
+
+async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const { port } = srv.address() as { port: number }
+  await new Promise((r) => srv.close(r))
+  return port
+}
+
+async function startRedis() {
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' })
+  await new Promise<void>((resolve, reject) => {
+    redis!.once('error', reject)
+    redis!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve())
+  })
+}
+
+async function stopRedis() {
+  const exited = new Promise((r) => redis!.once('exit', r))
+  redis!.kill('SIGKILL')
+  await exited
+}
+
+const ready = async () => (await fetch(server.url.replace(/\/graphql$/, '/readyz'))).status
+
+beforeAll(async () => {
+  port = await freePort()
+  await startRedis()
+  server = await startServer({ redisUrl: `redis://127.0.0.1:${port}`, catchUpIntervalMs: 500 })
+})
+afterAll(async () => {
+  await server?.destroy()
+  if (redis && redis.exitCode === null) await stopRedis()
+})
+
+it('delivers a decision made while Redis was down, soon after Redis is back, and /readyz tells', async () => {
+  const reviewer = await createUserWithToken(server, { email: 'rev@example.com', name: 'Reviewer', roleKeys: ['member'] })
+  const agent = await createAgentWithToken(server, { name: 'Agent' })
+  await createRule(server, { name: 'gate', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+  const asked = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: {} })
+  const id = asked.data.requestApproval.request.id
+  const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { id status } }`, { id })
+  const inbox = collect(server.ws(reviewer.token), `subscription { approvalInbox { type request { id } } }`)
+  await new Promise((r) => setTimeout(r, 300))
+  expect(await ready()).toBe(200)
+
+  await stopRedis()
+  expect(await ready()).toBe(503)
+  // the decision commits; its event cannot be published
+  expect((await decide(server, reviewer.token, id, 'approveRequest')).data.approveRequest.status).toBe('APPROVED')
+
+  await startRedis()
+  const backAt = Date.now()
+  await waiting.completed
+  expect(waiting.events).toEqual([{ data: { approvalDecision: { id, status: 'APPROVED' } } }])
+  expect(Date.now() - backAt).toBeLessThan(5000)
+  for (let i = 0; i < 50 && (await ready()) !== 200; i++) await new Promise((r) => setTimeout(r, 100))
+  expect(await ready()).toBe(200)
+
+  // subscriptions follow events again once Redis is back: the inbox hears a new request
+  const next = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { again: true } })
+  const events = await inbox.waitFor(1, 10_000)
+  expect(events.map((e) => e.data!.approvalInbox)).toContainEqual({ type: 'ADDED', request: { id: next.data.requestApproval.request.id } })
+  inbox.dispose()
+})

@@ -1,0 +1,54 @@
+// Two instances sharing one PostgreSQL and one Redis behave as one service.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  collect,
+  createAgentWithToken,
+  createRule,
+  createUserWithToken,
+  decide,
+  freshDatabase,
+  requestApproval,
+  startServer,
+  type DatabaseLocation,
+  type TestServer,
+} from './harness.js'
+
+let location: DatabaseLocation
+let a: TestServer
+let b: TestServer
+
+beforeAll(async () => {
+  location = await freshDatabase()
+  const redisUrl = process.env.TEST_REDIS_URL!
+  a = await startServer({ location, redisUrl, ownerToken: 'two-instances-owner-token' })
+  b = await startServer({ location, redisUrl, ownerToken: 'two-instances-owner-token' })
+})
+afterAll(async () => {
+  await a?.stop()
+  await b?.stop()
+  await location?.drop()
+})
+
+describe('two instances over PostgreSQL and Redis', () => {
+  it('an agent waiting on A hears a decision made on B; a reviewer on B sees a request made on A', async () => {
+    const reviewer = await createUserWithToken(a, { email: 'rev@example.com', name: 'Reviewer', roleKeys: ['member'] })
+    const agent = await createAgentWithToken(b, { name: 'Agent' })
+    await createRule(b, { name: 'gate', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+
+    const inboxOnB = collect(b.ws(reviewer.token), `subscription { approvalInbox { type request { id } } }`)
+    await new Promise((r) => setTimeout(r, 200))
+    const asked = await requestApproval(a, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { to: 'x@y.z' } })
+    const id = asked.data.requestApproval.request.id
+    const [added] = await inboxOnB.waitFor(1)
+    expect(added!.data!.approvalInbox).toEqual({ type: 'ADDED', request: { id } })
+
+    const decisionOnA = collect(a.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { id status } }`, { id })
+    await new Promise((r) => setTimeout(r, 200))
+    await decide(b, reviewer.token, id, 'approveRequest')
+    await decisionOnA.completed
+    expect(decisionOnA.events).toEqual([{ data: { approvalDecision: { id, status: 'APPROVED' } } }])
+    const [, removed] = await inboxOnB.waitFor(2)
+    expect(removed!.data!.approvalInbox).toEqual({ type: 'REMOVED', request: { id } })
+    inboxOnB.dispose()
+  })
+})
