@@ -5,11 +5,16 @@ import { notFound, unauthenticated } from '../errors.js'
 import type { InboxEventType } from '../pubsub.js'
 import { visibleTo } from './requests.js'
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
+/** Resolves after `ms`, or at once when `signal` aborts; leaves no timer or listener behind. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
   })
 }
 
@@ -42,8 +47,9 @@ export async function* decisionStream(ctx: Context, requestId: string): AsyncGen
   const stillAuthorized = tokenCheck(ctx)
   const events = ctx.pubsub.subscribe('decision', requestId)[Symbol.asyncIterator]()
   const stop = new AbortController()
-  // the first next() is what registers the listener
-  let event = events.next()
+  // the first next() is what registers the listener; one handler per awaited event, however
+  // many catch-up rounds pass while it is awaited
+  let event = events.next().then(() => true)
   try {
     for (;;) {
       if (!(await stillAuthorized())) return
@@ -53,8 +59,8 @@ export async function* decisionStream(ctx: Context, requestId: string): AsyncGen
         yield { requestId }
         return
       }
-      const arrived = await Promise.race([event.then(() => true), pause(ctx.catchUpIntervalMs, stop.signal).then(() => false)])
-      if (arrived) event = events.next()
+      const arrived = await Promise.race([event, pause(ctx.catchUpIntervalMs, stop.signal).then(() => false)])
+      if (arrived) event = events.next().then(() => true)
     }
   } finally {
     stop.abort()
