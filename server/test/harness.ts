@@ -2,6 +2,7 @@
 // or in a data folder) or, when TEST_DATABASE_URL is set, a fresh PostgreSQL database per server.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import pg from 'pg'
 import { createClient, type Client } from 'graphql-ws'
@@ -325,3 +326,12 @@ export function startMain(env: Record<string, string>): Promise<{ child: ChildPr
   })
 }
 
+
+/** A loopback port that nothing listens on (just now). */
+export async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const { port } = srv.address() as { port: number }
+  await new Promise((r) => srv.close(r))
+  return port
+}

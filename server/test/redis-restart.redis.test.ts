@@ -1,21 +1,12 @@
 // Redis goes away and comes back while an agent waits: nothing is lost. This test runs a
 // redis-server of its own (from the same installation as TEST_REDIS_URL's) so that it can stop it.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { collect, createAgentWithToken, createRule, createUserWithToken, decide, requestApproval, startServer, type TestServer } from './harness.js'
+import { collect, createAgentWithToken, createRule, createUserWithToken, decide, freePort, requestApproval, startServer, type TestServer } from './harness.js'
 
 let port: number
 let redis: ChildProcess | undefined
 let server: TestServer
-
-async function freePort(): Promise<number> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
-}
 
 async function startRedis() {
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' })
