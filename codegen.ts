@@ -9,7 +9,7 @@ const config: CodegenConfig = {
   generates: {
     'client/src/gql/': {
       preset: 'client',
-      config: { scalars: { DateTime: 'string', JSON: 'unknown' }, enumsAsTypes: true },
+      config: { scalars: { DateTime: 'string', JSON: 'unknown' }, enumsAsTypes: true, useTypeImports: true },
     },
   },
 }

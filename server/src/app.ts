@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor'
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention'
 import { GraphQLError } from 'graphql'
@@ -8,6 +11,7 @@ import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga'
 import { CloseCode } from 'graphql-ws'
 import { useServer } from 'graphql-ws/use/ws'
 import type { Redis } from 'ioredis'
+import sirv from 'sirv'
 import { WebSocketServer } from 'ws'
 import { parseBearer } from './auth/tokens.js'
 import { viewerForToken, type Viewer } from './auth/viewer.js'
@@ -38,6 +42,8 @@ export interface AppOptions {
   catchUpIntervalMs?: number
   /** Operations one WebSocket connection may run at once (default 100). */
   maxSubscriptionsPerConnection?: number
+  /** The built inbox, served at /; found as client/dist above this module when not given. */
+  clientDir?: string | null
 }
 
 export interface App {
@@ -47,6 +53,17 @@ export interface App {
   listen(port: number, host?: string): Promise<number>
   /** Stops accepting, closes sockets and the database. */
   stop(): Promise<void>
+}
+
+/** client/dist, looked for above this module (from source or from dist/), if the inbox was built. */
+function findClientDist(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'client', 'dist')
+    if (existsSync(join(candidate, 'index.html'))) return candidate
+    dir = dirname(dir)
+  }
+  return null
 }
 
 /** Query limits, applied to HTTP and WebSocket operations alike (both run through yoga's envelop). */
@@ -123,6 +140,10 @@ export function buildApp(options: AppOptions): App {
     ],
   })
 
+  const clientDir = options.clientDir === undefined ? findClientDist() : options.clientDir
+  const serveClient = clientDir ? sirv(clientDir, { single: true, etag: true, gzip: false }) : undefined
+  const isApi = (url: string | undefined) => /^\/(graphql|healthz|readyz)(\/|\?|$)/.test(url ?? '')
+
   const server = createServer((req, res) => {
     // the request id is echoed so that a client can quote it; yoga's context reads the same header
     const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID()
@@ -137,7 +158,16 @@ export function buildApp(options: AppOptions): App {
         ),
       )
     }
-    void yoga.handle(req, res)
+    if (isApi(req.url)) return void yoga.handle(req, res)
+    if (serveClient) {
+      return serveClient(req, res, () => {
+        res.statusCode = 404
+        res.end('Not found')
+      })
+    }
+    res.statusCode = 404
+    res.setHeader('content-type', 'text/plain; charset=utf-8')
+    res.end('The inbox is not built. Run `npm run build` (npm start does), or use the API at /graphql.')
   })
 
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 1024 * 1024 })

@@ -1,0 +1,72 @@
+// An action's parameters, shown the way a reviewer reads them: an email as an email, a record as
+// its fields, anything else as formatted JSON.
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+
+function isObject(value: unknown): value is Record<string, Json> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function Value({ value }: { value: Json }) {
+  if (value === null || value === undefined) return <span className="muted">empty</span>
+  if (typeof value === 'object') return <pre className="json">{JSON.stringify(value, null, 2)}</pre>
+  return <>{String(value)}</>
+}
+
+function Fields({ data }: { data: Record<string, Json> }) {
+  const entries = Object.entries(data)
+  if (entries.length === 0) return <p className="muted">No fields.</p>
+  return (
+    <dl className="fields">
+      {entries.map(([key, value]) => (
+        <div key={key}>
+          <dt>{key}</dt>
+          <dd>
+            <Value value={value} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  )
+}
+
+function list(value: Json | undefined): string {
+  return Array.isArray(value) ? value.map(String).join(', ') : value == null ? '' : String(value)
+}
+
+export function ParamsView({ actionType, params }: { actionType: string; params: unknown }) {
+  if (actionType === 'send_email' && isObject(params)) {
+    const { to, cc, subject, body, ...rest } = params
+    return (
+      <div className="email" aria-label="Email">
+        <dl className="fields">
+          <div>
+            <dt>To</dt>
+            <dd>{list(to)}</dd>
+          </div>
+          {cc !== undefined && (
+            <div>
+              <dt>Cc</dt>
+              <dd>{list(cc)}</dd>
+            </div>
+          )}
+          <div>
+            <dt>Subject</dt>
+            <dd>{subject == null ? <span className="muted">no subject</span> : String(subject)}</dd>
+          </div>
+        </dl>
+        <div className="email-body">{body == null ? <span className="muted">no body</span> : String(body)}</div>
+        {Object.keys(rest).length > 0 && <Fields data={rest} />}
+      </div>
+    )
+  }
+  if ((actionType === 'create_record' || actionType === 'update_record') && isObject(params) && isObject(params.data)) {
+    return (
+      <div aria-label="Record">
+        <Fields data={params.data} />
+      </div>
+    )
+  }
+  if (isObject(params) && Object.values(params).every((v) => v === null || typeof v !== 'object')) return <Fields data={params} />
+  return <pre className="json">{JSON.stringify(params, null, 2)}</pre>
+}

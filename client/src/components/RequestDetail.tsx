@@ -1,0 +1,274 @@
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { useMutation, useQuery } from 'urql'
+import { graphql } from '../gql'
+import { useSession } from '../lib/auth'
+import { formatDateTime, humanize, timeLeft } from '../lib/format'
+import { useNow, useShortcuts } from '../lib/hooks'
+import { ParamsView } from './ParamsView'
+
+const RequestQuery = graphql(`
+  query RequestDetail($id: ID!) {
+    approvalRequest(id: $id) {
+      id
+      status
+      resourceType
+      actionType
+      params
+      module
+      recordId
+      summary
+      context
+      resolverType
+      escalated
+      decisionComment
+      decidedAt
+      expiresAt
+      createdAt
+      decidedBy {
+        __typename
+        id
+        name
+      }
+      requester {
+        __typename
+        id
+        name
+      }
+      onBehalfOf {
+        id
+        name
+        email
+      }
+      reviewers {
+        __typename
+        id
+        name
+      }
+      rule {
+        id
+        name
+        description
+        version
+        conditions
+        module
+        priority
+      }
+      record {
+        id
+        module
+        data
+      }
+      events {
+        type
+        comment
+        at
+        actor {
+          __typename
+          name
+        }
+      }
+    }
+  }
+`)
+
+const Approve = graphql(`
+  mutation ApproveRequest($id: ID!, $comment: String) {
+    approveRequest(id: $id, comment: $comment) {
+      id
+      status
+    }
+  }
+`)
+
+const Reject = graphql(`
+  mutation RejectRequest($id: ID!, $comment: String) {
+    rejectRequest(id: $id, comment: $comment) {
+      id
+      status
+    }
+  }
+`)
+
+const STATUS_TEXT: Record<string, string> = {
+  APPROVED: 'approved',
+  REJECTED: 'rejected',
+  EXPIRED: 'expired',
+  CANCELLED: 'cancelled',
+}
+
+/**
+ * Everything a reviewer needs to decide a request, and the decision itself. `version` changes
+ * when the inbox hears of a change, to read the request again.
+ */
+export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }: { id: string; version?: number; onDecided?: (id: string) => void; shortcuts?: boolean }) {
+  const session = useSession()
+  const now = useNow()
+  const [{ data, error, fetching }, refetch] = useQuery({ query: RequestQuery, variables: { id } })
+  const [comment, setComment] = useState('')
+  const [problem, setProblem] = useState<string | null>(null)
+  const [approveState, approve] = useMutation(Approve)
+  const [rejectState, reject] = useMutation(Reject)
+  const busy = approveState.fetching || rejectState.fetching
+  const first = useRef(true)
+  useEffect(() => {
+    if (first.current) {
+      first.current = false
+      return
+    }
+    refetch({ requestPolicy: 'network-only' })
+  }, [version, refetch])
+
+  const request = data?.approvalRequest
+  const canDecide = !!request && request.status === 'PENDING' && request.reviewers.some((r) => r.id === session.viewerId)
+
+  const decide = useCallback(
+    async (verb: 'approve' | 'reject') => {
+      if (!canDecide || busy) return
+      setProblem(null)
+      const run = verb === 'approve' ? approve : reject
+      const result = await run({ id, comment: comment.trim() || null }, { additionalTypenames: ['ApprovalRequest'] })
+      const code = result.error?.graphQLErrors[0]?.extensions?.code
+      if (result.error) {
+        // decided, withdrawn or expired meanwhile: say so and show what happened
+        if (code === 'CONFLICT' || code === 'FORBIDDEN') {
+          setProblem(result.error.graphQLErrors[0]!.message)
+          refetch({ requestPolicy: 'network-only' })
+        } else setProblem(result.error.message)
+        return
+      }
+      setComment('')
+      onDecided?.(id)
+    },
+    [canDecide, busy, approve, reject, id, comment, onDecided, refetch],
+  )
+  useShortcuts(
+    useCallback(
+      (key: string) => {
+        if (!shortcuts) return
+        if (key === 'a') void decide('approve')
+        if (key === 'r') void decide('reject')
+      },
+      [shortcuts, decide],
+    ),
+  )
+
+  if (error) return <p className="state error">{error.graphQLErrors[0]?.extensions?.code === 'NOT_FOUND' ? 'This request does not exist, or you may not see it.' : error.message}</p>
+  if (fetching && !request) return <p className="state">Loading…</p>
+  if (!request) return null
+  const left = timeLeft(request.expiresAt, now)
+  const others = request.reviewers.filter((r) => r.id !== session.viewerId)
+
+  return (
+    <article className="request">
+      <header>
+        <p className="kicker">
+          {humanize(request.actionType)}
+          {request.module && <> · {request.module}</>}
+        </p>
+        <h2>{request.summary ?? humanize(request.actionType)}</h2>
+        <p className="meta">
+          Asked by <strong>{request.requester.name}</strong>
+          {request.requester.__typename === 'Agent' && ' (agent)'}
+          {request.onBehalfOf && (
+            <>
+              {' '}
+              for <strong>{request.onBehalfOf.name}</strong>
+            </>
+          )}{' '}
+          · {formatDateTime(request.createdAt)}
+          {left && request.status === 'PENDING' && <> · {left === 'expired' ? 'expired' : `expires ${left}`}</>}
+        </p>
+      </header>
+
+      {request.status !== 'PENDING' && (
+        <p className={`banner ${request.status.toLowerCase()}`} role="status">
+          This request was {STATUS_TEXT[request.status]}
+          {request.decidedBy && <> by {request.decidedBy.name}</>}
+          {request.decidedAt && <> on {formatDateTime(request.decidedAt)}</>}
+          {request.decisionComment && <>: “{request.decisionComment}”</>}
+        </p>
+      )}
+      {problem && (
+        <p className="banner warn" role="alert">
+          {problem}
+        </p>
+      )}
+
+      <section>
+        <h3>What the agent wants to do</h3>
+        <ParamsView actionType={request.actionType} params={request.params} />
+        {request.record && request.actionType === 'update_record' && (
+          <details>
+            <summary>The record now</summary>
+            <ParamsView actionType="update_record" params={{ data: request.record.data }} />
+          </details>
+        )}
+      </section>
+
+      {request.context != null && (
+        <section>
+          <h3>Context</h3>
+          <ParamsView actionType="context" params={request.context} />
+        </section>
+      )}
+
+      <section>
+        <h3>Why it needs approval</h3>
+        {request.rule ? (
+          <>
+            <p>
+              Rule <strong>{request.rule.name}</strong> (version {request.rule.version}, priority {request.rule.priority}) gates {humanize(request.actionType).toLowerCase()}
+              {request.rule.module && <> in {request.rule.module}</>}
+              {request.rule.conditions ? ' when:' : ' always.'}
+            </p>
+            {request.rule.description && <p className="muted">{request.rule.description}</p>}
+            {request.rule.conditions != null && <pre className="json">{JSON.stringify(request.rule.conditions, null, 2)}</pre>}
+          </>
+        ) : (
+          <p className="muted">The rule has been deleted.</p>
+        )}
+        <p>
+          Assigned to: {humanize(request.resolverType).toLowerCase()}
+          {request.escalated && ' (escalated to the fallback)'}.{' '}
+          {request.status === 'PENDING' &&
+            (others.length ? <>Also able to decide: {others.map((r) => r.name).join(', ')}.</> : <>Nobody else can decide it.</>)}
+        </p>
+      </section>
+
+      {request.status === 'PENDING' && (
+        <section className="decision">
+          <h3>Your decision</h3>
+          {canDecide ? (
+            <>
+              <label htmlFor="comment">Comment (optional)</label>
+              <textarea id="comment" value={comment} onChange={(e) => setComment(e.target.value)} rows={3} placeholder="Why, or what to change" />
+              <div className="buttons">
+                <button type="button" className="approve" disabled={busy} onClick={() => void decide('approve')}>
+                  Approve <kbd>a</kbd>
+                </button>
+                <button type="button" className="reject" disabled={busy} onClick={() => void decide('reject')}>
+                  Reject <kbd>r</kbd>
+                </button>
+              </div>
+            </>
+          ) : (
+            <p className="muted">You are not a reviewer of this request.</p>
+          )}
+        </section>
+      )}
+
+      <section>
+        <h3>History</h3>
+        <ol className="timeline">
+          {request.events.map((e, i) => (
+            <li key={i}>
+              <span className={`event ${e.type.toLowerCase()}`}>{humanize(e.type)}</span> {e.actor ? e.actor.name : 'the service'} ·{' '}
+              <time dateTime={e.at}>{formatDateTime(e.at)}</time>
+              {e.comment && <p className="comment">{e.comment}</p>}
+            </li>
+          ))}
+        </ol>
+      </section>
+    </article>
+  )
+}

@@ -1,0 +1,35 @@
+import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql'
+import { createClient as createWsClient } from 'graphql-ws'
+
+/** The GraphQL client for one signed-in token: HTTP for queries and mutations, graphql-ws for subscriptions. */
+export function createApiClient(token: string, onAuthError: () => void): { client: Client; dispose: () => void } {
+  const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`
+  const ws = createWsClient({
+    url: wsUrl,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: Infinity,
+    shouldRetry: () => true,
+    on: {
+      closed: (event) => {
+        const code = (event as CloseEvent).code
+        if (code === 4401 || code === 4403) onAuthError()
+      },
+    },
+  })
+  const client = new Client({
+    url: '/graphql',
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        }),
+      }),
+    ],
+  })
+  return { client, dispose: () => void ws.dispose() }
+}
+
+export const TOKEN_KEY = 'approvals.token'

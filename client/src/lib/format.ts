@@ -1,0 +1,28 @@
+/** "in 4 min", "in 2 h 5 min", "expired": how long a reviewer has left. */
+export function timeLeft(expiresAt: string | null | undefined, now: Date): string | null {
+  if (!expiresAt) return null
+  const seconds = Math.round((new Date(expiresAt).getTime() - now.getTime()) / 1000)
+  if (seconds <= 0) return 'expired'
+  if (seconds < 60) return `in ${seconds} s`
+  const minutes = Math.floor(seconds / 60)
+  if (minutes < 60) return `in ${minutes} min`
+  const hours = Math.floor(minutes / 60)
+  if (hours < 48) return `in ${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`
+  return `in ${Math.floor(hours / 24)} days`
+}
+
+export function formatDateTime(value: string | null | undefined): string {
+  if (!value) return ''
+  return new Date(value).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })
+}
+
+/** "send_email" -> "Send email". */
+export function humanize(key: string): string {
+  const words = key.replace(/_/g, ' ').toLowerCase()
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}
+
+/** The tab title with the unread count, as mail clients do. */
+export function titleWithCount(count: number): string {
+  return count > 0 ? `(${count}) Approvals` : 'Approvals'
+}

@@ -1,0 +1,234 @@
+import { useMemo, useState } from 'react'
+import { useQuery } from 'urql'
+import { RequestDetail } from '../components/RequestDetail'
+import { graphql } from '../gql'
+import type { ApprovalHistoryFilter, ApprovalStatus } from '../gql/graphql'
+import { useSession } from '../lib/auth'
+import { formatDateTime, humanize } from '../lib/format'
+
+const HistoryQuery = graphql(`
+  query History($filter: ApprovalHistoryFilter, $after: String) {
+    approvalHistory(filter: $filter, first: 25, after: $after) {
+      edges {
+        node {
+          id
+          status
+          actionType
+          summary
+          createdAt
+          decidedAt
+          requester {
+            name
+          }
+          decidedBy {
+            name
+          }
+          rule {
+            name
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`)
+
+const FilterOptions = graphql(`
+  query HistoryFilterOptions {
+    actionTypes {
+      key
+    }
+    users {
+      id
+      name
+    }
+    agents {
+      id
+      name
+    }
+  }
+`)
+
+const RuleOptions = graphql(`
+  query HistoryRuleOptions {
+    approvalRules {
+      id
+      name
+    }
+  }
+`)
+
+const STATUSES: ApprovalStatus[] = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'CANCELLED']
+
+/** One page of history; the next page is a child of it, so "Load more" keeps what is shown. */
+function Page({ filter, after, onOpen, selected }: { filter: ApprovalHistoryFilter; after: string | null; onOpen: (id: string) => void; selected: string | null }) {
+  const [{ data, fetching, error }] = useQuery({ query: HistoryQuery, variables: { filter, after }, requestPolicy: 'cache-and-network' })
+  const [more, setMore] = useState(false)
+  if (error) return <p className="state error">Could not load the history: {error.message}</p>
+  if (!data) return fetching ? <p className="state">Loading…</p> : null
+  const rows = data.approvalHistory.edges.map((e) => e.node)
+  return (
+    <>
+      {after === null && rows.length === 0 && <p className="state empty">No request matches these filters.</p>}
+      {rows.length > 0 && (
+        <table className="history">
+          {after === null && (
+            <thead>
+              <tr>
+                <th>Created</th>
+                <th>Action</th>
+                <th>Summary</th>
+                <th>Requester</th>
+                <th>Rule</th>
+                <th>Status</th>
+                <th>Decided by</th>
+              </tr>
+            </thead>
+          )}
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.id} className={r.id === selected ? 'selected' : undefined} onClick={() => onOpen(r.id)}>
+                <td>{formatDateTime(r.createdAt)}</td>
+                <td>{humanize(r.actionType)}</td>
+                <td>
+                  <button type="button" className="link" onClick={() => onOpen(r.id)}>
+                    {r.summary ?? 'Open'}
+                  </button>
+                </td>
+                <td>{r.requester.name}</td>
+                <td>{r.rule?.name ?? '—'}</td>
+                <td>
+                  <span className={`status ${r.status.toLowerCase()}`}>{humanize(r.status)}</span>
+                </td>
+                <td>{r.decidedBy?.name ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {data.approvalHistory.pageInfo.hasNextPage &&
+        (more ? (
+          <Page filter={filter} after={data.approvalHistory.pageInfo.endCursor ?? null} onOpen={onOpen} selected={selected} />
+        ) : (
+          <button type="button" onClick={() => setMore(true)}>
+            Load more
+          </button>
+        ))}
+    </>
+  )
+}
+
+export function HistoryPage() {
+  const session = useSession()
+  const [{ data: options }] = useQuery({ query: FilterOptions })
+  const [{ data: rules }] = useQuery({ query: RuleOptions, pause: !session.can('approval:manage') })
+  const [statuses, setStatuses] = useState<ApprovalStatus[]>([])
+  const [actionType, setActionType] = useState('')
+  const [ruleId, setRuleId] = useState('')
+  const [requesterId, setRequesterId] = useState('')
+  const [decidedById, setDecidedById] = useState('')
+  const [from, setFrom] = useState('')
+  const [to, setTo] = useState('')
+  const [selected, setSelected] = useState<string | null>(null)
+  const filter = useMemo<ApprovalHistoryFilter>(
+    () => ({
+      ...(statuses.length ? { status: statuses } : {}),
+      ...(actionType ? { actionType } : {}),
+      ...(ruleId ? { ruleId } : {}),
+      ...(requesterId ? { requesterId } : {}),
+      ...(decidedById ? { decidedById } : {}),
+      ...(from ? { createdAfter: new Date(`${from}T00:00:00`).toISOString() } : {}),
+      ...(to ? { createdBefore: new Date(`${to}T00:00:00`).toISOString() } : {}),
+    }),
+    [statuses, actionType, ruleId, requesterId, decidedById, from, to],
+  )
+  const principals = [...(options?.users ?? []), ...(options?.agents ?? [])]
+  return (
+    <div className={`split ${selected ? 'has-detail' : ''}`}>
+      <section className="list wide" aria-label="History">
+        <h1>History</h1>
+        <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+          <fieldset>
+            <legend>Status</legend>
+            {STATUSES.map((s) => (
+              <label key={s}>
+                <input
+                  type="checkbox"
+                  checked={statuses.includes(s)}
+                  onChange={(e) => setStatuses((prev) => (e.target.checked ? [...prev, s] : prev.filter((x) => x !== s)))}
+                />
+                {humanize(s)}
+              </label>
+            ))}
+          </fieldset>
+          <label>
+            Action
+            <select value={actionType} onChange={(e) => setActionType(e.target.value)}>
+              <option value="">Any</option>
+              {options?.actionTypes.map((a) => (
+                <option key={a.key} value={a.key}>
+                  {humanize(a.key)}
+                </option>
+              ))}
+            </select>
+          </label>
+          {rules && (
+            <label>
+              Rule
+              <select value={ruleId} onChange={(e) => setRuleId(e.target.value)}>
+                <option value="">Any</option>
+                {rules.approvalRules.map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {r.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <label>
+            Requester
+            <select value={requesterId} onChange={(e) => setRequesterId(e.target.value)}>
+              <option value="">Anyone</option>
+              {principals.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Decided by
+            <select value={decidedById} onChange={(e) => setDecidedById(e.target.value)}>
+              <option value="">Anyone</option>
+              {principals.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            From
+            <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
+          </label>
+          <label>
+            Before
+            <input type="date" value={to} onChange={(e) => setTo(e.target.value)} />
+          </label>
+        </form>
+        <Page key={JSON.stringify(filter)} filter={filter} after={null} onOpen={setSelected} selected={selected} />
+      </section>
+      {selected && (
+        <section className="detail" aria-label="Request">
+          <button type="button" className="link close" onClick={() => setSelected(null)}>
+            Close
+          </button>
+          <RequestDetail key={selected} id={selected} />
+        </section>
+      )}
+    </div>
+  )
+}

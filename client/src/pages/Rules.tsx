@@ -1,0 +1,185 @@
+import { Link, useLocation } from 'wouter'
+import { useMutation, useQuery } from 'urql'
+import { RuleEditor, type RuleDraft } from '../components/RuleEditor'
+import { graphql } from '../gql'
+import { humanize } from '../lib/format'
+
+export const RulesQuery = graphql(`
+  query Rules {
+    approvalRules {
+      id
+      name
+      description
+      enabled
+      priority
+      resourceType
+      actionType
+      module
+      conditions
+      expiresAfterSeconds
+      escalateAfterSeconds
+      allowSelfApproval
+      version
+      primaryResolver {
+        type
+        delaySeconds
+        roleKey
+        user {
+          id
+          name
+        }
+        agent {
+          id
+          name
+        }
+      }
+      fallbackResolver {
+        type
+        delaySeconds
+        roleKey
+        user {
+          id
+          name
+        }
+        agent {
+          id
+          name
+        }
+      }
+    }
+  }
+`)
+
+const UpdateRule = graphql(`
+  mutation UpdateRule($id: ID!, $input: ApprovalRuleInput!) {
+    updateApprovalRule(id: $id, input: $input) {
+      id
+      enabled
+      version
+    }
+  }
+`)
+
+const DeleteRule = graphql(`
+  mutation DeleteRule($id: ID!) {
+    deleteApprovalRule(id: $id)
+  }
+`)
+
+type Rule = NonNullable<ReturnType<typeof useRules>['rules']>[number]
+
+function useRules() {
+  const [{ data, fetching, error }] = useQuery({ query: RulesQuery })
+  return { rules: data?.approvalRules, fetching, error }
+}
+
+function describeResolver(r: Rule['primaryResolver'] | null | undefined): string {
+  if (!r) return ''
+  switch (r.type) {
+    case 'NAMED_USER':
+      return r.user?.name ?? 'a user'
+    case 'ROLE':
+      return `anyone with the role ${r.roleKey}`
+    case 'AGENT':
+      return `agent ${r.agent?.name ?? ''}`
+    case 'AUTO_APPROVE':
+      return r.delaySeconds ? `auto-approve after ${r.delaySeconds} s` : 'auto-approve at once'
+    case 'MANAGER':
+      return "the requester's manager"
+    case 'RECORD_OWNER':
+      return "the record's owner"
+  }
+}
+
+/** The input that recreates a rule as it is, for toggles that change one field. */
+export function draftFromRule(rule: Rule): RuleDraft {
+  const resolver = (r: Rule['primaryResolver']) => ({
+    type: r.type,
+    userId: r.user?.id ?? null,
+    roleKey: r.roleKey ?? null,
+    agentId: r.agent?.id ?? null,
+    delaySeconds: r.delaySeconds ?? null,
+  })
+  return {
+    name: rule.name,
+    description: rule.description ?? null,
+    enabled: rule.enabled,
+    priority: rule.priority,
+    resourceType: rule.resourceType,
+    actionType: rule.actionType,
+    module: rule.module ?? null,
+    conditions: rule.conditions ?? null,
+    primaryResolver: resolver(rule.primaryResolver),
+    fallbackResolver: rule.fallbackResolver ? resolver(rule.fallbackResolver) : null,
+    expiresAfterSeconds: rule.expiresAfterSeconds ?? null,
+    escalateAfterSeconds: rule.escalateAfterSeconds ?? null,
+    allowSelfApproval: rule.allowSelfApproval,
+  }
+}
+
+export function RulesPage({ selectedId }: { selectedId?: string }) {
+  const { rules, fetching, error } = useRules()
+  const [, navigate] = useLocation()
+  const [, update] = useMutation(UpdateRule)
+  const [, remove] = useMutation(DeleteRule)
+  const editing = selectedId === 'new' ? null : rules?.find((r) => r.id === selectedId)
+  return (
+    <div className={`split ${selectedId ? 'has-detail' : ''}`}>
+      <section className="list wide" aria-label="Rules">
+        <h1>
+          Rules
+          <Link href="/rules/new" className="button">
+            New rule
+          </Link>
+        </h1>
+        {error && <p className="state error">Could not load the rules: {error.message}</p>}
+        {fetching && !rules && <p className="state">Loading…</p>}
+        {rules?.length === 0 && <p className="state empty">No rule yet: every action proceeds without approval. Create one to gate an action.</p>}
+        <ul className="rules">
+          {rules?.map((r) => (
+            <li key={r.id} className={`${r.id === selectedId ? 'selected' : ''} ${r.enabled ? '' : 'disabled'}`}>
+              <div>
+                <Link href={`/rules/${encodeURIComponent(r.id)}`}>
+                  <strong>{r.name}</strong>
+                </Link>
+                <p className="meta">
+                  {humanize(r.actionType)}
+                  {r.module && <> in {r.module}</>}
+                  {r.conditions ? ' when conditions hold' : ''} → {describeResolver(r.primaryResolver)}
+                  {r.fallbackResolver && <>, else {describeResolver(r.fallbackResolver)}</>} · priority {r.priority}
+                </p>
+              </div>
+              <div className="actions">
+                <label>
+                  <input
+                    type="checkbox"
+                    checked={r.enabled}
+                    aria-label={`${r.name} enabled`}
+                    onChange={(e) => void update({ id: r.id, input: { ...draftFromRule(r), enabled: e.target.checked } }, { additionalTypenames: ['ApprovalRule'] })}
+                  />
+                  Enabled
+                </label>
+                <button
+                  type="button"
+                  className="link danger"
+                  onClick={() => {
+                    if (confirm(`Delete the rule "${r.name}"? Requests it created keep their copy of it.`)) {
+                      void remove({ id: r.id }, { additionalTypenames: ['ApprovalRule'] }).then(() => navigate('/rules'))
+                    }
+                  }}
+                >
+                  Delete
+                </button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      </section>
+      {selectedId && (selectedId === 'new' || editing) && (
+        <section className="detail" aria-label="Rule editor">
+          <RuleEditor key={selectedId} rule={editing ? { id: editing.id, ...draftFromRule(editing) } : null} onDone={() => navigate('/rules')} />
+        </section>
+      )}
+    </div>
+  )
+}

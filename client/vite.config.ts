@@ -1,0 +1,11 @@
+import react from '@vitejs/plugin-react'
+import { defineConfig } from 'vite'
+
+// The inbox. `npm run build` writes client/dist, which the server serves at /; `npm run dev:client`
+// serves it with hot reload and forwards /graphql (HTTP and WebSocket) to a server on port 4000.
+export default defineConfig({
+  root: import.meta.dirname,
+  plugins: [react()],
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  server: { proxy: { '/graphql': { target: 'http://localhost:4000', ws: true } } },
+})
