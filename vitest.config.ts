@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config'
 // TEST_REDIS_URL, and the redis-server binary for the tests that start and stop their own.
 const postgres = Boolean(process.env.TEST_DATABASE_URL)
 const redis = Boolean(process.env.TEST_REDIS_URL)
+// .browser. tests drive Chromium: TEST_CHROMIUM names its executable (CI sets /usr/bin/chromium)
+const browser = Boolean(process.env.TEST_CHROMIUM)
 
 export default defineConfig({
   resolve: {
@@ -16,10 +18,11 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
   },
   test: {
-    include: ['server/test/**/*.test.ts'],
+    include: ['server/test/**/*.test.ts', 'client/src/**/*.test.{ts,tsx}', 'client/e2e/**/*.test.ts'],
     exclude: [
       ...(postgres ? [] : ['server/test/**/*.pg.*']),
       ...(redis ? [] : ['server/test/**/*.redis.*']),
+      ...(browser ? [] : ['client/e2e/**/*.browser.*']),
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

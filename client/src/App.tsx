@@ -18,6 +18,9 @@ const SetAvailability = graphql(`
   }
 `)
 
+/** IDs travel URI-encoded in the path (they may hold "/" and "="). */
+const decodeParam = (value: string | undefined) => (value === undefined ? undefined : decodeURIComponent(value))
+
 function NavLink({ href, children }: { href: string; children: string }) {
   const [location] = useLocation()
   const active = location === href || location.startsWith(`${href}/`)
@@ -61,9 +64,9 @@ function Shell() {
       </header>
       <main>
         <Switch>
-          <Route path="/inbox/:id?">{(params) => <InboxPage selectedId={params.id} />}</Route>
+          <Route path="/inbox/:id?">{(params) => <InboxPage selectedId={decodeParam(params.id)} />}</Route>
           <Route path="/history">{session.can('approval:view') ? <HistoryPage /> : <Redirect to="/inbox" />}</Route>
-          <Route path="/rules/:id?">{(params) => (session.can('approval:manage') ? <RulesPage selectedId={params.id} /> : <Redirect to="/inbox" />)}</Route>
+          <Route path="/rules/:id?">{(params) => (session.can('approval:manage') ? <RulesPage selectedId={decodeParam(params.id)} /> : <Redirect to="/inbox" />)}</Route>
           <Route path="/people">{session.can('directory:manage') ? <PeoplePage /> : <Redirect to="/inbox" />}</Route>
           <Route>
             <Redirect to="/inbox" />

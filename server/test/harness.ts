@@ -83,6 +83,8 @@ export interface StartOptions {
   redisUrl?: string
   catchUpIntervalMs?: number
   maxSubscriptionsPerConnection?: number
+  /** A built inbox to serve at /. */
+  clientDir?: string
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -112,6 +114,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     schedulerIntervalMs: 0,
     catchUpIntervalMs: options.catchUpIntervalMs,
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
+    clientDir: options.clientDir ?? null,
   })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`

@@ -18,6 +18,8 @@ export function createApiClient(token: string, onAuthError: () => void): { clien
   })
   const client = new Client({
     url: '/graphql',
+    // POST only: the server refuses GET requests a browser could forge cross-site (CSRF prevention)
+    preferGetMethod: false,
     fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
     exchanges: [
       cacheExchange,

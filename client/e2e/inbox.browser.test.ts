@@ -1,0 +1,175 @@
+// End to end, as a reviewer and an admin use the inbox: Debian's Chromium driven by
+// playwright-core against a real server on PGlite serving a fresh build of the app. Screenshots
+// land in docs/screenshots for the README.
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { collect, createAgentWithToken, createRule, createUserWithToken, requestApproval, startServer, type TestServer } from '../../server/test/harness.js'
+
+const SCREENSHOTS = resolve('docs/screenshots')
+let outDir: string
+let server: TestServer
+let browser: Browser
+let reviewer: { id: string; token: string }
+let agent: { id: string; token: string }
+let base: string
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'approvals-client-'))
+  // a production build, as `npm run build` makes it (vitest's NODE_ENV=test would make a development one)
+  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
+  const built = spawnSync(process.execPath, [vite, 'build', 'client', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    env: { ...process.env, NODE_ENV: 'production' },
+    encoding: 'utf8',
+  })
+  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stderr}`)
+  server = await startServer({ clientDir: outDir })
+  base = server.url.replace(/\/graphql$/, '')
+  reviewer = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita Reviewer', roleKeys: ['member'] })
+  agent = await createAgentWithToken(server, { name: 'Outreach agent' })
+  await createRule(server, {
+    name: 'Outbound email',
+    resourceType: 'AGENT_ACTION',
+    actionType: 'send_email',
+    primaryResolver: { type: 'NAMED_USER', userId: reviewer.id },
+    expiresAfterSeconds: 86_400,
+  })
+  browser = await chromium.launch({
+    executablePath: process.env.TEST_CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+})
+afterAll(async () => {
+  // the app logs nothing as an error while it works (a bad token's 200 answer is not an error)
+  expect(errors).toEqual([])
+  await browser?.close()
+  await server?.destroy()
+  await rm(outDir, { recursive: true, force: true })
+})
+
+/** A page whose script errors fail the test, with short waits so a missing element says which. */
+async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
+  const page = await browser.newPage({ viewport })
+  page.setDefaultTimeout(10_000)
+  page.on('pageerror', (err) => errors.push(err.message))
+  // a refused sign-in answers 401, which the browser reports; anything else is a fault
+  page.on('console', (m) => m.type() === 'error' && !m.text().includes('status of 401') && errors.push(m.text()))
+  return page
+}
+const errors: string[] = []
+
+async function signIn(page: Page, token: string) {
+  await page.goto(base + '/')
+  await page.getByLabel('API token').fill(token)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+const askToEmail = (subject: string) =>
+  requestApproval(server, agent.token, {
+    resourceType: 'AGENT_ACTION',
+    actionType: 'send_email',
+    params: { to: ['lead@customer.example'], subject, body: 'Hello,\n\nHere is the offer we discussed.\n\nBest' },
+    summary: `Email: ${subject}`,
+    context: { campaign: 'spring' },
+  })
+
+describe('the inbox in a browser', () => {
+  it('refuses a bad token with a clear message', async () => {
+    const page = await newPage()
+    await signIn(page, 'apv_not-a-token')
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/not valid/)
+    await page.close()
+  })
+
+  it('shows a new request live, approves it with a comment, and the waiting agent hears it', async () => {
+    const page = await newPage()
+    await signIn(page, reviewer.token)
+    await page.getByText('Nothing waits for you').waitFor()
+
+    const asked = await askToEmail('Spring offer')
+    const id = asked.data.requestApproval.request.id
+    const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status decisionComment } }`, { id })
+
+    // appears without a reload, and the tab title counts it
+    await page.getByText('Email: Spring offer').waitFor()
+    await page.waitForFunction(() => document.title === '(1) Approvals')
+    await page.screenshot({ path: join(SCREENSHOTS, 'inbox.png') })
+
+    await page.getByText('Email: Spring offer').click()
+    await page.getByLabel('Email').getByText('lead@customer.example').waitFor()
+    await page.getByText('Rule Outbound email').waitFor()
+    await page.screenshot({ path: join(SCREENSHOTS, 'request-detail.png'), fullPage: true })
+    await page.getByLabel('Comment (optional)').fill('Approved, send it today')
+    await page.getByRole('button', { name: /Approve/ }).click()
+
+    await waiting.completed
+    expect(waiting.events).toEqual([{ data: { approvalDecision: { status: 'APPROVED', decisionComment: 'Approved, send it today' } } }])
+    await page.getByText('Nothing waits for you').waitFor()
+    await page.close()
+  })
+
+  it('moves with j and k, and rejects with r', async () => {
+    const page = await newPage()
+    await signIn(page, reviewer.token)
+    await askToEmail('First')
+    await askToEmail('Second')
+    await page.getByText('Email: Second').waitFor()
+    await page.keyboard.press('j')
+    await page.getByRole('heading', { name: 'Email: First' }).waitFor()
+    await page.keyboard.press('j')
+    await page.getByRole('heading', { name: 'Email: Second' }).waitFor()
+    await page.keyboard.press('k')
+    await page.getByRole('heading', { name: 'Email: First' }).waitFor()
+    await page.keyboard.press('r')
+    // the next request opens after a decision
+    await page.getByRole('heading', { name: 'Email: Second' }).waitFor()
+    await expect(page.getByText('Email: First').count()).resolves.toBe(0)
+    await page.close()
+  })
+
+  it('lists the decisions in history, filtered by status', async () => {
+    const page = await newPage()
+    await signIn(page, server.ownerToken)
+    await page.getByRole('link', { name: 'History' }).click()
+    await page.getByRole('cell', { name: 'Email: Spring offer' }).waitFor()
+    await page.getByRole('checkbox', { name: 'Rejected' }).check()
+    await page.getByRole('cell', { name: 'Email: First' }).waitFor()
+    await expect(page.getByRole('cell', { name: 'Email: Spring offer' }).count()).resolves.toBe(0)
+    await page.getByRole('checkbox', { name: 'Rejected' }).uncheck()
+    await page.getByRole('button', { name: 'Email: Spring offer' }).click()
+    await page.getByText('This request was approved by Rita Reviewer').waitFor()
+    await page.screenshot({ path: join(SCREENSHOTS, 'history.png') })
+    await page.close()
+  })
+
+  it('lets an admin create a rule with a condition in the builder, which then gates matching requests', async () => {
+    const page = await newPage({ width: 1280, height: 1000 })
+    await signIn(page, server.ownerToken)
+    await page.getByRole('link', { name: 'Rules' }).click()
+    await page.getByRole('link', { name: 'New rule' }).click()
+    const editor = page.getByRole('form', { name: 'New rule' })
+    await editor.getByLabel('Name').fill('Posts to X')
+    await editor.getByLabel('Action').selectOption('post_to_social')
+    await editor.getByRole('button', { name: '+ Rule' }).click()
+    await editor.locator('.rule-fields').selectOption('params.network')
+    await editor.locator('.rule-value').fill('x')
+    await editor.getByLabel('Reviewer type').selectOption('NAMED_USER')
+    await editor.getByLabel('Reviewer user').selectOption({ label: 'Rita Reviewer (rita@example.com)' })
+    await page.screenshot({ path: join(SCREENSHOTS, 'rule-editor.png'), fullPage: true })
+    await editor.getByRole('button', { name: 'Create rule' }).click()
+    await page.getByRole('link', { name: 'Posts to X' }).waitFor()
+
+    const post = (network: string) =>
+      requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { network, text: 'Launch day!' } })
+    expect((await post('x')).data.requestApproval.approvalRequired).toBe(true)
+    expect((await post('linkedin')).data.requestApproval.approvalRequired).toBe(false)
+    const rules = await server.gql(`{ approvalRules { name conditions } }`, {}, server.ownerToken)
+    const saved = rules.data.approvalRules.find((r: { name: string }) => r.name === 'Posts to X')
+    expect(JSON.stringify(saved.conditions)).toMatch(/"params\.network"\},"x"\]/)
+    await page.close()
+  })
+})
