@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vitest/config'
 
 // Tests whose file name has a .pg. part need PostgreSQL itself (several connections, advisory
@@ -11,6 +12,8 @@ const redis = Boolean(process.env.TEST_REDIS_URL)
 const browser = Boolean(process.env.TEST_CHROMIUM)
 
 export default defineConfig({
+  // JSX in the inbox's component tests
+  plugins: [react()],
   resolve: {
     // graphql 16 ships CommonJS (main) and ESM (module) builds. Node, and so every dependency,
     // loads the CommonJS one; Vite would give our sources the other, and graphql refuses to mix

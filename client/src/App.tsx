@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'react'
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter'
 import { useHashLocation } from 'wouter/use-hash-location'
 import { useMutation } from 'urql'
@@ -6,8 +7,10 @@ import { SessionProvider, useSession } from './lib/auth'
 import { HistoryPage } from './pages/History'
 import { InboxPage } from './pages/Inbox'
 import { PeoplePage } from './pages/People'
-import { RulesPage } from './pages/Rules'
 import { SignIn } from './pages/SignIn'
+
+// the rule editor (and its condition builder) loads when an admin opens it
+const RulesPage = lazy(() => import('./pages/Rules').then((m) => ({ default: m.RulesPage })))
 
 const SetAvailability = graphql(`
   mutation SetMyAvailability($available: Boolean!) {
@@ -63,6 +66,7 @@ function Shell() {
         </div>
       </header>
       <main>
+        <Suspense fallback={<p className="state">Loading…</p>}>
         <Switch>
           <Route path="/inbox/:id?">{(params) => <InboxPage selectedId={decodeParam(params.id)} />}</Route>
           <Route path="/history">{session.can('approval:view') ? <HistoryPage /> : <Redirect to="/inbox" />}</Route>
@@ -72,6 +76,7 @@ function Shell() {
             <Redirect to="/inbox" />
           </Route>
         </Switch>
+        </Suspense>
       </main>
     </div>
   )
