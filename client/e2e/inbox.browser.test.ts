@@ -68,6 +68,13 @@ async function signIn(page: Page, token: string) {
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
+/** Signed in and on the inbox with its live connection up (and its subscription a moment to start). */
+async function signInLive(page: Page, token: string) {
+  await signIn(page, token)
+  await page.getByText('Live', { exact: true }).waitFor()
+  await new Promise((r) => setTimeout(r, 300))
+}
+
 const askToEmail = (subject: string) =>
   requestApproval(server, agent.token, {
     resourceType: 'AGENT_ACTION',
@@ -87,7 +94,7 @@ describe('the inbox in a browser', () => {
 
   it('shows a new request live, approves it with a comment, and the waiting agent hears it', async () => {
     const page = await newPage()
-    await signIn(page, reviewer.token)
+    await signInLive(page, reviewer.token)
     await page.getByText('Nothing waits for you').waitFor()
 
     const asked = await askToEmail('Spring offer')
@@ -114,7 +121,7 @@ describe('the inbox in a browser', () => {
 
   it('moves with j and k, and rejects with r', async () => {
     const page = await newPage()
-    await signIn(page, reviewer.token)
+    await signInLive(page, reviewer.token)
     await askToEmail('First')
     await askToEmail('Second')
     await page.getByText('Email: Second').waitFor()

@@ -1,6 +1,12 @@
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql'
 import { createClient as createWsClient } from 'graphql-ws'
 
+/**
+ * Tells whether the live connection is up; 'connected' fires on every (re)connection, so that
+ * views can read again what they might have missed while it was down.
+ */
+export const liveConnection = Object.assign(new EventTarget(), { up: false })
+
 /** The GraphQL client for one signed-in token: HTTP for queries and mutations, graphql-ws for subscriptions. */
 export function createApiClient(token: string, onAuthError: () => void): { client: Client; dispose: () => void } {
   const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`
@@ -10,7 +16,13 @@ export function createApiClient(token: string, onAuthError: () => void): { clien
     retryAttempts: Infinity,
     shouldRetry: () => true,
     on: {
+      connected: () => {
+        liveConnection.up = true
+        liveConnection.dispatchEvent(new Event('change'))
+      },
       closed: (event) => {
+        liveConnection.up = false
+        liveConnection.dispatchEvent(new Event('change'))
         const code = (event as CloseEvent).code
         if (code === 4401 || code === 4403) onAuthError()
       },

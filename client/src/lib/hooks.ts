@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react'
+import { liveConnection } from './client'
 
 /** The current time, refreshed every `intervalMs`, for countdowns. */
 export function useNow(intervalMs = 30_000): Date {
@@ -22,4 +23,18 @@ export function useShortcuts(onKey: (key: string) => void) {
     window.addEventListener('keydown', handler)
     return () => window.removeEventListener('keydown', handler)
   }, [onKey])
+}
+
+/** Whether the live (WebSocket) connection is up; calls `onReconnect` each time it comes up. */
+export function useLiveConnection(onReconnect?: () => void): boolean {
+  const [up, setUp] = useState(liveConnection.up)
+  useEffect(() => {
+    const changed = () => {
+      setUp(liveConnection.up)
+      if (liveConnection.up) onReconnect?.()
+    }
+    liveConnection.addEventListener('change', changed)
+    return () => liveConnection.removeEventListener('change', changed)
+  }, [onReconnect])
+  return up
 }

@@ -4,7 +4,7 @@ import { useQuery, useSubscription } from 'urql'
 import { RequestDetail } from '../components/RequestDetail'
 import { graphql } from '../gql'
 import { humanize, timeLeft, titleWithCount } from '../lib/format'
-import { useNow, useShortcuts } from '../lib/hooks'
+import { useLiveConnection, useNow, useShortcuts } from '../lib/hooks'
 
 const InboxQuery = graphql(`
   query Inbox {
@@ -72,6 +72,17 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     setDetailVersion((v) => v + 1)
     return event
   })
+  // after a (re)connection, read the inbox again: events sent while the link was down are gone
+  const reread = useCallback(() => {
+    refetch({ requestPolicy: 'network-only' })
+    setDetailVersion((v) => v + 1)
+  }, [refetch])
+  const live = useLiveConnection(reread)
+  useEffect(() => {
+    // and now and then anyway, as a safety net
+    const timer = setInterval(reread, 60_000)
+    return () => clearInterval(timer)
+  }, [reread])
   const items = useMemo(() => data?.approvalInbox.edges.map((e) => e.node) ?? [], [data])
   const unread = items.filter((r) => !seen.has(r.id)).length
   useEffect(() => {
@@ -113,6 +124,9 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
       <section className="list" aria-label="Inbox">
         <h1>
           Inbox {items.length > 0 && <span className="count">{items.length}</span>}
+          <span className={`live ${live ? 'up' : ''}`} title={live ? 'New requests appear as they arrive' : 'Reconnecting…'}>
+            {live ? 'Live' : 'Offline'}
+          </span>
         </h1>
         {error && <p className="state error">Could not load the inbox: {error.message}</p>}
         {fetching && !data && <p className="state">Loading…</p>}
