@@ -138,6 +138,24 @@ describe('the inbox in a browser', () => {
     await page.close()
   })
 
+  it('says so when the open request is settled elsewhere, and fits a phone screen', async () => {
+    const page = await newPage({ width: 390, height: 800 })
+    await signInLive(page, reviewer.token)
+    const asked = await askToEmail('Withdrawn soon')
+    const id = asked.data.requestApproval.request.id
+    await page.getByText('Email: Withdrawn soon').click()
+    await page.getByRole('button', { name: /Approve/ }).waitFor()
+    // the agent withdraws it while the reviewer looks at it
+    await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id, reason: "Sent by hand") { status } }`, { id }, agent.token)
+    await page.getByText('This request was cancelled by Outreach agent').waitFor()
+    await page.getByText('“Sent by hand”', { exact: false }).waitFor()
+    await expect(page.getByRole('button', { name: /Approve/ }).count()).resolves.toBe(0)
+    // nothing wider than the screen
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    await page.screenshot({ path: join(SCREENSHOTS, 'phone.png') })
+    await page.close()
+  })
+
   it('lists the decisions in history, filtered by status', async () => {
     const page = await newPage()
     await signIn(page, server.ownerToken)

@@ -156,6 +156,10 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   if (fetching && !request) return <p className="state">Loading…</p>
   if (!request) return null
   const left = timeLeft(request.expiresAt, now)
+  // a cancellation has no decider: its event says who withdrew it and why
+  const settledEvent = [...request.events].reverse().find((e) => e.type === request.status)
+  const settledBy = request.decidedBy?.name ?? settledEvent?.actor?.name
+  const settledComment = request.decisionComment ?? settledEvent?.comment
   const others = request.reviewers.filter((r) => r.id !== session.viewerId)
 
   return (
@@ -183,9 +187,9 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
       {request.status !== 'PENDING' && (
         <p className={`banner ${request.status.toLowerCase()}`} role="status">
           This request was {STATUS_TEXT[request.status]}
-          {request.decidedBy && <> by {request.decidedBy.name}</>}
+          {settledBy && <> by {settledBy}</>}
           {request.decidedAt && <> on {formatDateTime(request.decidedAt)}</>}
-          {request.decisionComment && <>: “{request.decisionComment}”</>}
+          {settledComment && <>: “{settledComment}”</>}
         </p>
       )}
       {problem && (
