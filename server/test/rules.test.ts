@@ -104,6 +104,9 @@ describe('approval rules', () => {
 
   it('is managed only with approval:manage', async () => {
     const rule = await createRule(server, emailRule())
+    // node(id:) does not show it to others either
+    expect((await server.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: rule.id }, member.token)).data.node).toBeNull()
+    expect((await server.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: rule.id }, server.ownerToken)).data.node).toEqual({ id: rule.id })
     expect(codes(await server.gql(CREATE, { input: emailRule() }, member.token))).toEqual(['FORBIDDEN'])
     expect(codes(await server.gql(UPDATE, { id: rule.id, input: emailRule() }, member.token))).toEqual(['FORBIDDEN'])
     expect(codes(await server.gql(`mutation($id: ID!) { deleteApprovalRule(id: $id) }`, { id: rule.id }, agent.token))).toEqual(['FORBIDDEN'])

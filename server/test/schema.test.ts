@@ -7,9 +7,9 @@ describe('schema.graphql', () => {
     expect(readFileSync('schema.graphql', 'utf8')).toBe(printSchemaFile())
   })
 
-  it('shows the permission of every query and mutation as an @auth directive', () => {
+  it('shows the permission of every query, mutation and subscription as an @auth directive', () => {
     const sdl = printSchemaFile()
-    const rootFields = [...sdl.matchAll(/^type (Query|Mutation) \{\n([\s\S]*?)\n\}/gm)].flatMap((m) => m[2]!.split('\n'))
+    const rootFields = [...sdl.matchAll(/^type (Query|Mutation|Subscription) \{\n([\s\S]*?)\n\}/gm)].flatMap((m) => m[2]!.split('\n'))
     const fields = rootFields.filter((line) => /^  \w+[(:]/.test(line))
     expect(fields.length).toBeGreaterThan(8)
     for (const field of fields) expect(field).toMatch(/@auth\(anyOf: \[.+\]\)$/)

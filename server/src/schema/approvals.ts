@@ -70,7 +70,9 @@ const ResolverSpec = builder.objectRef<ResolverSpecShape>('ResolverSpec').implem
 
 export const ApprovalRule = builder.node(builder.objectRef<RuleView>('ApprovalRule'), {
   id: { resolve: (r) => r.id },
-  loadOne: (id, ctx) => rules.getRule(ctx.prisma, id),
+  // node(id:) shows rules to those who manage them, as approvalRule does; reviewers see a
+  // request's rule through ApprovalRequest.rule
+  loadOne: (id, ctx) => (ctx.viewer?.permissions.has('approval:manage') ? rules.getRule(ctx.prisma, id) : null),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),

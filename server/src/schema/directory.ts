@@ -56,6 +56,12 @@ builder.prismaNode('Agent', {
 
 builder.prismaNode('ApiToken', {
   id: { field: 'id' },
+  // node(id:) shows a token's metadata to its user and to directory managers
+  findUnique: (id, ctx) => {
+    const viewer = ctx.viewer
+    if (viewer?.permissions.has('directory:manage')) return { id }
+    return { id, AND: [viewer?.kind === 'user' ? { userId: viewer.id } : { id: { in: [] } }] }
+  },
   fields: (t) => ({
     name: t.exposeString('name'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
