@@ -215,6 +215,17 @@ describe('createApiToken', () => {
     expect(codes(other)).toEqual(['FORBIDDEN'])
   })
 
+  it("shows a token's metadata to its user and directory managers only", async () => {
+    const own = await server.gql(`mutation($id: ID!) { createApiToken(principalId: $id, name: "phone") { apiToken { id } } }`, { id: member.id }, member.token)
+    const tokenId = own.data.createApiToken.apiToken.id
+    const NODE = `query($id: ID!) { node(id: $id) { ... on ApiToken { name revokedAt } } }`
+    expect((await server.gql(NODE, { id: tokenId }, member.token)).data.node).toEqual({ name: 'phone', revokedAt: null })
+    expect((await server.gql(NODE, { id: tokenId }, admin.token)).data.node).toEqual({ name: 'phone', revokedAt: null })
+    const stranger = await createUserWithToken(server, { email: 'stranger@example.com', name: 'Stranger', roleKeys: ['member'] })
+    expect((await server.gql(NODE, { id: tokenId }, stranger.token)).data.node).toBeNull()
+    expect(codes(await server.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { id } }`, { id: tokenId }, stranger.token))).toEqual(['NOT_FOUND'])
+  })
+
   it('refuses a principal id of the wrong type', async () => {
     const roles = await server.gql(`{ roles { id key } }`, {}, admin.token)
     const res = await server.gql(`mutation($id: ID!) { createApiToken(principalId: $id, name: "x") { token } }`, { id: roles.data.roles[0].id }, admin.token)
