@@ -9,6 +9,8 @@ const config: CodegenConfig = {
   generates: {
     'client/src/gql/': {
       preset: 'client',
+      // unmasking is a plain function, not a hook: name it so
+      presetConfig: { fragmentMasking: { unmaskFunctionName: 'getFragmentData' } },
       config: { scalars: { DateTime: 'string', JSON: 'unknown' }, enumsAsTypes: true, useTypeImports: true },
     },
   },

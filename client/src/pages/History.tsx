@@ -121,6 +121,22 @@ function Page({ filter, after, onOpen, selected }: { filter: ApprovalHistoryFilt
   )
 }
 
+function PrincipalFilter({ label, value, onChange, principals }: { label: string; value: string; onChange: (id: string) => void; principals: { id: string; name: string }[] }) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">Anyone</option>
+        {principals.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  )
+}
+
 export function HistoryPage() {
   const session = useSession()
   const [{ data: options }] = useQuery({ query: FilterOptions })
@@ -188,28 +204,8 @@ export function HistoryPage() {
               </select>
             </label>
           )}
-          <label>
-            Requester
-            <select value={requesterId} onChange={(e) => setRequesterId(e.target.value)}>
-              <option value="">Anyone</option>
-              {principals.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Decided by
-            <select value={decidedById} onChange={(e) => setDecidedById(e.target.value)}>
-              <option value="">Anyone</option>
-              {principals.map((p) => (
-                <option key={p.id} value={p.id}>
-                  {p.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <PrincipalFilter label="Requester" value={requesterId} onChange={setRequesterId} principals={principals} />
+          <PrincipalFilter label="Decided by" value={decidedById} onChange={setDecidedById} principals={principals} />
           <label>
             From
             <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />

@@ -1,7 +1,7 @@
 import { Link, useLocation } from 'wouter'
 import { useMutation, useQuery } from 'urql'
 import { RuleEditor, type RuleDraft } from '../components/RuleEditor'
-import { graphql } from '../gql'
+import { getFragmentData, graphql, type FragmentType } from '../gql'
 import { humanize } from '../lib/format'
 
 export const RulesQuery = graphql(`
@@ -21,31 +21,27 @@ export const RulesQuery = graphql(`
       allowSelfApproval
       version
       primaryResolver {
-        type
-        delaySeconds
-        roleKey
-        user {
-          id
-          name
-        }
-        agent {
-          id
-          name
-        }
+        ...ResolverFields
       }
       fallbackResolver {
-        type
-        delaySeconds
-        roleKey
-        user {
-          id
-          name
-        }
-        agent {
-          id
-          name
-        }
+        ...ResolverFields
       }
+    }
+  }
+`)
+
+const ResolverFields = graphql(`
+  fragment ResolverFields on ResolverSpec {
+    type
+    delaySeconds
+    roleKey
+    user {
+      id
+      name
+    }
+    agent {
+      id
+      name
     }
   }
 `)
@@ -73,7 +69,8 @@ function useRules() {
   return { rules: data?.approvalRules, fetching, error }
 }
 
-function describeResolver(r: Rule['primaryResolver'] | null | undefined): string {
+function describeResolver(ref: FragmentType<typeof ResolverFields> | null | undefined): string {
+  const r = getFragmentData(ResolverFields, ref)
   if (!r) return ''
   switch (r.type) {
     case 'NAMED_USER':
@@ -88,18 +85,23 @@ function describeResolver(r: Rule['primaryResolver'] | null | undefined): string
       return "the requester's manager"
     case 'RECORD_OWNER':
       return "the record's owner"
+    default:
+      return r.type
   }
 }
 
 /** The input that recreates a rule as it is, for toggles that change one field. */
 export function draftFromRule(rule: Rule): RuleDraft {
-  const resolver = (r: Rule['primaryResolver']) => ({
-    type: r.type,
-    userId: r.user?.id ?? null,
-    roleKey: r.roleKey ?? null,
-    agentId: r.agent?.id ?? null,
-    delaySeconds: r.delaySeconds ?? null,
-  })
+  const resolver = (ref: FragmentType<typeof ResolverFields>) => {
+    const r = getFragmentData(ResolverFields, ref)
+    return {
+      type: r.type,
+      userId: r.user?.id ?? null,
+      roleKey: r.roleKey ?? null,
+      agentId: r.agent?.id ?? null,
+      delaySeconds: r.delaySeconds ?? null,
+    }
+  }
   return {
     name: rule.name,
     description: rule.description ?? null,
