@@ -67,15 +67,15 @@ function Shell() {
       </header>
       <main>
         <Suspense fallback={<p className="state">Loading…</p>}>
-        <Switch>
-          <Route path="/inbox/:id?">{(params) => <InboxPage selectedId={decodeParam(params.id)} />}</Route>
-          <Route path="/history">{session.can('approval:view') ? <HistoryPage /> : <Redirect to="/inbox" />}</Route>
-          <Route path="/rules/:id?">{(params) => (session.can('approval:manage') ? <RulesPage selectedId={decodeParam(params.id)} /> : <Redirect to="/inbox" />)}</Route>
-          <Route path="/people">{session.can('directory:manage') ? <PeoplePage /> : <Redirect to="/inbox" />}</Route>
-          <Route>
-            <Redirect to="/inbox" />
-          </Route>
-        </Switch>
+          <Switch>
+            <Route path="/inbox/:id?">{(params) => <InboxPage selectedId={decodeParam(params.id)} />}</Route>
+            <Route path="/history">{session.can('approval:view') ? <HistoryPage /> : <Redirect to="/inbox" />}</Route>
+            <Route path="/rules/:id?">{(params) => (session.can('approval:manage') ? <RulesPage selectedId={decodeParam(params.id)} /> : <Redirect to="/inbox" />)}</Route>
+            <Route path="/people">{session.can('directory:manage') ? <PeoplePage /> : <Redirect to="/inbox" />}</Route>
+            <Route>
+              <Redirect to="/inbox" />
+            </Route>
+          </Switch>
         </Suspense>
       </main>
     </div>
