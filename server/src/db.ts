@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, open, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
@@ -71,10 +72,49 @@ async function openPostgres(url: string, onQuery?: (sql: string) => void): Promi
   }
 }
 
+/**
+ * Claims a PGlite data folder for this process: PGlite is one process's database, and a second
+ * server on the same folder would corrupt it. A lock left by a process that no longer runs is
+ * taken over. Returns the release function.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockPath = join(dataDir, 'approvals.lock')
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(lockPath, 'wx')
+      await handle.writeFile(String(process.pid))
+      await handle.close()
+      return () => rm(lockPath, { force: true })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const holder = Number(await readFile(lockPath, 'utf8').catch(() => ''))
+      if (holder && holder !== process.pid && isRunning(holder)) {
+        throw new Error(`The data folder ${dataDir} is in use by another server (process ${holder}). PGlite serves one process; use PostgreSQL (DATABASE_URL) to run several.`)
+      }
+      if (holder === process.pid) throw new Error(`The data folder ${dataDir} is already open in this process.`)
+      await rm(lockPath, { force: true }) // left by a process that has gone
+    }
+  }
+  throw new Error(`Could not lock the data folder ${dataDir}.`)
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) => void): Promise<Database> {
   if (dataDir) await mkdir(dataDir, { recursive: true })
+  const unlock = dataDir ? await lockDataDir(dataDir) : async () => {}
   const pglite = new PGlite(dataDir)
-  await pglite.waitReady
+  await pglite.waitReady.catch(async (err: unknown) => {
+    await unlock()
+    throw err
+  })
   const prisma = createClient(new PrismaPGlite(pglite), onQuery)
   return {
     prisma,
@@ -92,6 +132,7 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
     async close() {
       await prisma.$disconnect()
       await pglite.close()
+      await unlock()
     },
   }
 }

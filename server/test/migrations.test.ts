@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { diffMigrationsToSchema } from '../../prisma/tools/schema-engine.js'
+import { openDatabase } from '../src/db.js'
 import { readMigrations } from '../src/migrations.js'
 import { codes, createUserWithToken, freshDatabase, openAt, startServer, TEST_DATABASE_URL } from './harness.js'
 
@@ -57,5 +58,26 @@ describe('restart', () => {
       await second.stop()
       await location.drop()
     }
+  })
+})
+
+describe('the PGlite data folder', () => {
+  it('is held by one server at a time; a lock left by a process that has gone is taken over', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'approvals-lock-'))
+    dirs.push(dataDir)
+    const first = await openDatabase({ dataDir })
+    await expect(openDatabase({ dataDir })).rejects.toThrow(/already open in this process/)
+    await first.close()
+
+    // another running process holds it: refused, naming the process
+    await writeFile(join(dataDir, 'approvals.lock'), String(process.ppid))
+    await expect(openDatabase({ dataDir })).rejects.toThrow(new RegExp(`in use by another server \\(process ${process.ppid}\\)`))
+
+    // a process that has gone: its lock is taken over
+    await writeFile(join(dataDir, 'approvals.lock'), '2147483646')
+    const again = await openDatabase({ dataDir })
+    await again.migrate()
+    await again.close()
+    await expect(readFile(join(dataDir, 'approvals.lock'), 'utf8')).rejects.toThrow(/ENOENT/)
   })
 })
