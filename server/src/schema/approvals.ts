@@ -423,6 +423,22 @@ builder.queryFields((t) => ({
 
 const comment = z.string().trim().max(5000).nullish()
 
+// approveRequest and rejectRequest: one field but for the status it decides
+for (const [name, status] of [['approveRequest', 'APPROVED'], ['rejectRequest', 'REJECTED']] as const) {
+  builder.mutationField(name, (t) =>
+    t.prismaField({
+      type: 'ApprovalRequest',
+      authScopes: { permission: 'approval:resolve' },
+      args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
+      resolve: async (query, _root, args, ctx) => {
+        const decided = await requests.decide(ctx.prisma, ctx.viewer!, parseId(args.id, ['ApprovalRequest'], 'id').id, status, args.comment || null, ctx.clock.now())
+        await ctx.notify.changed(decided.id)
+        return reloadRequest(ctx, query, decided.id)
+      },
+    }),
+  )
+}
+
 builder.mutationFields((t) => ({
   createApprovalRule: t.field({
     type: ApprovalRule,
@@ -451,26 +467,6 @@ builder.mutationFields((t) => ({
       const outcome = await requests.requestApproval(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.clock.now())
       if (outcome.approvalRequired && outcome.created) await ctx.notify.changed(outcome.request.id)
       return outcome
-    },
-  }),
-  approveRequest: t.prismaField({
-    type: 'ApprovalRequest',
-    authScopes: { permission: 'approval:resolve' },
-    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
-    resolve: async (query, _root, { id, comment }, ctx) => {
-      const decided = await requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'APPROVED', comment || null, ctx.clock.now())
-      await ctx.notify.changed(decided.id)
-      return reloadRequest(ctx, query, decided.id)
-    },
-  }),
-  rejectRequest: t.prismaField({
-    type: 'ApprovalRequest',
-    authScopes: { permission: 'approval:resolve' },
-    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
-    resolve: async (query, _root, { id, comment }, ctx) => {
-      const decided = await requests.decide(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, 'REJECTED', comment || null, ctx.clock.now())
-      await ctx.notify.changed(decided.id)
-      return reloadRequest(ctx, query, decided.id)
     },
   }),
   cancelApprovalRequest: t.prismaField({
