@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -72,30 +73,140 @@ async function openPostgres(url: string, onQuery?: (sql: string) => void): Promi
   }
 }
 
+/** Data folders this process has open (real paths): a second open of one is refused here, not by the lock file. */
+const openDataDirs = new Set<string>()
+
+/**
+ * Who holds a data folder's lock. `startTime` (clock ticks after boot, field 22 of
+ * `/proc/<pid>/stat`) and `bootId` tell the holder apart from a later process that was given the
+ * same pid: after a crash in a container the restarted server is PID 1 again, and elsewhere pids
+ * are recycled. Both are absent where there is no /proc, and in old lock files (a bare pid).
+ */
+interface LockHolder {
+  pid: number
+  startTime?: string
+  bootId?: string
+}
+
 /**
  * Claims a PGlite data folder for this process: PGlite is one process's database, and a second
  * server on the same folder would corrupt it. A lock left by a process that no longer runs is
  * taken over. Returns the release function.
  */
 async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const lockPath = join(dataDir, 'approvals.lock')
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lockPath, 'wx')
-      await handle.writeFile(String(process.pid))
-      await handle.close()
-      return () => rm(lockPath, { force: true })
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const holder = Number(await readFile(lockPath, 'utf8').catch(() => ''))
-      if (holder && holder !== process.pid && isRunning(holder)) {
-        throw new Error(`The data folder ${dataDir} is in use by another server (process ${holder}). PGlite serves one process; use PostgreSQL (DATABASE_URL) to run several.`)
+  // the real path, so that two spellings of one folder are one entry
+  const key = await realpath(dataDir)
+  if (openDataDirs.has(key)) throw new Error(`The data folder ${dataDir} is already open in this process.`)
+  // taken before any await, so that two opens racing in this process cannot both pass the check
+  openDataDirs.add(key)
+  try {
+    const lockPath = join(dataDir, 'approvals.lock')
+    const mine = JSON.stringify({ pid: process.pid, ...(await processIdentity(process.pid)) } satisfies LockHolder)
+    // a few rounds: each one that finds a stale lock sets it aside and tries again
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        // 'wx': created only if absent, so of two servers creating it at once one gets EEXIST
+        const handle = await open(lockPath, 'wx')
+        try {
+          await handle.writeFile(mine)
+        } finally {
+          await handle.close()
+        }
+        return async () => {
+          // only our own lock: one taken over by mistake is somebody else's now
+          if ((await readFile(lockPath, 'utf8').catch(() => undefined)) === mine) await rm(lockPath, { force: true })
+          openDataDirs.delete(key)
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       }
-      if (holder === process.pid) throw new Error(`The data folder ${dataDir} is already open in this process.`)
-      await rm(lockPath, { force: true }) // left by a process that has gone
+      // Read through a handle that stays open until the lock is set aside: while it is open the
+      // file's inode cannot be reused, so comparing inodes tells the stale file from a new one.
+      const handle = await open(lockPath, 'r').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined // released or set aside meanwhile: try again
+        throw err
+      })
+      if (!handle) continue
+      try {
+        const holder = await readHolder(handle)
+        if (holder && (await isHeld(holder))) {
+          throw new Error(`The data folder ${dataDir} is in use by another server (process ${holder.pid}). PGlite serves one process; use PostgreSQL (DATABASE_URL) to run several.`)
+        }
+        await setAsideStaleLock(lockPath, handle)
+      } finally {
+        await handle.close()
+      }
     }
+    throw new Error(`Could not lock the data folder ${dataDir}: other servers are starting on it at the same time.`)
+  } catch (err) {
+    openDataDirs.delete(key)
+    throw err
   }
-  throw new Error(`Could not lock the data folder ${dataDir}.`)
+}
+
+/**
+ * Reads a lock file: JSON as written by {@link lockDataDir}, or a bare pid (lock files of earlier
+ * versions). Undefined when it holds neither, as a process that died between creating the file
+ * and writing it leaves it.
+ */
+async function readHolder(handle: FileHandle): Promise<LockHolder | undefined> {
+  // a server that has just created the file may not have written it yet: give it a moment
+  for (let tries = 0; tries < 10; tries++) {
+    const buffer = Buffer.alloc(1024)
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0)
+    const holder = parseHolder(buffer.subarray(0, bytesRead).toString('utf8').trim())
+    if (holder) return holder
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return undefined
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  if (/^\d+$/.test(text)) return { pid: Number(text) }
+  try {
+    const value = JSON.parse(text) as Partial<Record<keyof LockHolder, unknown>>
+    if (!Number.isSafeInteger(value.pid) || (value.pid as number) <= 0) return undefined
+    return {
+      pid: value.pid as number,
+      startTime: typeof value.startTime === 'string' ? value.startTime : undefined,
+      bootId: typeof value.bootId === 'string' ? value.bootId : undefined,
+    }
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether the process a lock names still runs: the pid, and where /proc tells, the same process under it. */
+async function isHeld(holder: LockHolder): Promise<boolean> {
+  // Our own pid is never another server's, and this process does not hold the folder (the
+  // registry said so): the lock is a previous process's that had our pid, as PID 1 in a container.
+  if (holder.pid === process.pid) return false
+  if (!isRunning(holder.pid)) return false
+  // an old lock file, or one written where there is no /proc: the pid is all there is to go by
+  if (holder.startTime === undefined) return true
+  const current = await processIdentity(holder.pid)
+  if (current.startTime === undefined) return true // no /proc here
+  // start times count from boot: after a reboot the same numbers name other processes
+  if (holder.bootId && current.bootId && holder.bootId !== current.bootId) return false
+  return current.startTime === holder.startTime
+}
+
+/**
+ * Removes the stale lock `handle` was opened on. It is renamed aside first, an atomic step, and
+ * removed only if the file that moved is that one: a server that started meanwhile may have
+ * replaced it with its own lock, which must stay.
+ */
+async function setAsideStaleLock(lockPath: string, handle: FileHandle): Promise<void> {
+  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
+  try {
+    await rename(lockPath, aside)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // another server set it aside first
+    throw err
+  }
+  const [stale, moved] = await Promise.all([handle.stat({ bigint: true }), stat(aside, { bigint: true })])
+  if (stale.ino === moved.ino && stale.dev === moved.dev) await rm(aside, { force: true })
+  else await rename(aside, lockPath) // a live server's new lock: put it back; the next round sees it held
 }
 
 function isRunning(pid: number): boolean {
@@ -105,6 +216,22 @@ function isRunning(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
+}
+
+/** The boot id does not change while this process runs; read it once. */
+let bootId: Promise<string | undefined> | undefined
+
+/** A process's start time and the boot id, from /proc; both undefined where there is no /proc. */
+async function processIdentity(pid: number): Promise<Pick<LockHolder, 'startTime' | 'bootId'>> {
+  bootId ??= readFile('/proc/sys/kernel/random/boot_id', 'utf8').then(
+    (text) => text.trim() || undefined,
+    () => undefined,
+  )
+  const procStat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count fields after the
+  // last ')'; the first there is field 3, so starttime, field 22, is the 20th
+  const startTime = procStat?.slice(procStat.lastIndexOf(')') + 1).trim().split(/\s+/)[19]
+  return { startTime: startTime && /^\d+$/.test(startTime) ? startTime : undefined, bootId: await bootId }
 }
 
 async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) => void): Promise<Database> {
