@@ -1,5 +1,5 @@
 // The records store, and the execution of approved record mutations.
-import { encodeGlobalID } from '@pothos/plugin-relay'
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 import type { Prisma } from '../db.js'
 import type { ApprovalRequest } from '../generated/prisma/client.js'
 
@@ -8,7 +8,7 @@ type Tx = Prisma.TransactionClient
 /** What a gated record mutation keeps in its request's params, to run it later exactly as asked. */
 export interface RecordMutationParams {
   data: Prisma.InputJsonValue
-  /** The owner's database id; undefined leaves the owner of an updated record as it is. */
+  /** The owner's database id (params hold its global ID); undefined leaves the owner of an updated record as it is. */
   ownerId?: string | null
 }
 
@@ -23,18 +23,59 @@ export function updateRecord(tx: Tx, id: string, input: RecordMutationParams) {
   })
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
 /**
- * Runs an approved create_record or update_record with the parameters it was requested with,
- * inside the transaction that approved it, so that it runs exactly once. Returns the event to
- * record: EXECUTED, or EXECUTION_FAILED with the reason (the request stays approved).
+ * The database id of an owner as params hold it: a User's global ID, as the API takes it, or a
+ * bare uuid (rows written before params held global IDs); '' when it is neither.
  */
-export async function executeRecordMutation(
-  tx: Tx,
-  request: Pick<ApprovalRequest, 'id' | 'actionType' | 'module' | 'recordRefId' | 'params'>,
-): Promise<{ type: 'EXECUTED' | 'EXECUTION_FAILED'; comment: string }> {
-  const params = request.params as unknown as RecordMutationParams
+function userId(value: unknown): string {
+  if (typeof value !== 'string') return ''
+  if (UUID.test(value)) return value
+  try {
+    const decoded = decodeGlobalID(value)
+    return decoded.typename === 'User' && UUID.test(decoded.id) ? decoded.id : ''
+  } catch {
+    return ''
+  }
+}
+
+const isJsonObject = (value: unknown): value is { [key: string]: unknown } =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+type Execution = { type: 'EXECUTED' | 'EXECUTION_FAILED'; comment: string }
+type MutationRequest = Pick<ApprovalRequest, 'id' | 'actionType' | 'module' | 'recordRefId' | 'params'>
+
+const failed = (comment: string): Execution => ({ type: 'EXECUTION_FAILED', comment })
+
+/**
+ * The stored params of a record mutation, if they have the shape it needs: `data` a JSON object,
+ * `ownerId` (when present) a user's uuid or null; other keys are ignored. Rows written before
+ * the API validated its input may not fit: then the reason, as a string.
+ */
+export function readRecordMutationParams(request: Pick<ApprovalRequest, 'actionType' | 'module' | 'params'>): RecordMutationParams | string {
+  const { actionType, params } = request
+  if (actionType !== 'create_record' && actionType !== 'update_record') return `"${actionType}" is not a record mutation.`
+  if (!isJsonObject(params)) return 'The stored parameters are not a JSON object.'
+  if (!isJsonObject(params.data)) return 'The stored parameters have no data to write: params.data must be a JSON object.'
+  const ownerId = params.ownerId === undefined || params.ownerId === null ? params.ownerId : userId(params.ownerId)
+  if (ownerId === '') return "The stored parameters' ownerId is not a user: params.ownerId must be a user's ID or null."
+  if (actionType === 'create_record' && !request.module?.trim()) return 'The request names no module to create the record in.'
+  return { data: params.data as Prisma.InputJsonObject, ...(ownerId !== undefined ? { ownerId } : {}) }
+}
+
+/** The database's own words for a failed statement, without Prisma's invocation preamble. */
+function databaseReason(err: unknown): string {
+  const cause = (err as { meta?: { driverAdapterError?: { cause?: { originalMessage?: unknown } } } })?.meta?.driverAdapterError?.cause
+  if (typeof cause?.originalMessage === 'string' && cause.originalMessage) return cause.originalMessage
+  const message = err instanceof Error ? err.message : String(err)
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean)
+  return lines.at(-1) ?? 'unknown error'
+}
+
+async function run(tx: Tx, request: MutationRequest, params: RecordMutationParams): Promise<Execution> {
   if (params.ownerId && !(await tx.user.findUnique({ where: { id: params.ownerId }, select: { id: true } }))) {
-    return { type: 'EXECUTION_FAILED', comment: 'The owner named in the request no longer exists.' }
+    return failed('The owner named in the request no longer exists.')
   }
   if (request.actionType === 'create_record') {
     const record = await createRecord(tx, { module: request.module!, data: params.data, ownerId: params.ownerId ?? null })
@@ -45,8 +86,32 @@ export async function executeRecordMutation(
     return { type: 'EXECUTED', comment: `Created record ${encodeGlobalID('Record', record.id)}.` }
   }
   if (!request.recordRefId || !(await tx.record.findUnique({ where: { id: request.recordRefId }, select: { id: true } }))) {
-    return { type: 'EXECUTION_FAILED', comment: 'The record to update no longer exists.' }
+    return failed('The record to update no longer exists.')
   }
   await updateRecord(tx, request.recordRefId, params)
   return { type: 'EXECUTED', comment: 'Updated the record.' }
+}
+
+/**
+ * Runs an approved create_record or update_record with the parameters it was requested with,
+ * inside the transaction that approved it, so that it runs exactly once. Returns the event to
+ * record: EXECUTED, or EXECUTION_FAILED with the reason (the request stays approved). Nothing
+ * about the stored request makes it throw: params of the wrong shape are refused before any
+ * write, and the writes run under a savepoint, so that a statement the database refuses undoes
+ * only them and the approving transaction goes on. (It still throws when the savepoint itself
+ * cannot be taken or rolled back: then the transaction is lost anyway.)
+ */
+export async function executeRecordMutation(tx: Tx, request: MutationRequest): Promise<Execution> {
+  const params = readRecordMutationParams(request)
+  if (typeof params === 'string') return failed(params)
+  await tx.$executeRawUnsafe('SAVEPOINT record_mutation')
+  let outcome: Execution
+  try {
+    outcome = await run(tx, request, params)
+  } catch (err) {
+    await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT record_mutation')
+    outcome = failed(`The change could not be made: ${databaseReason(err)}`)
+  }
+  await tx.$executeRawUnsafe('RELEASE SAVEPOINT record_mutation')
+  return outcome
 }

@@ -1,6 +1,8 @@
 // Deadlines: expiry, escalation and delayed auto-approval. All deadlines live in the database,
 // so nothing is lost on restart, and every transition is a conditional update, so several
-// instances may run the scheduler against one database and each request moves once.
+// instances may run the scheduler against one database and each request moves once. Each
+// request moves in a transaction of its own: one that fails is logged (once) and retried on the
+// next passes, and never holds up the others.
 import type { PrismaClient } from '../db.js'
 import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
@@ -10,52 +12,121 @@ import { assign } from './reviewers.js'
 /** How many due requests one pass takes per kind of deadline; the next pass takes the rest. */
 const BATCH = 200
 
+/** How many failed requests a scheduler remembers having reported. */
+const REPORTED_CAP = 10_000
+
 export interface DeadlineChanges {
   expired: string[]
   autoApproved: string[]
   escalated: string[]
 }
 
-async function dueIds(prisma: PrismaClient, where: object): Promise<string[]> {
-  const rows = await prisma.approvalRequest.findMany({ where: { status: 'PENDING', ...where }, select: { id: true }, orderBy: { id: 'asc' }, take: BATCH })
-  return rows.map((r) => r.id)
+export type Transition = 'expire' | 'autoApprove' | 'escalate'
+
+/** Where a pass reports the requests whose transition failed, and those that went through. */
+export interface TransitionFailures {
+  /** Whether this request's last transition failed (it then goes last in its batch). */
+  has(id: string): boolean
+  readonly size: number
+  failed(id: string, transition: Transition, err: unknown): void
+  succeeded(id: string): void
+}
+
+/**
+ * Logs each request whose transition fails once, not on every pass that retries it: a request
+ * is logged again only after it went through in between. The set of reported ids is bounded;
+ * past `cap`, the oldest are forgotten (and would be logged again).
+ */
+export class ReportedFailures implements TransitionFailures {
+  private readonly ids = new Set<string>()
+  constructor(
+    private readonly log: Logger,
+    private readonly cap = REPORTED_CAP,
+  ) {}
+  has(id: string) {
+    return this.ids.has(id)
+  }
+  get size() {
+    return this.ids.size
+  }
+  failed(id: string, transition: Transition, err: unknown) {
+    if (this.ids.has(id)) return
+    while (this.ids.size >= this.cap) this.ids.delete(this.ids.values().next().value!)
+    this.ids.add(id)
+    this.log.error({ err, requestId: id, transition }, 'deadline transition failed; retried on later passes')
+  }
+  succeeded(id: string) {
+    this.ids.delete(id)
+  }
+}
+
+/**
+ * Up to BATCH due requests, oldest first, but those that failed before go last: requests that
+ * keep failing can never fill the batch and hold up the others.
+ */
+async function dueIds(prisma: PrismaClient, where: object, failures: TransitionFailures): Promise<string[]> {
+  const rows = await prisma.approvalRequest.findMany({
+    where: { status: 'PENDING', ...where },
+    select: { id: true },
+    orderBy: { id: 'asc' },
+    take: BATCH + failures.size,
+  })
+  const ids = rows.map((r) => r.id)
+  return [...ids.filter((id) => !failures.has(id)), ...ids.filter((id) => failures.has(id))].slice(0, BATCH)
+}
+
+/**
+ * Runs `step` (one transaction) for each id on its own: an error fails that request's
+ * transition only, is reported, and the pass goes on with the next. Returns the ids that changed.
+ */
+async function eachOnItsOwn(
+  ids: string[],
+  transition: Transition,
+  failures: TransitionFailures,
+  step: (id: string) => Promise<unknown>,
+): Promise<string[]> {
+  const done: string[] = []
+  for (const id of ids) {
+    let changed: unknown
+    try {
+      changed = await step(id)
+    } catch (err) {
+      failures.failed(id, transition, err)
+      continue
+    }
+    failures.succeeded(id)
+    if (changed) done.push(id)
+  }
+  return done
 }
 
 /**
  * Expires pending requests whose expiresAt has passed, unless an auto-approval fell due before.
  */
-export async function expireDueRequests(prisma: PrismaClient, now: Date): Promise<string[]> {
+export async function expireDueRequests(prisma: PrismaClient, now: Date, failures: TransitionFailures): Promise<string[]> {
   const due = { expiresAt: { lte: now } }
-  const ids = await dueIds(prisma, due)
-  const done: string[] = []
-  for (const id of ids) {
-    const expired = await prisma.$transaction(async (tx) => {
+  return eachOnItsOwn(await dueIds(prisma, due, failures), 'expire', failures, (id) =>
+    prisma.$transaction(async (tx) => {
       const row = await tx.approvalRequest.findUnique({ where: { id }, select: { autoApproveAt: true, expiresAt: true } })
       // an auto-approval due before the expiry wins; autoApproveDueRequests takes it
       if (row?.autoApproveAt && row.expiresAt && row.autoApproveAt < row.expiresAt) return null
       return finalize(tx, id, 'EXPIRED', null, 'Expired before anyone decided.', now, due)
-    })
-    if (expired) done.push(id)
-  }
-  return done
+    }),
+  )
 }
 
-export async function autoApproveDueRequests(prisma: PrismaClient, now: Date): Promise<string[]> {
+export async function autoApproveDueRequests(prisma: PrismaClient, now: Date, failures: TransitionFailures): Promise<string[]> {
   const due = { autoApproveAt: { lte: now } }
-  const done: string[] = []
-  for (const id of await dueIds(prisma, due)) {
-    const approved = await prisma.$transaction((tx) => finalize(tx, id, 'APPROVED', null, 'Approved automatically after the delay.', now, due))
-    if (approved) done.push(id)
-  }
-  return done
+  return eachOnItsOwn(await dueIds(prisma, due, failures), 'autoApprove', failures, (id) =>
+    prisma.$transaction((tx) => finalize(tx, id, 'APPROVED', null, 'Approved automatically after the delay.', now, due)),
+  )
 }
 
 /** Hands requests whose primary reviewers did not decide in time to the fallback. */
-export async function escalateDueRequests(prisma: PrismaClient, now: Date): Promise<string[]> {
+export async function escalateDueRequests(prisma: PrismaClient, now: Date, failures: TransitionFailures): Promise<string[]> {
   const due = { escalated: false, escalateAt: { lte: now } }
-  const done: string[] = []
-  for (const id of await dueIds(prisma, due)) {
-    const escalated = await prisma.$transaction(async (tx) => {
+  return eachOnItsOwn(await dueIds(prisma, due, failures), 'escalate', failures, (id) =>
+    prisma.$transaction(async (tx) => {
       const { count } = await tx.approvalRequest.updateMany({ where: { id, status: 'PENDING', ...due }, data: { escalated: true, escalateAt: null } })
       if (count === 0) return false
       const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id } })
@@ -80,17 +151,18 @@ export async function escalateDueRequests(prisma: PrismaClient, now: Date): Prom
         await finalize(tx, id, 'APPROVED', null, 'Approved automatically by the fallback.', now)
       }
       return true
-    })
-    if (escalated) done.push(id)
-  }
-  return done
+    }),
+  )
 }
 
-/** One pass over every kind of deadline at `now`. */
-export async function runDueDeadlines(prisma: PrismaClient, now: Date): Promise<DeadlineChanges> {
-  const expired = await expireDueRequests(prisma, now)
-  const autoApproved = await autoApproveDueRequests(prisma, now)
-  const escalated = await escalateDueRequests(prisma, now)
+/**
+ * One pass over every kind of deadline at `now`. Each request moves in a transaction of its own;
+ * one that fails is reported to `failures` and left for the next pass, and the others go on.
+ */
+export async function runDueDeadlines(prisma: PrismaClient, now: Date, failures: TransitionFailures): Promise<DeadlineChanges> {
+  const expired = await expireDueRequests(prisma, now, failures)
+  const autoApproved = await autoApproveDueRequests(prisma, now, failures)
+  const escalated = await escalateDueRequests(prisma, now, failures)
   return { expired, autoApproved, escalated }
 }
 
@@ -113,10 +185,11 @@ export function startScheduler(options: {
   onChanges?: (changes: DeadlineChanges) => Promise<void> | void
 }): Scheduler {
   let running: Promise<DeadlineChanges> | undefined
+  const failures = new ReportedFailures(options.log)
   const runOnce = async () => {
     // passes never overlap within one instance; across instances the conditional updates decide
     while (running) await running.catch(() => {})
-    running = runDueDeadlines(options.prisma, options.clock.now())
+    running = runDueDeadlines(options.prisma, options.clock.now(), failures)
     try {
       const changes = await running
       if (changes.expired.length || changes.autoApproved.length || changes.escalated.length) {
