@@ -80,6 +80,10 @@ async function startInstance(url: string): Promise<Instance> {
     pubsub: createAppPubSub({ publish, subscribe, onPublishError: (err) => console.error(err) }),
     schedulerIntervalMs: 0,
     maxSubscriptionsPerConnection: 1000,
+    // the agent waits on every decision at once, and requests and decisions come as fast as the
+    // service takes them: the abuse limits would refuse the benchmark's own load
+    maxSubscriptionsPerPrincipal: Math.max(200, DECISIONS),
+    rateLimit: { perMinute: 0 },
   })
   const port = await app.listen(0, '127.0.0.1')
   return {
@@ -156,7 +160,7 @@ async function redisFloor(count: number): Promise<number[]> {
 async function decisionLatency(waitOn: Instance, decideOn: Instance, agentToken: string, reviewerToken: string) {
   const ids: string[] = []
   for (let i = 0; i < DECISIONS; i++) {
-    const res = await gql(decideOn.port, agentToken, `mutation($p: JSON!) { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "send_email", params: $p }) { request { id } } }`, { p: { i } })
+    const res = await gql(decideOn.port, agentToken, `mutation($p: JSON!) { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "send_email", params: $p }) { request { id } } }`, { p: { to: 'x@bench.test', subject: 'Bench', body: 'Hello', i } })
     ids.push(res.requestApproval.request.id)
   }
   const arrivals = new Map<string, (t: number) => void>()
@@ -202,7 +206,7 @@ async function fanout(a: Instance, b: Instance, n: number, agentToken: string): 
   for (let round = 0; round < ROUNDS; round++) {
     const pending = reviewers.map((r) => new Promise<number>((res) => received.set(r.id, res)))
     const t0 = performance.now()
-    await gql(a.port, agentToken, `mutation($p: JSON!) { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "browse_website", module: "fanout-${n}", params: $p }) { request { id } } }`, { p: { round } })
+    await gql(a.port, agentToken, `mutation($p: JSON!) { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "browse_website", module: "fanout-${n}", params: $p }) { request { id } } }`, { p: { url: 'https://example.com', round } })
     const times = (await Promise.all(pending)).map((t) => t - t0)
     all.push(...times)
     last.push(Math.max(...times))

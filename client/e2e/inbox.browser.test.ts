@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { collect, createAgentWithToken, createRule, createUserWithToken, requestApproval, startServer, type TestServer } from '../../server/test/harness.js'
+import { collect, createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
 
 const SCREENSHOTS = resolve('docs/screenshots')
 let outDir: string
@@ -75,8 +75,19 @@ async function signInLive(page: Page, token: string) {
   await new Promise((r) => setTimeout(r, 300))
 }
 
+/** requestApproval as the agent, which reads back only what a requester may (not the rule's detail). */
+async function requestApproval(input: Record<string, unknown>) {
+  const res = await server.gql(
+    `mutation($input: RequestApprovalInput!) { requestApproval(input: $input) { approvalRequired request { id } } }`,
+    { input },
+    agent.token,
+  )
+  expect(res.errors).toBeUndefined()
+  return res
+}
+
 const askToEmail = (subject: string) =>
-  requestApproval(server, agent.token, {
+  requestApproval({
     resourceType: 'AGENT_ACTION',
     actionType: 'send_email',
     params: { to: ['lead@customer.example'], subject, body: 'Hello,\n\nHere is the offer we discussed.\n\nBest' },
@@ -189,7 +200,7 @@ describe('the inbox in a browser', () => {
     await page.getByRole('link', { name: 'Posts to X' }).waitFor()
 
     const post = (network: string) =>
-      requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { network, text: 'Launch day!' } })
+      requestApproval({ resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { network, text: 'Launch day!' } })
     expect((await post('x')).data.requestApproval.approvalRequired).toBe(true)
     expect((await post('linkedin')).data.requestApproval.approvalRequired).toBe(false)
     const rules = await server.gql(`{ approvalRules { name conditions } }`, {}, server.ownerToken)

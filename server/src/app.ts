@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor'
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention'
-import { GraphQLError } from 'graphql'
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection'
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql'
 import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga'
 import { CloseCode } from 'graphql-ws'
 import { useServer } from 'graphql-ws/use/ws'
@@ -18,9 +19,19 @@ import { viewerForToken, type Viewer } from './auth/viewer.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Context } from './context.js'
 import type { Database } from './db.js'
-import { ApiError, unauthenticated } from './errors.js'
+import { badInput, unauthenticated } from './errors.js'
+import { readBodyWithin } from './http/body-limit.js'
+import { isOriginAllowed, originSet } from './http/origin.js'
+import { requestIdFor } from './http/request-id.js'
+import { isGraphiQLRequest, setSecurityHeaders } from './http/security-headers.js'
+import { ConnectionRegistry } from './limits/connections.js'
+import { useMutationRateLimit, type RateLimitOptions } from './limits/rate-limit.js'
+import { watchAccess } from './limits/revocation.js'
+import { stoppable } from './limits/stoppable.js'
 import { yogaLogger, type Logger } from './logger.js'
 import { createNotifier } from './approvals/notify.js'
+import { DEFAULT_MAX_JSON_BYTES } from './approvals/requests.js'
+import { useInputTextChecks } from './limits/input-text.js'
 import { startScheduler, type Scheduler } from './approvals/scheduler.js'
 import { createAppPubSub, type PubSub } from './pubsub.js'
 import { schema } from './schema/index.js'
@@ -42,13 +53,52 @@ export interface AppOptions {
   catchUpIntervalMs?: number
   /** Operations one WebSocket connection may run at once (default 100). */
   maxSubscriptionsPerConnection?: number
+  /** The largest params and context of a request, each, as JSON bytes (default 256 KiB). */
+  maxJsonBytes?: number
+  /** Told when a subscription listens for its events (tests wait on it instead of sleeping). */
+  onSubscribed?: (field: 'approvalDecision' | 'approvalInbox') => void
   /** The built inbox, served at /; found as client/dist above this module when not given. */
   clientDir?: string | null
+  /**
+   * Whether the schema answers introspection queries (over HTTP and WebSocket). Default: on
+   * outside production, off in production (APPROVALS_INTROSPECTION overrides it).
+   */
+  introspection?: boolean
+  /**
+   * Browser origins, besides the server's own, whose pages may open a WebSocket
+   * (APPROVALS_ALLOWED_ORIGINS), like `https://inbox.example.com`. Upgrades from any other
+   * origin are refused with 403; clients that send no Origin (agents) are not affected.
+   */
+  allowedOrigins?: string[]
+  /** Open WebSocket connections one token may hold; the next is closed with 4429 (default 20). */
+  maxConnectionsPerToken?: number
+  /**
+   * Operations one principal may run at once over all its WebSocket connections on this instance;
+   * the next is refused with RATE_LIMITED (default 200).
+   */
+  maxSubscriptionsPerPrincipal?: number
+  /**
+   * Calls per principal per minute to the mutations that create or decide requests (see
+   * limits/rate-limit.ts), counted in `redis` when given so that the limit holds across
+   * instances. Default: 600 a minute, in memory; `perMinute: 0` turns it off.
+   */
+  rateLimit?: RateLimitOptions
+  /** Largest HTTP request body (413 past it) and WebSocket message (default 2 MiB). */
+  maxBodyBytes?: number
+  /**
+   * How often open WebSockets are checked against the database for revoked tokens and disabled
+   * agents, in case an `accessRevoked` event was lost (default 5 s; 0: never).
+   */
+  accessSweepIntervalMs?: number
 }
 
 export interface App {
   server: Server
   scheduler: Scheduler
+  /** The app's pubsub (the one given, or its in-process one): publish `accessRevoked` here. */
+  pubsub: PubSub
+  /** The open WebSocket connections and their operations, by token and principal. */
+  connections: ConnectionRegistry
   /** Listens; resolves with the bound port (useful with port 0). */
   listen(port: number, host?: string): Promise<number>
   /** Stops accepting, closes sockets and the database. */
@@ -73,10 +123,33 @@ const armor = (production: boolean) =>
     maxAliases: { n: 20 },
     maxTokens: { n: 2000 },
     maxDirectives: { n: 20 },
-    // graphql-armor weighs fields by depth, not list sizes; list sizes are bounded by connection maxSize
-    costLimit: { maxCost: 25_000 },
+    // cost is the complexity plugin's (schema/cost.ts): it weighs list sizes and JSON payloads
+    costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: production },
   })
+
+/**
+ * yoga's introspection switch decides per HTTP request (in onRequestParse), which WebSocket
+ * operations never pass through; this refuses introspection in those too.
+ */
+const useNoIntrospectionOverWebSocket = (): Plugin<Context> => ({
+  onValidate: ({ addValidationRule, context }) => {
+    if (!(context as { request?: unknown }).request) addValidationRule(NoSchemaIntrospectionCustomRule)
+  },
+})
+
+/**
+ * Subscriptions are served over WebSocket only: yoga would also serve them over HTTP as
+ * server-sent events, where the per-principal limits and revocation (both kept per socket)
+ * would not hold.
+ */
+const useWebSocketOnlySubscriptions = (): Plugin<Context> => ({
+  onSubscribe: ({ args, setResultAndStopExecution }) => {
+    if ((args.contextValue as { request?: unknown }).request) {
+      setResultAndStopExecution({ errors: [badInput('Subscriptions are served over WebSocket (graphql-ws protocol) at /graphql.')] })
+    }
+  },
+})
 
 /** Logs unexpected (masked) errors with the request id, so a client's report can be traced. */
 const useUnexpectedErrorLog = (): Plugin<Context> => ({
@@ -100,6 +173,10 @@ export function buildApp(options: AppOptions): App {
   const pubsub = options.pubsub ?? createAppPubSub()
   const notify = createNotifier(db.prisma, pubsub, logger)
   const catchUpIntervalMs = options.catchUpIntervalMs ?? 2000
+  const introspection = options.introspection ?? !production
+  const maxBodyBytes = options.maxBodyBytes ?? 2 * 1024 * 1024
+  const allowedOrigins = originSet(options.allowedOrigins)
+  const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES }
 
   async function contextFor(authorization: unknown, requestId: string): Promise<Context> {
     const log = logger.child({ requestId })
@@ -109,7 +186,7 @@ export function buildApp(options: AppOptions): App {
       viewer = token ? await viewerForToken(db.prisma, token, clock.now()) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
-    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, catchUpIntervalMs }
+    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, catchUpIntervalMs, limits, onSubscribed: options.onSubscribed }
   }
 
   const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({
@@ -127,6 +204,8 @@ export function buildApp(options: AppOptions): App {
       ),
     plugins: [
       armor(production),
+      useInputTextChecks(),
+      useWebSocketOnlySubscriptions(),
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type'] }),
       useReadinessCheck({
         endpoint: '/readyz',
@@ -136,6 +215,8 @@ export function buildApp(options: AppOptions): App {
           return true
         },
       }),
+      ...(introspection ? [] : [useDisableIntrospection(), useNoIntrospectionOverWebSocket()]),
+      useMutationRateLimit({ perMinute: options.rateLimit?.perMinute ?? 600, redis: options.rateLimit?.redis, log: logger }),
       useUnexpectedErrorLog(),
     ],
   })
@@ -145,10 +226,13 @@ export function buildApp(options: AppOptions): App {
   const isApi = (url: string | undefined) => /^\/(graphql|healthz|readyz)(\/|\?|$)/.test(url ?? '')
 
   const server = createServer((req, res) => {
-    // the request id is echoed so that a client can quote it; yoga's context reads the same header
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID()
+    // the request id is echoed so that a client can quote it; yoga's context reads the same
+    // header, so a refused one is replaced there too
+    const requestId = requestIdFor(req.headers['x-request-id'])
     req.headers['x-request-id'] = requestId
     res.setHeader('x-request-id', requestId)
+    const pathname = (req.url ?? '/').split('?')[0]!
+    setSecurityHeaders(res, !production && isGraphiQLRequest(req.method, pathname, req.headers.accept) ? 'graphiql' : 'strict')
     if (req.url !== '/healthz' && req.url !== '/readyz') {
       const started = performance.now()
       res.once('finish', () =>
@@ -158,7 +242,13 @@ export function buildApp(options: AppOptions): App {
         ),
       )
     }
-    if (isApi(req.url)) return void yoga.handle(req, res)
+    if (isApi(req.url)) {
+      if (req.method === 'GET' || req.method === 'HEAD') return void yoga.handle(req, res)
+      // the whole body, within the limit, before yoga parses it; yoga reads a buffered body from req.body
+      return void readBodyWithin(req, res, maxBodyBytes).then((body) => {
+        if (body) yoga.handle(Object.assign(req, { body }), res)
+      })
+    }
     if (serveClient) {
       return serveClient(req, res, () => {
         res.statusCode = 404
@@ -170,10 +260,23 @@ export function buildApp(options: AppOptions): App {
     res.end('The inbox is not built. Run `npm run build` (npm start does), or use the API at /graphql.')
   })
 
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: 1024 * 1024 })
-  const maxSubscriptions = options.maxSubscriptionsPerConnection ?? 100
-  // the operations running on each connection, to hold each one to maxSubscriptions
-  const running = new WeakMap<object, Set<string>>()
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: maxBodyBytes,
+    // a page on another site must not open a connection through a reviewer's browser
+    verifyClient: ({ req }, done) => {
+      const origin = req.headers.origin
+      if (isOriginAllowed(origin, req.headers.host, allowedOrigins)) return done(true)
+      logger.warn({ origin: origin?.slice(0, 200) }, 'WebSocket from a foreign origin refused')
+      done(false, 403, 'Forbidden origin')
+    },
+  })
+  const connections = new ConnectionRegistry({
+    maxConnectionsPerToken: options.maxConnectionsPerToken ?? 20,
+    maxOperationsPerPrincipal: options.maxSubscriptionsPerPrincipal ?? 200,
+    maxOperationsPerConnection: options.maxSubscriptionsPerConnection ?? 100,
+  })
   const wsServer = useServer<Record<string, unknown>, { viewer: Viewer }>(
     {
       connectionInitWaitTimeout: 10_000,
@@ -185,17 +288,15 @@ export function buildApp(options: AppOptions): App {
         }
         const viewer = await viewerForToken(db.prisma, token, clock.now())
         if (!viewer) return false // graphql-ws closes with 4403 Forbidden
-        return true
+        // closes with 4429 past the token's connections; counted until the socket closes
+        return connections.admit(ctx.extra.socket, viewer)
       },
       onSubscribe: async (ctx, id, payload) => {
-        const operations = running.get(ctx.extra.socket) ?? new Set<string>()
-        running.set(ctx.extra.socket, operations)
-        if (operations.size >= maxSubscriptions) {
-          return [new ApiError('BAD_USER_INPUT', `At most ${maxSubscriptions} operations may run at once on one connection.`)]
-        }
-        // counted from here, so that operations arriving together cannot all pass the check
-        operations.add(id)
-        const refuse = (errors: readonly GraphQLError[]) => (operations.delete(id), errors)
+        // counted from here (until complete, error or close), so that operations arriving
+        // together cannot all pass the per-connection and per-principal checks
+        const refused = connections.startOperation(ctx.extra.socket, id)
+        if (refused) return [refused]
+        const refuse = (errors: readonly GraphQLError[]) => (connections.endOperation(ctx.extra.socket, id), errors)
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           req: ctx.extra.request,
           requestId: randomUUID(),
@@ -212,7 +313,7 @@ export function buildApp(options: AppOptions): App {
           if (errors.length > 0) return refuse(errors)
           contextValue = await contextFactory()
         } catch (err) {
-          operations.delete(id)
+          connections.endOperation(ctx.extra.socket, id)
           if (err instanceof GraphQLError) return [err]
           throw err
         }
@@ -225,9 +326,12 @@ export function buildApp(options: AppOptions): App {
           rootValue: { execute, subscribe },
         }
       },
-      onComplete: (ctx, id) => void running.get(ctx.extra.socket)?.delete(id),
+      onComplete: (ctx, id) => connections.endOperation(ctx.extra.socket, id),
       execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      subscribe: async (args) => {
+        const result = await (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args)
+        return Symbol.asyncIterator in result ? stoppable(result) : result
+      },
     },
     wss,
   )
@@ -242,10 +346,20 @@ export function buildApp(options: AppOptions): App {
     },
   })
 
+  const access = watchAccess({
+    pubsub,
+    prisma: db.prisma,
+    registry: connections,
+    sweepIntervalMs: options.accessSweepIntervalMs ?? 5000,
+    log: logger.child({ part: 'access' }),
+  })
+
   let stopping: Promise<void> | undefined
   return {
     server,
     scheduler,
+    pubsub,
+    connections,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject)
@@ -257,6 +371,7 @@ export function buildApp(options: AppOptions): App {
     stop: () =>
       (stopping ??= (async () => {
         await scheduler.stop()
+        await access.stop()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeIdleConnections()
         for (const client of wss.clients) client.close(1001, 'Server shutting down')

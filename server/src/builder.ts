@@ -1,4 +1,5 @@
 import SchemaBuilder from '@pothos/core'
+import ComplexityPlugin from '@pothos/plugin-complexity'
 import DirectivesPlugin from '@pothos/plugin-directives'
 import PrismaPlugin from '@pothos/plugin-prisma'
 import RelayPlugin from '@pothos/plugin-relay'
@@ -8,6 +9,7 @@ import AuthDirectivePlugin from './auth/directive-plugin.js'
 import type { Permission } from './auth/permissions.js'
 import type { Context } from './context.js'
 import { badInput, forbidden, unauthenticated } from './errors.js'
+import { fieldCost, MAX_QUERY_COST } from './schema/cost.js'
 import type PrismaTypes from './generated/pothos-types.js'
 import { getDatamodel } from './generated/pothos-types.js'
 
@@ -24,11 +26,21 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false
   DefaultInputFieldRequiredness: false
 }>({
-  plugins: [ScopeAuthPlugin, AuthDirectivePlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, DirectivesPlugin],
+  plugins: [ScopeAuthPlugin, AuthDirectivePlugin, ComplexityPlugin, PrismaPlugin, RelayPlugin, ValidationPlugin, DirectivesPlugin],
   defaultFieldNullability: false,
   // graphql-tools' printer, which writes schema.graphql, reads directives keyed by name
   directives: { useGraphQLToolsUnorderedDirectives: true },
+  complexity: {
+    fieldComplexity: fieldCost,
+    limit: { complexity: MAX_QUERY_COST },
+    complexityError: (_kind, result) =>
+      badInput(
+        `This operation would cost ${result.complexity}, more than the ${MAX_QUERY_COST} allowed: ask for fewer items (first), or fewer JSON fields (params, context, data) per item.`,
+      ),
+  },
   scopeAuth: {
+    // a refused subscription never starts its generator (so it reads nothing)
+    authorizeOnSubscribe: true,
     authScopes: (ctx) => ({
       authenticated: ctx.viewer !== null,
       user: ctx.viewer?.kind === 'user',
@@ -48,7 +60,8 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesQueryOptions: false,
-    nodeQueryOptions: { authScopes: { authenticated: true } },
+    // node(id:) is defined in schema/node.ts: null, not an error, for malformed or hidden ids
+    nodeQueryOptions: false,
   },
   validation: {
     validationError: (result) => {

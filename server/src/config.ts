@@ -25,7 +25,40 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   APPROVALS_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  APPROVALS_INTROSPECTION: z.enum(['true', 'false'], 'must be true or false').optional(),
+  APPROVALS_ALLOWED_ORIGINS: z
+    .string()
+    .transform((value, ctx) => {
+      const origins: string[] = []
+      for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const origin = parseOrigin(item)
+        if (origin) origins.push(origin)
+        else ctx.addIssue({ code: 'custom', message: `"${item}" is not an origin like https://inbox.example.com (scheme, host, optional port; no path)` })
+      }
+      return origins
+    })
+    .optional(),
+  APPROVALS_MAX_CONNECTIONS_PER_TOKEN: z.coerce.number().int().min(1).default(20),
+  APPROVALS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce.number().int().min(1).default(200),
+  APPROVALS_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
+  APPROVALS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
+  APPROVALS_MAX_JSON_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  APPROVALS_ACCESS_SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 0 || n >= 100, 'must be 0 (off) or at least 100')
+    .default(5000),
 })
+
+/** `scheme://host[:port]` as browsers send it in the Origin header, or null for anything else. */
+function parseOrigin(value: string): string | null {
+  if (!/^https?:\/\/[^/?#]+\/?$/i.test(value)) return null
+  try {
+    return new URL(value).origin
+  } catch {
+    return null
+  }
+}
 
 export type Config = {
   env: 'development' | 'production' | 'test'
@@ -39,6 +72,19 @@ export type Config = {
   logLevel: (typeof LOG_LEVELS)[number]
   shutdownTimeoutMs: number
   schedulerIntervalMs: number
+  /** Whether the schema can be introspected; undefined: on outside production, off in production. */
+  introspection: boolean | undefined
+  /** Browser origins, besides the server's own, whose pages may open a WebSocket. */
+  allowedOrigins: string[]
+  maxConnectionsPerToken: number
+  maxSubscriptionsPerPrincipal: number
+  /** Calls per principal per minute to the mutations that create or decide requests; 0: no limit. */
+  rateLimitPerMinute: number
+  /** Largest HTTP request body and WebSocket message. */
+  maxBodyBytes: number
+  /** The largest params and context of a request, each, as JSON bytes. */
+  maxJsonBytes: number
+  accessSweepIntervalMs: number
 }
 
 export class ConfigError extends Error {
@@ -68,5 +114,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     schedulerIntervalMs: e.APPROVALS_SCHEDULER_INTERVAL_MS,
+    introspection: e.APPROVALS_INTROSPECTION === undefined ? undefined : e.APPROVALS_INTROSPECTION === 'true',
+    allowedOrigins: e.APPROVALS_ALLOWED_ORIGINS ?? [],
+    maxConnectionsPerToken: e.APPROVALS_MAX_CONNECTIONS_PER_TOKEN,
+    maxSubscriptionsPerPrincipal: e.APPROVALS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL,
+    rateLimitPerMinute: e.APPROVALS_RATE_LIMIT,
+    maxBodyBytes: e.APPROVALS_MAX_BODY_BYTES,
+    maxJsonBytes: e.APPROVALS_MAX_JSON_BYTES,
+    accessSweepIntervalMs: e.APPROVALS_ACCESS_SWEEP_INTERVAL_MS,
   }
 }

@@ -1,5 +1,6 @@
 import type { Viewer } from './auth/viewer.js'
 import type { Notifier } from './approvals/notify.js'
+import type { RequestLimits } from './approvals/requests.js'
 import type { Clock } from './clock.js'
 import type { PrismaClient } from './db.js'
 import type { Logger } from './logger.js'
@@ -23,4 +24,8 @@ export interface Context {
   notify: Notifier
   /** How often a waiting subscription re-reads the state, in case an event was lost (Redis down). */
   catchUpIntervalMs: number
+  /** Size limits of requests' params and context (the defaults when not given). */
+  limits?: RequestLimits
+  /** Told when a subscription listens for its events (tests wait on it instead of sleeping). */
+  onSubscribed?: (field: 'approvalDecision' | 'approvalInbox') => void
 }

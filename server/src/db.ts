@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises'
+import { link, mkdir, open, readFile, realpath, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -105,12 +105,15 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
     // a few rounds: each one that finds a stale lock sets it aside and tries again
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        // 'wx': created only if absent, so of two servers creating it at once one gets EEXIST
-        const handle = await open(lockPath, 'wx')
+        // written whole under a name of our own, then linked into place: link() fails with
+        // EEXIST when the lock exists, so of two servers one wins, and nobody ever reads a
+        // lock file that is not written yet
+        const draft = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}`
+        await writeFile(draft, mine, { flag: 'wx' })
         try {
-          await handle.writeFile(mine)
+          await link(draft, lockPath)
         } finally {
-          await handle.close()
+          await rm(draft, { force: true })
         }
         return async () => {
           // only our own lock: one taken over by mistake is somebody else's now

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql'
 
 /** The error codes of the public contract, carried in `extensions.code`. */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT'
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'RATE_LIMITED'
 
 const httpStatus: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
@@ -9,6 +9,7 @@ const httpStatus: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   BAD_USER_INPUT: 400,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
 }
 
 /**
@@ -16,10 +17,10 @@ const httpStatus: Record<ErrorCode, number> = {
  * code, and (for input errors) the path of the offending input field in `extensions.field`.
  */
 export class ApiError extends GraphQLError {
-  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
-    // yoga uses extensions.http for the status of a response made of this error alone,
-    // and strips it from the body
-    super(message, { extensions: { code, ...extra, http: { status: httpStatus[code] } } })
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}, headers?: Record<string, string>) {
+    // yoga uses extensions.http for the status (and headers) of a response made of this error
+    // alone, and strips it from the body
+    super(message, { extensions: { code, ...extra, http: { status: httpStatus[code], ...(headers ? { headers } : {}) } } })
   }
 }
 
@@ -30,3 +31,7 @@ export const notFound = (what: string) => new ApiError('NOT_FOUND', `${what} not
 export const badInput = (message: string, field?: string) =>
   new ApiError('BAD_USER_INPUT', message, field ? { field } : {})
 export const conflict = (message: string) => new ApiError('CONFLICT', message)
+
+/** Too many calls: HTTP 429 with `Retry-After`, and `extensions.retryAfterSeconds` for WebSocket clients. */
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  new ApiError('RATE_LIMITED', message, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) })

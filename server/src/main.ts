@@ -52,6 +52,16 @@ async function main() {
     production: config.env === 'production',
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     schedulerIntervalMs: config.schedulerIntervalMs,
+    introspection: config.introspection,
+    allowedOrigins: config.allowedOrigins,
+    maxConnectionsPerToken: config.maxConnectionsPerToken,
+    maxSubscriptionsPerPrincipal: config.maxSubscriptionsPerPrincipal,
+    // counted in Redis through the publishing client, which fails fast while Redis is down
+    // (the limiter then counts in memory)
+    rateLimit: { perMinute: config.rateLimitPerMinute, redis: redis?.publish },
+    maxBodyBytes: config.maxBodyBytes,
+    maxJsonBytes: config.maxJsonBytes,
+    accessSweepIntervalMs: config.accessSweepIntervalMs,
   })
   const port = await app.listen(config.port, config.host)
   logger.info({ port, graphql: `http://localhost:${port}/graphql` }, 'approvals listening')

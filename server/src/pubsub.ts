@@ -13,9 +13,23 @@ export type PubSubEvents = {
   inbox: [principalId: string, payload: { requestId: string; type: InboxEventType }]
   /** A request (by database id) reached a final status. */
   decision: [requestId: string, payload: { requestId: string }]
+  /**
+   * A token was revoked (tokenId) or a principal lost access (principalId: an agent disabled);
+   * every instance closes the WebSockets opened with it. Unscoped: each instance has one listener.
+   */
+  accessRevoked: [payload: { tokenId?: string; principalId?: string }]
 }
 
-export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>>
+/** The app's pub/sub: yoga's, plus what the subscriptions need to know about the transport. */
+export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>> & {
+  /**
+   * Resolves once this instance receives the events of `channel` (e.g. `inbox:<id>`): at once
+   * in-process; through Redis, once Redis acknowledged the SUBSCRIBE (or after `timeoutMs`).
+   */
+  listening(channel: string, timeoutMs?: number): Promise<void>
+  /** Calls `listener` each time Redis is reachable again after an outage, during which events were lost. */
+  onReconnect(listener: () => void): () => void
+}
 
 /**
  * In-process pub/sub for a single instance; through Redis (one client publishing, one
@@ -23,14 +37,53 @@ export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>>
  *
  * The Redis event target fires PUBLISH without awaiting it; a failed publish (Redis down) is
  * logged here instead of surfacing as an unhandled rejection. Nothing is lost by it: state lives
- * in the database, and waiting subscribers re-read it.
+ * in the database, and waiting subscribers re-read it; inbox subscribers catch up when Redis is
+ * back (onReconnect).
  */
 export function createAppPubSub(redis?: { publish: Redis; subscribe: Redis; onPublishError: (err: unknown) => void }): PubSub {
-  if (!redis) return createPubSub<PubSubEvents>()
+  if (!redis) {
+    return Object.assign(createPubSub<PubSubEvents>(), { listening: async () => {}, onReconnect: () => () => {} })
+  }
   const publishClient = {
     publish: (channel: string, message: string) => redis.publish.publish(channel, message).catch(redis.onPublishError),
   } as unknown as Redis
-  return createPubSub<PubSubEvents>({
-    eventTarget: createRedisEventTarget({ publishClient, subscribeClient: redis.subscribe }),
+  // the event target subscribes without awaiting; keep each channel's acknowledgement
+  const acknowledged = new Map<string, Promise<unknown>>()
+  const subscribeClient = Object.create(redis.subscribe, {
+    subscribe: {
+      value: (channel: string) => {
+        const ack = redis.subscribe.subscribe(channel).catch(() => {})
+        acknowledged.set(channel, ack)
+        return ack
+      },
+    },
+    unsubscribe: {
+      value: (channel: string) => {
+        acknowledged.delete(channel)
+        return redis.subscribe.unsubscribe(channel).catch(() => {})
+      },
+    },
+  }) as Redis
+  const reconnectListeners = new Set<() => void>()
+  let lost = false
+  redis.subscribe.on('close', () => void (lost = true))
+  redis.subscribe.on('ready', () => {
+    if (!lost) return
+    lost = false
+    for (const listener of reconnectListeners) listener()
+  })
+  const pubsub = createPubSub<PubSubEvents>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) })
+  return Object.assign(pubsub, {
+    async listening(channel: string, timeoutMs = 2000) {
+      const ack = acknowledged.get(channel)
+      if (!ack) return
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([ack, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+      clearTimeout(timer)
+    },
+    onReconnect(listener: () => void) {
+      reconnectListeners.add(listener)
+      return () => void reconnectListeners.delete(listener)
+    },
   })
 }

@@ -11,7 +11,7 @@ import {
   freshDatabase,
   getRequest,
   ManualClock,
-  requestApproval,
+  REQUEST_FIELDS,
   startServer,
   TEST_DATABASE_URL,
   type DatabaseLocation,
@@ -41,10 +41,17 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
 
+/** What the requesting agent may read of its request: of the rule only id, name and description. */
+const REQUESTER_FIELDS = REQUEST_FIELDS.replace(/rule \{[^}]*\}/, 'rule { id name description }')
+
 async function gate(rule: Record<string, unknown>) {
   const module = `d${++moduleSeq}`
   await createRule(server, { name: `rule ${module}`, resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, ...rule })
-  const res = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, params: { text: 'Launch!' } })
+  const res = await server.gql(
+    `mutation($input: RequestApprovalInput!) { requestApproval(input: $input) { approvalRequired request { ${REQUESTER_FIELDS} } } }`,
+    { input: { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, params: { text: 'Launch!' } } },
+    agent.token,
+  )
   expect(res.errors).toBeUndefined()
   return res.data.requestApproval.request
 }

@@ -26,7 +26,7 @@ describe('authentication', () => {
   it('answers viewer for the bootstrap token with the owner and every permission', async () => {
     const res = await server.gql(VIEWER, {}, server.ownerToken)
     expect(res.errors).toBeUndefined()
-    expect(res.data.viewer.permissions).toEqual(['approval:manage', 'approval:resolve', 'approval:view', 'directory:manage'])
+    expect(res.data.viewer.permissions).toEqual(['approval:manage', 'approval:resolve', 'approval:view', 'directory:manage', 'record:manage'])
     expect(res.data.viewer.principal).toMatchObject({ __typename: 'User', name: 'Olivia Owner', email: 'owner@example.com', roles: [{ key: 'owner' }] })
   })
 
@@ -237,16 +237,21 @@ describe('directory queries', () => {
   it('lists the built-in roles with their permissions', async () => {
     const res = await server.gql(`{ roles { key name permissions } }`, {}, member.token)
     expect(res.data.roles).toEqual([
-      { key: 'owner', name: 'Owner', permissions: ['approval:manage', 'approval:resolve', 'approval:view', 'directory:manage'] },
-      { key: 'admin', name: 'Admin', permissions: ['approval:manage', 'approval:resolve', 'approval:view', 'directory:manage'] },
+      { key: 'owner', name: 'Owner', permissions: ['approval:manage', 'approval:resolve', 'approval:view', 'directory:manage', 'record:manage'] },
+      { key: 'admin', name: 'Admin', permissions: ['approval:manage', 'approval:resolve', 'approval:view', 'directory:manage', 'record:manage'] },
       { key: 'manager', name: 'Manager', permissions: ['approval:resolve', 'approval:view'] },
       { key: 'member', name: 'Member', permissions: ['approval:resolve'] },
     ])
   })
 
   it('lists users with roles and managers, and resolves nodes by global id', async () => {
-    const res = await server.gql(`{ users { id name roles { key } manager { name } } }`, {}, member.token)
-    expect(res.data.users.map((u: { name: string }) => u.name)).toContain('Mel Member')
+    // everyone's roles (and email) are for directory managers; every user sees names and managers
+    const res = await server.gql(`{ users { id name roles { key } manager { name } } }`, {}, admin.token)
+    expect(res.errors).toBeUndefined()
+    expect(res.data.users).toContainEqual({ id: member.id, name: 'Mel Member', roles: [{ key: 'member' }], manager: null })
+    const names = await server.gql(`{ users { id name manager { name } } }`, {}, member.token)
+    expect(names.errors).toBeUndefined()
+    expect(names.data.users.map((u: { name: string }) => u.name)).toEqual(expect.arrayContaining(['Mel Member', 'Ada Admin']))
     const node = await server.gql(`query($id: ID!) { node(id: $id) { __typename ... on User { email } } }`, { id: member.id }, member.token)
     expect(node.data.node).toEqual({ __typename: 'User', email: 'mel@example.com' })
     expect(codes(await server.gql(`{ users { id } }`))).toEqual(['UNAUTHENTICATED'])

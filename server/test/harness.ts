@@ -1,6 +1,7 @@
 // Starts real servers for the tests: a real HTTP listener on a free port, over PGlite (in memory
 // or in a data folder) or, when TEST_DATABASE_URL is set, a fresh PostgreSQL database per server.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
@@ -67,6 +68,16 @@ export interface TestServer {
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>
   /** A graphql-ws client over a real WebSocket, with the token in connectionParams. */
   ws(token?: string, options?: { onClose?: (event: { code: number; reason: string }) => void; lazy?: boolean }): Client
+  /**
+   * Resolves once `count` subscriptions of `field` started after this call are listening for
+   * their events (through Redis: once Redis acknowledged the SUBSCRIBE). Call it before
+   * starting them; tests wait on it instead of sleeping.
+   */
+  subscribed(field: 'approvalDecision' | 'approvalInbox', count?: number): Promise<void>
+  /** Resolves once the server runs exactly `count` WebSocket operations. */
+  waitForSubscriptionCount(count: number): Promise<void>
+  /** Resolves once exactly `count` WebSocket connections are open on the server. */
+  waitForSocketCount(count: number): Promise<void>
   /** Stops the server and closes its database; the data stays (see `location.drop`). */
   stop(): Promise<void>
   /** stop() and drop the database. */
@@ -85,6 +96,18 @@ export interface StartOptions {
   maxSubscriptionsPerConnection?: number
   /** A built inbox to serve at /. */
   clientDir?: string
+  /** As in production (no GraphiQL, masked errors, introspection off unless `introspection`). */
+  production?: boolean
+  introspection?: boolean
+  allowedOrigins?: string[]
+  maxConnectionsPerToken?: number
+  maxSubscriptionsPerPrincipal?: number
+  /** Counted in the Redis of `redisUrl` (or `rateLimitRedis`) when given, as main.ts does with REDIS_URL. */
+  rateLimitPerMinute?: number
+  rateLimitRedis?: Redis
+  maxBodyBytes?: number
+  /** The revoked-token sweep; off (0) unless given. */
+  accessSweepIntervalMs?: number
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -104,9 +127,12 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   redis?.publish.on('error', () => {})
   redis?.subscribe.on('error', () => {})
   if (redis) await Promise.all([redis.publish, redis.subscribe].map((c) => new Promise((r) => c.once('ready', r))))
+  const subscriptions = new EventEmitter<{ subscribed: [field: string] }>()
+  subscriptions.setMaxListeners(0)
   const app = buildApp({
     db,
     logger,
+    onSubscribed: (field) => subscriptions.emit('subscribed', field),
     clock: options.clock,
     redis: options.redis ?? redis?.publish,
     pubsub: redis ? createAppPubSub({ ...redis, onPublishError: () => {} }) : undefined,
@@ -115,6 +141,18 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     catchUpIntervalMs: options.catchUpIntervalMs,
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
     clientDir: options.clientDir ?? null,
+    production: options.production,
+    introspection: options.introspection,
+    allowedOrigins: options.allowedOrigins,
+    maxConnectionsPerToken: options.maxConnectionsPerToken,
+    maxSubscriptionsPerPrincipal: options.maxSubscriptionsPerPrincipal,
+    rateLimit:
+      options.rateLimitPerMinute === undefined
+        ? undefined
+        : { perMinute: options.rateLimitPerMinute, redis: options.rateLimitRedis ?? redis?.publish },
+    maxBodyBytes: options.maxBodyBytes,
+    // off unless a test asks, like the scheduler: no timer of the server's queries behind a test's back
+    accessSweepIntervalMs: options.accessSweepIntervalMs ?? 0,
   })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`
@@ -136,6 +174,19 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       })
       return (await res.json()) as GraphQLResponse
     },
+    subscribed(field, count = 1) {
+      return new Promise((resolve) => {
+        let seen = 0
+        const listener = (started: string) => {
+          if (started !== field || ++seen < count) return
+          subscriptions.off('subscribed', listener)
+          resolve()
+        }
+        subscriptions.on('subscribed', listener)
+      })
+    },
+    waitForSubscriptionCount: (count) => app.connections.until((r) => r.stats().operations === count),
+    waitForSocketCount: (count) => app.connections.until((r) => r.stats().connections === count),
     ws(token, wsOptions) {
       const client = createClient({
         url: wsUrl,
@@ -225,7 +276,7 @@ export const RULE_FIELDS = `id name version enabled priority resourceType action
   fallbackResolver { type delaySeconds roleKey user { id } role { key } agent { id } }`
 
 export const REQUEST_FIELDS = `id status resourceType actionType params module recordId summary context resolverType escalated expiresAt decidedAt decisionComment createdAt
-  rule { id name version }
+  rule { id name description }
   requester { __typename id name }
   onBehalfOf { id name }
   reviewers { __typename id name }

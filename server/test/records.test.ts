@@ -3,26 +3,38 @@ import { codes, createAgentWithToken, createRule, createUserWithToken, decide, g
 
 type Principal = { id: string; token: string }
 let server: TestServer
-let carol: Principal, owner: Principal, agent: Principal
+let carol: Principal, owner: Principal, dana: Principal, agent: Principal
 
+// Records are read by their owner, by holders of record:manage (the bootstrap owner) and by
+// agents acting for their owner. The agent belongs to dana, a member (so it has no record:manage
+// through its owner), and may act for carol and for the records' owner too.
 beforeAll(async () => {
   server = await startServer()
   carol = await createUserWithToken(server, { email: 'carol@example.com', name: 'Carol', roleKeys: ['member'] })
   owner = await createUserWithToken(server, { email: 'rec@example.com', name: 'Rec Owner', roleKeys: ['member'] })
-  agent = await createAgentWithToken(server, { name: 'CRM agent' })
+  dana = await createUserWithToken(server, { email: 'dana@example.com', name: 'Dana', roleKeys: ['member'] })
+  agent = await createAgentWithToken(server, { name: 'CRM agent', ownerId: dana.id })
+  const allowed = await server.gql(
+    `mutation($id: ID!, $input: UpdateAgentInput!) { updateAgent(id: $id, input: $input) { id } }`,
+    { id: agent.id, input: { actsForUserIds: [carol.id, owner.id] } },
+    server.ownerToken,
+  )
+  expect(allowed.errors).toBeUndefined()
   await createRule(server, { name: 'New deals', resourceType: 'RECORD_MUTATION', actionType: 'create_record', module: 'deals', primaryResolver: { type: 'NAMED_USER', userId: carol.id } })
   await createRule(server, { name: 'Deal edits', resourceType: 'RECORD_MUTATION', actionType: 'update_record', module: 'deals', primaryResolver: { type: 'RECORD_OWNER' } })
 })
 afterAll(() => server?.destroy())
 
 const CREATE = `mutation($input: CreateRecordInput!) { createRecord(input: $input) { record { id module data owner { id } } approvalRequest { id status actionType params module recordId } } }`
-const UPDATE = `mutation($id: ID!, $input: UpdateRecordInput!) { updateRecord(id: $id, input: $input) { record { id data } approvalRequest { id status recordId reviewers { id } record { id } } } }`
+const UPDATE = `mutation($id: ID!, $input: UpdateRecordInput!) { updateRecord(id: $id, input: $input) { record { id data } approvalRequest { id status params recordId reviewers { id } record { id } } } }`
+const READ = `query($id: ID!) { record(id: $id) { data owner { id } } }`
 const deals = () => server.db.prisma.record.count({ where: { module: 'deals' } })
 
 describe('records', () => {
   it('run at once without a matching rule, and for people', async () => {
+    // a record an agent creates belongs to the person it acts for: its owner by default
     const byAgent = await server.gql(CREATE, { input: { module: 'notes', data: { text: 'hi' } } }, agent.token)
-    expect(byAgent.data.createRecord).toMatchObject({ record: { module: 'notes', data: { text: 'hi' }, owner: null }, approvalRequest: null })
+    expect(byAgent.data.createRecord).toMatchObject({ record: { module: 'notes', data: { text: 'hi' }, owner: { id: dana.id } }, approvalRequest: null })
     const byPerson = await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Direct' } } }, carol.token)
     expect(byPerson.data.createRecord).toMatchObject({ record: { module: 'deals', owner: { id: carol.id } }, approvalRequest: null })
     const read = await server.gql(`query($id: ID!) { record(id: $id) { data } }`, { id: byPerson.data.createRecord.record.id }, agent.token)
@@ -34,7 +46,8 @@ describe('records', () => {
     const res = await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Acme', value: 5000 }, ownerId: owner.id } }, agent.token)
     expect(res.data.createRecord.record).toBeNull()
     const request = res.data.createRecord.approvalRequest
-    expect(request).toMatchObject({ status: 'PENDING', actionType: 'create_record', module: 'deals', params: { data: { name: 'Acme', value: 5000 } } })
+    expect(request).toMatchObject({ status: 'PENDING', actionType: 'create_record', module: 'deals' })
+    expect(request.params).toEqual({ module: 'deals', data: { name: 'Acme', value: 5000 }, ownerId: owner.id })
     expect(await deals()).toBe(before)
 
     const approved = await decide(server, carol.token, request.id, 'approveRequest')
@@ -65,13 +78,14 @@ describe('records', () => {
   })
 
   it("a gated updateRecord leaves the record untouched until its owner approves", async () => {
-    const created = await server.gql(CREATE, { input: { module: 'deals', data: { stage: 'lead' }, ownerId: owner.id } }, carol.token)
+    const created = await server.gql(CREATE, { input: { module: 'deals', data: { stage: 'lead' } } }, owner.token)
     const id = created.data.createRecord.record.id
     const res = await server.gql(UPDATE, { id, input: { data: { stage: 'won' } } }, agent.token)
     const request = res.data.updateRecord.approvalRequest
     expect(request).toMatchObject({ status: 'PENDING', recordId: id, reviewers: [{ id: owner.id }], record: { id } })
+    expect(request.params).toEqual({ recordId: id, data: { stage: 'won' } })
     expect(res.data.updateRecord.record).toBeNull()
-    const read = async () => (await server.gql(`query($id: ID!) { record(id: $id) { data owner { id } } }`, { id }, carol.token)).data.record
+    const read = async () => (await server.gql(READ, { id }, owner.token)).data.record
     expect((await read()).data).toEqual({ stage: 'lead' })
 
     await decide(server, owner.token, request.id, 'approveRequest')

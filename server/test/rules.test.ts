@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { codes, createAgentWithToken, createRule, createUserWithToken, getRequest, requestApproval, RULE_FIELDS, startServer, type TestServer } from './harness.js'
+import { codes, createAgentWithToken, createRule, createUserWithToken, getRequest, RULE_FIELDS, startServer, type TestServer } from './harness.js'
 
 let server: TestServer
 let member: { id: string; token: string }
@@ -116,7 +116,13 @@ describe('approval rules', () => {
 
   it('never changes a request already created: it keeps the rule as it matched', async () => {
     const rule = await createRule(server, { ...emailRule(), actionType: 'post_to_social', name: 'Social v1', expiresAfterSeconds: 600 })
-    const req = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { text: 'hi' } })
+    // the requesting agent may read only the rule's id, name and description: it asks for none of it
+    const req = await server.gql(
+      `mutation($input: RequestApprovalInput!) { requestApproval(input: $input) { request { id } } }`,
+      { input: { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { text: 'hi' } } },
+      agent.token,
+    )
+    expect(req.errors).toBeUndefined()
     const id = req.data.requestApproval.request.id
     await server.gql(
       UPDATE,
@@ -124,7 +130,8 @@ describe('approval rules', () => {
       server.ownerToken,
     )
     const after = await getRequest(server, server.ownerToken, id)
-    expect(after.data.approvalRequest.rule).toEqual({ id: rule.id, name: 'Social v1', version: 1 })
+    const kept = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { rule { id name version } } }`, { id }, server.ownerToken)
+    expect(kept.data.approvalRequest.rule).toEqual({ id: rule.id, name: 'Social v1', version: 1 })
     expect(after.data.approvalRequest.reviewers.map((r: { id: string }) => r.id)).toEqual([reviewer.id])
     expect(after.data.approvalRequest.expiresAt).not.toBeNull()
     // deleting the rule leaves the request, and its snapshot, in place

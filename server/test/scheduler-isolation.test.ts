@@ -92,7 +92,7 @@ describe('scheduler isolation', () => {
       [emptyParams, /params\.data must be a JSON object/],
       [noModule, /names no module/],
       [numberData, /params\.data must be a JSON object/],
-      [badOwner, /params\.ownerId must be a uuid or null/],
+      [badOwner, /params\.ownerId must be a user's ID or null/],
     ]
     for (const [id, reason] of reasons) {
       const after = await status(id)

@@ -41,9 +41,9 @@ async function gate(rule: Record<string, unknown> = {}, summary = 'Post the laun
 describe('approvalDecision', () => {
   it('delivers the decision to the waiting agent, then completes', async () => {
     const { request } = await gate()
+    const subscribed = server.subscribed('approvalDecision')
     const sub = collect(server.ws(agent.token), DECISION, { id: request.id })
-    // give the subscription a moment to start; the decision must arrive whether or not it has
-    await new Promise((r) => setTimeout(r, 50))
+    await subscribed
     await decide(server, carol.token, request.id, 'approveRequest', 'Go ahead')
     await sub.completed
     expect(sub.events).toEqual([{ data: { approvalDecision: { id: request.id, status: 'APPROVED', decidedBy: { id: carol.id }, decisionComment: 'Go ahead' } } }])
@@ -71,9 +71,10 @@ describe('approvalDecision', () => {
   it('delivers expiry and cancellation too', async () => {
     const expiring = await gate({ expiresAfterSeconds: 30 })
     const cancelled = await gate()
+    const subscribed = server.subscribed('approvalDecision', 2)
     const a = collect(server.ws(agent.token), DECISION, { id: expiring.request.id })
     const b = collect(server.ws(agent.token), DECISION, { id: cancelled.request.id })
-    await new Promise((r) => setTimeout(r, 50))
+    await subscribed
     clock.advance(31)
     await server.app.scheduler.runOnce()
     await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { id } }`, { id: cancelled.request.id }, agent.token)
@@ -91,24 +92,29 @@ describe('approvalDecision', () => {
 
 describe('approvalInbox', () => {
   it('adds new requests, removes decided ones, and only for their reviewers', async () => {
+    const subscribed = server.subscribed('approvalInbox', 2)
     const carolInbox = collect(server.ws(carol.token), INBOX)
     const erinInbox = collect(server.ws(erin.token), INBOX)
-    await new Promise((r) => setTimeout(r, 100))
+    await subscribed
     const { request } = await gate({}, 'Announce the release')
     const [added] = await carolInbox.waitFor(1)
     expect(added!.data!.approvalInbox).toEqual({ type: 'ADDED', request: { id: request.id, status: 'PENDING', summary: 'Announce the release', requester: { name: 'Waiter' } } })
     await decide(server, carol.token, request.id, 'approveRequest')
     const events = await carolInbox.waitFor(2)
     expect(events[1]!.data!.approvalInbox).toMatchObject({ type: 'REMOVED', request: { id: request.id, status: 'APPROVED' } })
-    expect(erinInbox.events).toEqual([])
+    // erin's subscription is live (a request for her arrives), and it is the first thing she hears
+    const forErin = await gate({ primaryResolver: { type: 'NAMED_USER', userId: erin.id } }, 'For Erin')
+    const [erinsFirst] = await erinInbox.waitFor(1)
+    expect(erinsFirst!.data!.approvalInbox).toMatchObject({ type: 'ADDED', request: { id: forErin.request.id } })
     carolInbox.dispose()
     erinInbox.dispose()
   })
 
   it('moves an escalated request from the primary to the fallback, and removes expired ones', async () => {
+    const subscribed = server.subscribed('approvalInbox', 2)
     const carolInbox = collect(server.ws(carol.token), INBOX)
     const bobInbox = collect(server.ws(bob.token), INBOX)
-    await new Promise((r) => setTimeout(r, 100))
+    await subscribed
     const { request } = await gate({ fallbackResolver: { type: 'NAMED_USER', userId: bob.id }, escalateAfterSeconds: 60, expiresAfterSeconds: 600 })
     await carolInbox.waitFor(1)
     clock.advance(61)
@@ -130,17 +136,25 @@ describe('connection limits and revocation', () => {
   it('refuses operations past the per-connection maximum', async () => {
     const limited = await startServer({ maxSubscriptionsPerConnection: 2 })
     try {
-      const client = limited.ws(limited.ownerToken)
+      const reviewer = await createUserWithToken(limited, { email: 'lim@example.com', name: 'Lim', roleKeys: ['member'] })
+      const asker = await createAgentWithToken(limited, { name: 'Asker' })
+      await createRule(limited, { name: 'r', resourceType: 'AGENT_ACTION', actionType: 'post_to_social', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+      const client = limited.ws(reviewer.token)
+      const two = limited.subscribed('approvalInbox', 2)
       const a = collect(client, INBOX)
       const b = collect(client, INBOX)
+      await two
       const c = collect(client, INBOX)
       await expect(c.completed).rejects.toEqual([expect.objectContaining({ message: expect.stringMatching(/At most 2 operations/) })])
+      // a finished operation frees its place: the next one runs and hears events
       a.dispose()
-      // a finished operation frees its place
-      await new Promise((r) => setTimeout(r, 50))
+      await limited.waitForSubscriptionCount(1)
+      const started = limited.subscribed('approvalInbox')
       const d = collect(client, INBOX)
-      await new Promise((r) => setTimeout(r, 100))
-      expect(d.events).toEqual([])
+      await started
+      await requestApproval(limited, asker.token, { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { text: 'x' } })
+      const [event] = await d.waitFor(1)
+      expect(event!.data!.approvalInbox.type).toBe('ADDED')
       b.dispose()
       d.dispose()
     } finally {
@@ -148,31 +162,22 @@ describe('connection limits and revocation', () => {
     }
   })
 
-  it('stops delivering to a subscription whose token was revoked', async () => {
-    const quick = await startServer({ catchUpIntervalMs: 100 })
-    try {
-      const reviewer = await createUserWithToken(quick, { email: 'rev@example.com', name: 'Rev', roleKeys: ['member'] })
-      const asker = await createAgentWithToken(quick, { name: 'Asker' })
-      await createRule(quick, { name: 'r', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
-      const inbox = collect(quick.ws(reviewer.token), INBOX)
-      await new Promise((r) => setTimeout(r, 100))
-      await requestApproval(quick, asker.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { n: 1 } })
-      await inbox.waitFor(1)
-
-      const tokens = await quick.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: reviewer.id }, quick.ownerToken)
-      expect(tokens.errors).toBeUndefined()
-      const row = await quick.db.prisma.apiToken.findFirstOrThrow({ where: { name: 'test', user: { email: 'rev@example.com' } } })
-      const { encodeGlobalID } = await import('@pothos/plugin-relay')
-      const revoked = await quick.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: encodeGlobalID('ApiToken', row.id) }, reviewer.token)
-      expect(revoked.data.revokeApiToken.revokedAt).not.toBeNull()
-      expect((await quick.gql(`{ viewer { permissions } }`, {}, reviewer.token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
-
-      await new Promise((r) => setTimeout(r, 150))
-      await requestApproval(quick, asker.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { n: 2 } })
-      await inbox.completed
-      expect(inbox.events).toHaveLength(1)
-    } finally {
-      await quick.destroy()
-    }
+  it('closes the sockets of a revoked token with 4403 at once, and sends nothing more', async () => {
+    const reviewer = await createUserWithToken(server, { email: 'rev@example.com', name: 'Rev', roleKeys: ['member'] })
+    const { request } = await gate({ primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+    let closed!: (event: { code: number; reason: string }) => void
+    const closing = new Promise<{ code: number; reason: string }>((resolve) => (closed = resolve))
+    const subscribed = server.subscribed('approvalInbox')
+    const inbox = collect(server.ws(reviewer.token, { onClose: (e) => closed(e) }), INBOX)
+    await subscribed
+    const row = await server.db.prisma.apiToken.findFirstOrThrow({ where: { name: 'test', user: { email: 'rev@example.com' } } })
+    const { encodeGlobalID } = await import('@pothos/plugin-relay')
+    const revoked = await server.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }`, { id: encodeGlobalID('ApiToken', row.id) }, reviewer.token)
+    expect(revoked.data.revokeApiToken.revokedAt).not.toBeNull()
+    expect((await closing).code).toBe(4403)
+    expect((await server.gql(`{ viewer { permissions } }`, {}, reviewer.token)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED')
+    // the request it was reviewing changes; nothing reaches the closed subscription
+    await decide(server, server.ownerToken, request.id, 'approveRequest').catch(() => {})
+    expect(inbox.events).toEqual([])
   })
 })

@@ -7,7 +7,6 @@ import {
   createUserWithToken,
   decide,
   freshDatabase,
-  requestApproval,
   startServer,
   type DatabaseLocation,
   type TestServer,
@@ -29,6 +28,13 @@ afterAll(async () => {
   await location?.drop()
 })
 
+/** Asks for approval as `token`, selecting only the request's id (a requester sees little of the rule). */
+async function ask(server: TestServer, token: string, input: Record<string, unknown>): Promise<string> {
+  const res = await server.gql(`mutation($input: RequestApprovalInput!) { requestApproval(input: $input) { request { id } } }`, { input }, token)
+  expect(res.errors).toBeUndefined()
+  return res.data.requestApproval.request.id
+}
+
 describe('two instances over PostgreSQL and Redis', () => {
   it('an agent waiting on A hears a decision made on B; a reviewer on B sees a request made on A', async () => {
     const reviewer = await createUserWithToken(a, { email: 'rev@example.com', name: 'Reviewer', roleKeys: ['member'] })
@@ -37,8 +43,7 @@ describe('two instances over PostgreSQL and Redis', () => {
 
     const inboxOnB = collect(b.ws(reviewer.token), `subscription { approvalInbox { type request { id } } }`)
     await new Promise((r) => setTimeout(r, 200))
-    const asked = await requestApproval(a, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { to: 'x@y.z' } })
-    const id = asked.data.requestApproval.request.id
+    const id = await ask(a, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { to: 'x@y.z', subject: 'Hi', body: 'Hello' } })
     const [added] = await inboxOnB.waitFor(1)
     expect(added!.data!.approvalInbox).toEqual({ type: 'ADDED', request: { id } })
 

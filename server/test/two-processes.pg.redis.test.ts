@@ -39,7 +39,7 @@ it('a decision made through one process reaches an agent waiting on the other', 
   const agent = (await gql(one.port, `mutation { createAgent(input: { name: "Agent" }) { id } }`)).createAgent.id
   const agentToken = (await gql(one.port, `mutation($id: ID!) { createApiToken(principalId: $id, name: "t") { token } }`, { id: agent })).createApiToken.token
   await gql(one.port, `mutation($u: ID!) { createApprovalRule(input: { name: "g", resourceType: AGENT_ACTION, actionType: "send_email", primaryResolver: { type: NAMED_USER, userId: $u }, allowSelfApproval: true }) { id } }`, { u: owner })
-  const asked = await gql(one.port, `mutation { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "send_email", params: {} }) { request { id } } }`, {}, agentToken)
+  const asked = await gql(one.port, `mutation { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "send_email", params: { to: "x@corp.test", subject: "Hi", body: "Hello" } }) { request { id } } }`, {}, agentToken)
   const id = asked.requestApproval.request.id
 
   const client = createClient({ url: `ws://127.0.0.1:${one.port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${agentToken}` }, retryAttempts: 0 })

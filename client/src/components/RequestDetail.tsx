@@ -37,8 +37,12 @@ const RequestQuery = graphql(`
       onBehalfOf {
         id
         name
-        email
       }
+      proposedOwner {
+        id
+        name
+      }
+      conditionError
       reviewers {
         __typename
         id
@@ -57,6 +61,10 @@ const RequestQuery = graphql(`
         id
         module
         data
+        owner {
+          id
+          name
+        }
       }
       events {
         type
@@ -100,6 +108,33 @@ const STATUS_TEXT: Record<string, string> = {
  * Everything a reviewer needs to decide a request, and the decision itself. `version` changes
  * when the inbox hears of a change, to read the request again.
  */
+type Person = { id: string; name: string } | null | undefined
+
+/**
+ * A record mutation that sets the owner: who owns the record now and who will. An ownership
+ * change makes the new owner the record's RECORD_OWNER reviewer from then on, so it is shown
+ * apart from the fields, never only as an ownerId among them.
+ */
+function OwnerChange({ request }: { request: { actionType: string; params: unknown; proposedOwner?: Person; record?: { owner?: Person } | null } }) {
+  const params = request.params as { ownerId?: unknown } | null
+  if (!params || typeof params !== 'object' || !('ownerId' in params)) return null
+  const proposed = request.proposedOwner?.name ?? 'nobody'
+  if (request.actionType === 'create_record') {
+    return (
+      <p className="owner-change">
+        Owner: <strong>{proposed}</strong>
+      </p>
+    )
+  }
+  const current = request.record?.owner?.name ?? 'nobody'
+  if (request.proposedOwner?.id === request.record?.owner?.id) return null
+  return (
+    <p className="banner warn owner-change" role="note">
+      Changes the owner: <strong>{current}</strong> → <strong>{proposed}</strong>
+    </p>
+  )
+}
+
 export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }: { id: string; version?: number; onDecided?: (id: string) => void; shortcuts?: boolean }) {
   const session = useSession()
   const now = useNow()
@@ -192,6 +227,11 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
           {settledComment && <>: “{settledComment}”</>}
         </p>
       )}
+      {request.conditionError && (
+        <p className="banner warn" role="note">
+          The rule's conditions could not be evaluated for this request, so it was held for review: {request.conditionError}
+        </p>
+      )}
       {problem && (
         <p className="banner warn" role="alert">
           {problem}
@@ -201,6 +241,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
       <section>
         <h3>What the agent wants to do</h3>
         <ParamsView actionType={request.actionType} params={request.params} />
+        <OwnerChange request={request} />
         {request.record && request.actionType === 'update_record' && (
           <details>
             <summary>The record now</summary>

@@ -1,17 +1,121 @@
+// The action types rules can gate, each with the JSON Schema (draft 2020-12) its params must
+// satisfy. A request whose params do not satisfy it is refused before anything is stored, so a
+// rule's conditions always see params of the shape they were written for: an agent cannot slip
+// past `{"in": ["evil.com", {"var": "params.url"}]}` by sending the URL as a list or an object.
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
 import type { ResourceType } from '../generated/prisma/client.js'
 
-/** The action types rules can gate, each with the resource type it belongs to. */
+type JsonSchema = Record<string, unknown>
+
+const text = { type: 'string' } as const
+const email = { type: 'string', format: 'email' } as const
+const emails = { anyOf: [email, { type: 'array', items: email, minItems: 1 }] } as const
+const httpUrl = { type: 'string', format: 'uri', pattern: '^[hH][tT][tT][pP][sS]?://' } as const
+const dateTime = { type: 'string', format: 'date-time' } as const
+/** A user's ID (global, as the API gives it), or null for "no owner". */
+const ownerId = { type: ['string', 'null'], maxLength: 200 } as const
+
+const object = (required: string[], properties: Record<string, unknown>): JsonSchema => ({
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  type: 'object',
+  required,
+  properties,
+  // other fields are allowed, so existing agents keep working; conditions see them as given
+  additionalProperties: true,
+})
+
+/** The built-in catalogue. */
 export const ACTION_TYPES = [
-  { key: 'send_email', resourceType: 'AGENT_ACTION', description: 'Send an email' },
-  { key: 'post_to_social', resourceType: 'AGENT_ACTION', description: 'Post to a social media account' },
-  { key: 'create_landing_page', resourceType: 'AGENT_ACTION', description: 'Publish a landing page' },
-  { key: 'browse_website', resourceType: 'AGENT_ACTION', description: 'Drive a browser on a website' },
-  { key: 'create_record', resourceType: 'RECORD_MUTATION', description: 'Create a record' },
-  { key: 'update_record', resourceType: 'RECORD_MUTATION', description: 'Update a record' },
-] as const satisfies readonly { key: string; resourceType: ResourceType; description: string }[]
+  {
+    key: 'send_email',
+    resourceType: 'AGENT_ACTION',
+    description: 'Send an email',
+    paramsSchema: object(['to', 'subject', 'body'], {
+      to: emails,
+      cc: emails,
+      bcc: emails,
+      subject: text,
+      body: { ...text, description: 'Plain text.' },
+      html: text,
+      attachments: {
+        type: 'array',
+        items: object(['name'], { name: text, size: { type: 'integer', minimum: 0 }, type: text }),
+      },
+    }),
+  },
+  {
+    key: 'post_to_social',
+    resourceType: 'AGENT_ACTION',
+    description: 'Post to a social media account',
+    paramsSchema: object(['text'], {
+      text,
+      platform: text,
+      mediaUrls: { type: 'array', items: httpUrl },
+      scheduledAt: dateTime,
+    }),
+  },
+  {
+    key: 'create_landing_page',
+    resourceType: 'AGENT_ACTION',
+    description: 'Publish a landing page',
+    paramsSchema: object(['title'], { title: text, slug: text, html: text, publishAt: dateTime }),
+  },
+  {
+    key: 'browse_website',
+    resourceType: 'AGENT_ACTION',
+    description: 'Drive a browser on a website',
+    paramsSchema: object(['url'], {
+      url: httpUrl,
+      instructions: text,
+      allowedDomains: { type: 'array', items: text },
+      mayFillForms: { type: 'boolean' },
+      mayPay: { type: 'boolean' },
+    }),
+  },
+  {
+    key: 'create_record',
+    resourceType: 'RECORD_MUTATION',
+    description: 'Create a record',
+    paramsSchema: object(['module', 'data'], { module: { ...text, minLength: 1 }, data: { type: 'object' }, ownerId }),
+  },
+  {
+    key: 'update_record',
+    resourceType: 'RECORD_MUTATION',
+    description: 'Update a record',
+    paramsSchema: object(['recordId', 'data'], { recordId: { ...text, minLength: 1 }, data: { type: 'object' }, ownerId }),
+  },
+] as const satisfies readonly { key: string; resourceType: ResourceType; description: string; paramsSchema: JsonSchema }[]
 
 export type ActionType = (typeof ACTION_TYPES)[number]
 
 export function findActionType(key: string): ActionType | undefined {
   return ACTION_TYPES.find((a) => a.key === key)
+}
+
+// ajv-formats is CommonJS; under NodeNext its default import is the module object
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => void
+const ajv = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true })
+addFormats(ajv)
+const validators = new Map<string, ValidateFunction>(ACTION_TYPES.map((a) => [a.key, ajv.compile(a.paramsSchema)]))
+
+/** The first way `params` fail the action type's schema: where (a JSON pointer into params) and what. */
+export interface ParamsProblem {
+  pointer: string
+  message: string
+}
+
+function describe(error: ErrorObject): ParamsProblem {
+  const pointer = error.instancePath || ''
+  const missing = error.keyword === 'required' ? (error.params as { missingProperty: string }).missingProperty : null
+  if (missing) return { pointer: `${pointer}/${missing}`, message: `is required` }
+  return { pointer, message: error.message ?? 'is invalid' }
+}
+
+/** Checks params against the action type's schema; null when they satisfy it. */
+export function checkParams(actionType: string, params: unknown): ParamsProblem | null {
+  const validate = validators.get(actionType)
+  if (!validate) return { pointer: '', message: `unknown action type ${actionType}` }
+  if (validate(params)) return null
+  return describe(validate.errors![0]!)
 }

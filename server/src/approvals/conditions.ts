@@ -59,12 +59,16 @@ export function parseConditions(value: unknown): object | null {
   return logic
 }
 
-/** Whether `conditions` hold for `facts`; no conditions always hold. An evaluation error counts as "does not hold". */
-export function conditionsHold(conditions: unknown, facts: ActionFacts): boolean {
-  if (conditions === null || conditions === undefined) return true
+/**
+ * Whether `conditions` hold for `facts`; no conditions always hold. A condition whose evaluation
+ * throws counts as holding (fail closed: a rule that cannot tell gates the action), and the
+ * error is returned so that the request can record why.
+ */
+export function evaluateConditions(conditions: unknown, facts: ActionFacts): { holds: boolean; error: string | null } {
+  if (conditions === null || conditions === undefined) return { holds: true, error: null }
   try {
-    return jsonLogic.truthy(jsonLogic.apply(conditions as jsonLogic.RulesLogic, facts as unknown as Record<string, unknown>))
-  } catch {
-    return false
+    return { holds: jsonLogic.truthy(jsonLogic.apply(conditions as jsonLogic.RulesLogic, facts as unknown as Record<string, unknown>)), error: null }
+  } catch (err) {
+    return { holds: true, error: `The rule's conditions could not be evaluated: ${err instanceof Error ? err.message : String(err)}` }
   }
 }

@@ -1,33 +1,43 @@
 // createRecord and updateRecord as the API offers them: run at once, or, when an agent asks and
 // a RECORD_MUTATION rule matches, held as an approval request that runs them once approved.
+// Either way the caller must be allowed to: read the record it updates, and give a record an
+// owner only with record:manage or as its current owner (see record-access.ts).
 import { encodeGlobalID } from '@pothos/plugin-relay'
 import type { Viewer } from '../auth/viewer.js'
 import type { Prisma, PrismaClient } from '../db.js'
-import { badInput, notFound } from '../errors.js'
+import { badInput, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, Record } from '../generated/prisma/client.js'
-import { createRecord, updateRecord, type RecordMutationParams } from './records.js'
-import { requestApproval } from './requests.js'
+import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
+import { createRecord, updateRecord } from './records.js'
+import { requestApproval, type RequestLimits } from './requests.js'
 
 export interface RecordMutationResult {
   record: Record | null
   approvalRequest: ApprovalRequest | null
 }
 
-async function assertOwner(prisma: PrismaClient, ownerId: string | null | undefined) {
+async function assertOwnerExists(prisma: PrismaClient, ownerId: string | null | undefined) {
   if (ownerId && !(await prisma.user.findUnique({ where: { id: ownerId }, select: { id: true } }))) {
     throw badInput('No user with this id.', 'input.ownerId')
   }
 }
 
-/** Only agents are gated: people change records directly. */
+function assertObject(data: unknown) {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw badInput("A record's data must be a JSON object.", 'input.data')
+}
+
+const reassignRefused = () => forbidden("Giving a record an owner needs record:manage or being its current owner.")
+
+/** Only agents are gated: people change records directly. The params hold the owner as a global ID, as the API shows it. */
 async function gate(
   prisma: PrismaClient,
   viewer: Viewer,
-  request: { actionType: 'create_record' | 'update_record'; module: string; recordId?: string; params: RecordMutationParams; summary: string },
+  request: { actionType: 'create_record' | 'update_record'; module: string; recordId?: string; params: Prisma.InputJsonObject; summary: string },
   now: Date,
+  limits: RequestLimits | undefined,
 ): Promise<RecordMutationResult | null> {
   if (viewer.kind !== 'agent') return null
-  const outcome = await requestApproval(prisma, viewer, { resourceType: 'RECORD_MUTATION', ...request }, now)
+  const outcome = await requestApproval(prisma, viewer, { resourceType: 'RECORD_MUTATION', ...request }, now, limits)
   if (!outcome.approvalRequired) return null
   const executed = outcome.request.recordRefId && outcome.request.status === 'APPROVED'
   return {
@@ -36,17 +46,24 @@ async function gate(
   }
 }
 
+const globalOwner = (ownerId: string | null) => (ownerId ? encodeGlobalID('User', ownerId) : null)
+
 export async function createRecordMutation(
   prisma: PrismaClient,
   viewer: Viewer,
   input: { module: string; data: Prisma.InputJsonValue; ownerId?: string | null },
   now: Date,
+  limits?: RequestLimits,
 ): Promise<RecordMutationResult> {
-  await assertOwner(prisma, input.ownerId)
-  const params: RecordMutationParams = { data: input.data, ownerId: input.ownerId ?? null }
-  const gated = await gate(prisma, viewer, { actionType: 'create_record', module: input.module, params, summary: `Create a ${input.module} record` }, now)
+  assertObject(input.data)
+  await assertOwnerExists(prisma, input.ownerId)
+  // by default a record belongs to the user who creates it, or for whom the agent creates it
+  const ownerId = input.ownerId !== undefined ? input.ownerId : viewer.kind === 'user' ? viewer.id : viewer.ownerId
+  const scope = recordScope(viewer)
+  if (!mayAssignOwner(scope, undefined, ownerId)) throw reassignRefused()
+  const params = { module: input.module, data: input.data, ownerId: globalOwner(ownerId) }
+  const gated = await gate(prisma, viewer, { actionType: 'create_record', module: input.module, params, summary: `Create a ${input.module} record` }, now, limits)
   if (gated) return gated
-  const ownerId = input.ownerId ?? (viewer.kind === 'user' ? viewer.id : null)
   return { record: await createRecord(prisma, { module: input.module, data: input.data, ownerId }), approvalRequest: null }
 }
 
@@ -56,17 +73,27 @@ export async function updateRecordMutation(
   id: string,
   input: { data: Prisma.InputJsonValue; ownerId?: string | null },
   now: Date,
+  limits?: RequestLimits,
 ): Promise<RecordMutationResult> {
-  const record = await prisma.record.findUnique({ where: { id }, select: { module: true } })
-  if (!record) throw notFound('Record')
-  await assertOwner(prisma, input.ownerId)
-  const params: RecordMutationParams = { data: input.data, ...(input.ownerId !== undefined ? { ownerId: input.ownerId } : {}) }
+  assertObject(input.data)
+  const [record, scope] = await Promise.all([
+    prisma.record.findUnique({ where: { id }, select: { module: true, ownerId: true } }),
+    recordScope(viewer),
+  ])
+  // a record one may not read is answered as one that does not exist
+  if (!record || !mayRead(scope, record)) throw notFound('Record')
+  await assertOwnerExists(prisma, input.ownerId)
+  const reassigns = input.ownerId !== undefined && input.ownerId !== record.ownerId
+  if (reassigns && !mayAssignOwner(scope, record.ownerId, input.ownerId!)) throw reassignRefused()
+  const recordId = encodeGlobalID('Record', id)
+  const params = { recordId, data: input.data, ...(input.ownerId !== undefined ? { ownerId: globalOwner(input.ownerId) } : {}) }
   const gated = await gate(
     prisma,
     viewer,
-    { actionType: 'update_record', module: record.module, recordId: encodeGlobalID('Record', id), params, summary: `Update a ${record.module} record` },
+    { actionType: 'update_record', module: record.module, recordId, params, summary: `Update a ${record.module} record` },
     now,
+    limits,
   )
   if (gated) return gated
-  return { record: await updateRecord(prisma, id, params), approvalRequest: null }
+  return { record: await updateRecord(prisma, id, { data: input.data, ownerId: input.ownerId }), approvalRequest: null }
 }

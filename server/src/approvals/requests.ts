@@ -4,10 +4,11 @@ import { createHash } from 'node:crypto'
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 import type { Viewer } from '../auth/viewer.js'
 import { Prisma, type PrismaClient } from '../db.js'
-import { badInput, conflict, forbidden, notFound } from '../errors.js'
+import { ApiError, badInput, conflict, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated/prisma/client.js'
-import { findActionType } from './catalogue.js'
-import { conditionsHold, type ActionFacts } from './conditions.js'
+import { checkParams, findActionType } from './catalogue.js'
+import { evaluateConditions, type ActionFacts } from './conditions.js'
+import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
 import { executeRecordMutation } from './records.js'
 import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
 import { ruleFromSnapshot, ruleSnapshot, ruleView, type RuleView } from './rules.js'
@@ -52,74 +53,169 @@ const requesterColumns = (viewer: Viewer) =>
 const actorColumns = (actor: Viewer | null) =>
   actor === null ? {} : actor.kind === 'user' ? { actorUserId: actor.id } : { actorAgentId: actor.id }
 
-/** The person an action is for: the given user, else the agent's owner; a user acts for themselves. */
-async function resolveOnBehalfOf(tx: Tx, viewer: Viewer, onBehalfOfUserId: string | null | undefined) {
+/** Parameters and context larger than this (as JSON, in bytes) are refused. */
+export const DEFAULT_MAX_JSON_BYTES = 256 * 1024
+
+export interface RequestLimits {
+  /** The largest params and context, each, as JSON bytes. */
+  maxJsonBytes: number
+}
+
+const PERSON = { id: true, email: true, roles: { select: { key: true } } } as const
+
+/**
+ * The requester's name and the person an action is for. A user acts for themselves. An agent
+ * acts for its owner, or for a user it has been allowed to act for (Agent.actsFor, kept by
+ * directory managers): it may not pick who the action is for, since that picks the MANAGER who
+ * reviews it, who counts as "self" for self-approval, and the roles conditions see.
+ */
+async function resolveParties(tx: Tx, viewer: Viewer, onBehalfOfUserId: string | null | undefined) {
   if (viewer.kind === 'user') {
     if (onBehalfOfUserId && onBehalfOfUserId !== viewer.id) {
       throw forbidden('A user requests approval for themselves; only agents act on behalf of someone.')
     }
-    return tx.user.findUniqueOrThrow({ where: { id: viewer.id }, select: { id: true, email: true, roles: { select: { key: true } } } })
+    const user = await tx.user.findUniqueOrThrow({ where: { id: viewer.id }, select: { ...PERSON, name: true } })
+    return { requesterName: user.name, requesterOwnerId: null, onBehalfOf: user }
   }
-  const id = onBehalfOfUserId ?? viewer.ownerId
-  if (!id) return null
-  const user = await tx.user.findUnique({ where: { id }, select: { id: true, email: true, roles: { select: { key: true } } } })
-  if (!user) throw badInput('No user with this id.', 'input.onBehalfOfUserId')
-  return user
+  const target = onBehalfOfUserId ?? null
+  const agent = await tx.agent.findUniqueOrThrow({
+    where: { id: viewer.id },
+    select: { name: true, ownerId: true, owner: { select: PERSON }, actsFor: { where: { id: target ?? undefined }, select: PERSON } },
+  })
+  const parties = { requesterName: agent.name, requesterOwnerId: agent.ownerId }
+  if (!target || target === agent.ownerId) return { ...parties, onBehalfOf: agent.owner }
+  const allowed = agent.actsFor.find((u) => u.id === target)
+  if (!allowed) {
+    throw forbidden("This agent may not act for that user: an agent acts for its owner, or for the users a directory manager allowed (Agent.actsFor).")
+  }
+  return { ...parties, onBehalfOf: allowed }
 }
 
 /** The records-store record a request names, if its recordId is a Record's ID. */
-async function resolveRecordRef(tx: Tx, input: RequestInput): Promise<string | null> {
-  if (!input.recordId) return null
+async function resolveRecordRef(tx: Tx, resourceType: ResourceType, recordId: string | null, module: string | null) {
+  if (!recordId) return null
   let decoded: { typename: string; id: string } | null = null
   try {
-    decoded = decodeGlobalID(input.recordId)
+    decoded = decodeGlobalID(recordId)
   } catch {
     decoded = null
   }
   if (decoded?.typename !== 'Record' || !/^[0-9a-f-]{36}$/i.test(decoded.id)) {
-    if (input.resourceType === 'RECORD_MUTATION') throw badInput('recordId must be the ID of a record.', 'input.recordId')
+    if (resourceType === 'RECORD_MUTATION') throw badInput('recordId must be the ID of a record.', 'input.recordId')
     return null // an id of the caller's own system: kept, but names no record here
   }
-  const record = await tx.record.findUnique({ where: { id: decoded.id }, select: { id: true, module: true } })
+  const record = await tx.record.findUnique({ where: { id: decoded.id }, select: { id: true, module: true, ownerId: true } })
   if (!record) throw badInput('No record with this id.', 'input.recordId')
-  if (input.module && record.module !== input.module) {
-    throw badInput(`The record belongs to module ${record.module}, not ${input.module}.`, 'input.module')
+  if (module && record.module !== module) {
+    throw badInput(`The record belongs to module ${record.module}, not ${module}.`, 'input.module')
   }
-  return record.id
+  return record
+}
+
+/** The database id in a User's global ID, or null when `id` is not one. */
+function userIdOf(id: string): string | null {
+  try {
+    const decoded = decodeGlobalID(id)
+    return decoded.typename === 'User' && /^[0-9a-f-]{36}$/i.test(decoded.id) ? decoded.id : null
+  } catch {
+    return null
+  }
+}
+
+/** The record, if the viewer may read it; a record one may not read is answered as one that does not exist. */
+function readable<T extends { ownerId: string | null }>(viewer: Viewer, record: T | null): T | null {
+  if (record && !mayRead(recordScope(viewer), record)) throw badInput('No record with this id.', 'input.recordId')
+  return record
+}
+
+const paramsError = (pointer: string, message: string) =>
+  new ApiError('BAD_USER_INPUT', `params${pointer} ${message}`, { field: 'input.params', pointer })
+
+function jsonBytes(value: unknown): number {
+  return value === undefined || value === null ? 0 : Buffer.byteLength(JSON.stringify(value))
 }
 
 interface Prepared {
   facts: ActionFacts
+  /** What is stored and run: the params as given (a create_record's owner defaults to the person it is for). */
+  params: unknown
+  module: string | null
+  recordId: string | null
   onBehalfOfId: string | null
+  requesterOwnerId: string | null
   recordRefId: string | null
 }
 
-async function prepare(tx: Tx, viewer: Viewer, input: RequestInput): Promise<Prepared> {
+/**
+ * A record mutation's params, checked against what the requester may do with records: the
+ * record must be one it may read, and a change of owner needs record:manage or being the
+ * current owner. Returns the params to store, module and record id.
+ */
+async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput, onBehalfOfId: string | null) {
+  const params = { ...(input.params as Record<string, unknown>) }
+  const isCreate = input.actionType === 'create_record'
+  const own = isCreate ? 'module' : 'recordId'
+  const given = input[own] ?? null
+  if (given !== null && given !== params[own]) throw paramsError(`/${own}`, `must equal input.${own}`)
+  const module = isCreate ? (params.module as string) : (input.module ?? null)
+  const recordId = isCreate ? (input.recordId ?? null) : (params.recordId as string)
+  const record = readable(viewer, await resolveRecordRef(tx, 'RECORD_MUTATION', recordId, module))
+  const scope = recordScope(viewer)
+  if (isCreate && !('ownerId' in params)) params.ownerId = onBehalfOfId && encodeGlobalID('User', onBehalfOfId)
+  if ('ownerId' in params) {
+    // kept as the global ID the API shows; the database id is only for the checks
+    let ownerId: string | null = null
+    if (params.ownerId !== null) {
+      ownerId = userIdOf(params.ownerId as string)
+      if (!ownerId) throw paramsError('/ownerId', "must be a user's ID or null")
+      if (!(await tx.user.findUnique({ where: { id: ownerId }, select: { id: true } }))) throw paramsError('/ownerId', 'names no user')
+    }
+    const changes = isCreate ? ownerId !== onBehalfOfId : ownerId !== record!.ownerId
+    if (changes && !mayAssignOwner(scope, isCreate ? undefined : record!.ownerId, ownerId)) {
+      throw forbidden("Changing a record's owner needs record:manage or being its current owner.")
+    }
+  }
+  return { params, module: module ?? record?.module ?? null, recordId, recordRefId: record?.id ?? null }
+}
+
+async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: RequestLimits): Promise<Prepared> {
   const action = findActionType(input.actionType)
   if (!action) throw badInput(`Unknown action type "${input.actionType}"; see the actionTypes query.`, 'input.actionType')
   if (action.resourceType !== input.resourceType) {
     throw badInput(`Action type ${input.actionType} is a ${action.resourceType}, not a ${input.resourceType}.`, 'input.actionType')
   }
-  const [onBehalfOf, recordRefId, requester] = await Promise.all([
-    resolveOnBehalfOf(tx, viewer, input.onBehalfOfUserId),
-    resolveRecordRef(tx, input),
-    viewer.kind === 'user'
-      ? tx.user.findUniqueOrThrow({ where: { id: viewer.id }, select: { name: true } })
-      : tx.agent.findUniqueOrThrow({ where: { id: viewer.id }, select: { name: true } }),
-  ])
+  for (const field of ['params', 'context'] as const) {
+    if (jsonBytes(input[field]) > limits.maxJsonBytes) {
+      throw badInput(`${field} must be at most ${limits.maxJsonBytes} bytes as JSON.`, `input.${field}`)
+    }
+  }
+  const problem = checkParams(input.actionType, input.params)
+  if (problem) throw paramsError(problem.pointer, problem.message)
+  const parties = await resolveParties(tx, viewer, input.onBehalfOfUserId)
+  const onBehalfOf = parties.onBehalfOf
+  const target =
+    input.resourceType === 'RECORD_MUTATION'
+      ? await prepareRecordMutation(tx, viewer, input, onBehalfOf?.id ?? null)
+      : {
+          params: input.params,
+          module: input.module ?? null,
+          recordId: input.recordId ?? null,
+          recordRefId: readable(viewer, await resolveRecordRef(tx, input.resourceType, input.recordId ?? null, input.module ?? null))?.id ?? null,
+        }
   return {
+    ...target,
     onBehalfOfId: onBehalfOf?.id ?? null,
-    recordRefId,
+    requesterOwnerId: parties.requesterOwnerId,
     facts: {
       resourceType: input.resourceType,
       actionType: input.actionType,
-      module: input.module ?? null,
-      recordId: input.recordId ?? null,
+      module: target.module,
+      recordId: target.recordId,
       params: input.params,
       context: input.context ?? null,
       requester: {
         id: encodeGlobalID(viewer.kind === 'user' ? 'User' : 'Agent', viewer.id),
-        name: requester.name,
+        name: parties.requesterName,
         kind: viewer.kind === 'user' ? 'USER' : 'AGENT',
       },
       onBehalfOf: onBehalfOf
@@ -134,7 +230,7 @@ async function prepare(tx: Tx, viewer: Viewer, input: RequestInput): Promise<Pre
  * and module (or any module) whose conditions hold, the highest priority; ties go to a rule
  * with conditions, then to one for the specific module, then to the oldest.
  */
-export async function findMatchingRule(tx: Tx, facts: ActionFacts): Promise<RuleView | null> {
+export async function findMatchingRule(tx: Tx, facts: ActionFacts): Promise<RuleMatch | null> {
   const rows = await tx.approvalRule.findMany({
     where: {
       enabled: true,
@@ -144,19 +240,31 @@ export async function findMatchingRule(tx: Tx, facts: ActionFacts): Promise<Rule
     },
     orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
   })
-  const candidates = rows.map(ruleView).filter((r) => conditionsHold(r.conditions, facts))
-  const rank = (r: RuleView) => [r.priority, r.conditions ? 1 : 0, r.module ? 1 : 0]
+  const candidates = rows
+    .map((row) => {
+      const rule = ruleView(row)
+      return { rule, ...evaluateConditions(rule.conditions, facts) }
+    })
+    .filter((c) => c.holds)
+  const rank = ({ rule: r }: { rule: RuleView }) => [r.priority, r.conditions ? 1 : 0, r.module ? 1 : 0]
   candidates.sort((a, b) => {
     const [x, y] = [rank(a), rank(b)]
     for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return y[i]! - x[i]!
     return 0 // already oldest first
   })
-  return candidates[0] ?? null
+  const best = candidates[0]
+  return best ? { rule: best.rule, conditionError: best.error } : null
+}
+
+/** The rule that gates an action, and why its conditions could not be evaluated when they could not (it gates then). */
+export interface RuleMatch {
+  rule: RuleView
+  conditionError: string | null
 }
 
 /** Dry run: the rule that would gate this action, storing nothing. */
-export async function matchApprovalRule(prisma: PrismaClient, viewer: Viewer, input: RequestInput): Promise<RuleView | null> {
-  return prisma.$transaction(async (tx) => findMatchingRule(tx, (await prepare(tx, viewer, input)).facts))
+export async function matchApprovalRule(prisma: PrismaClient, viewer: Viewer, input: RequestInput, limits: RequestLimits): Promise<RuleView | null> {
+  return prisma.$transaction(async (tx) => (await findMatchingRule(tx, (await prepare(tx, viewer, input, limits)).facts))?.rule ?? null)
 }
 
 async function addReviewers(tx: Tx, requestId: string, reviewers: Assignee[], now: Date) {
@@ -181,7 +289,13 @@ function assignmentColumns(assignment: Assignment, now: Date) {
  * deadlines are written in one transaction; an AUTO_APPROVE rule without delay approves it at once.
  * A retry with the same idempotency key returns the same request.
  */
-export async function requestApproval(prisma: PrismaClient, viewer: Viewer, input: RequestInput, now: Date): Promise<RequestOutcome> {
+export async function requestApproval(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  input: RequestInput,
+  now: Date,
+  limits: RequestLimits = { maxJsonBytes: DEFAULT_MAX_JSON_BYTES },
+): Promise<RequestOutcome> {
   const inputHash = fingerprint(input)
   const key = input.idempotencyKey || null
   const existing = async () => {
@@ -196,11 +310,13 @@ export async function requestApproval(prisma: PrismaClient, viewer: Viewer, inpu
   if (previous) return { approvalRequired: true, request: previous, created: false }
   try {
     return await prisma.$transaction(async (tx) => {
-      const prepared = await prepare(tx, viewer, input)
-      const rule = await findMatchingRule(tx, prepared.facts)
-      if (!rule) return { approvalRequired: false, request: null } as const
+      const prepared = await prepare(tx, viewer, input, limits)
+      const match = await findMatchingRule(tx, prepared.facts)
+      if (!match) return { approvalRequired: false, request: null } as const
+      const { rule } = match
       const subject: ReviewSubject = {
         requesterAgentId: viewer.kind === 'agent' ? viewer.id : null,
+        requesterOwnerId: prepared.requesterOwnerId,
         onBehalfOfId: prepared.onBehalfOfId,
         recordRefId: prepared.recordRefId,
         allowSelfApproval: rule.allowSelfApproval,
@@ -211,12 +327,13 @@ export async function requestApproval(prisma: PrismaClient, viewer: Viewer, inpu
         data: {
           resourceType: input.resourceType,
           actionType: input.actionType,
-          params: input.params as Prisma.InputJsonValue,
-          module: input.module ?? null,
-          recordId: input.recordId ?? null,
+          params: prepared.params as Prisma.InputJsonValue,
+          module: prepared.module,
+          recordId: prepared.recordId,
           recordRefId: prepared.recordRefId,
           summary: input.summary ?? null,
           context: (input.context ?? Prisma.DbNull) as Prisma.InputJsonValue,
+          conditionError: match.conditionError,
           ruleId: rule.id,
           ruleSnapshot: ruleSnapshot(rule),
           ...requesterColumns(viewer),

@@ -11,6 +11,11 @@ export type Assignee = { userId: string; agentId?: undefined } | { agentId: stri
 /** Facts about a request that decide who may review it. */
 export interface ReviewSubject {
   requesterAgentId: string | null
+  /**
+   * The requesting agent's owner: never a reviewer of its agent's requests unless the rule allows
+   * self-approval (else an owner could approve what it had its agent ask). Looked up when not given.
+   */
+  requesterOwnerId?: string | null
   /** The person the action is for: excluded from reviewing unless the rule allows self-approval. */
   onBehalfOfId: string | null
   recordRefId: string | null
@@ -31,11 +36,15 @@ async function usersWhere(tx: Tx, where: Prisma.UserWhereInput): Promise<string[
 }
 
 /** Resolves one resolver spec to the principals who can act on it now, leaving out those who may not decide. */
+/** Whether a user may review the subject: anyone but the people it is for, unless the rule allows self-approval. */
+const mayReview = (subject: ReviewSubject) => (userId: string) =>
+  subject.allowSelfApproval || (userId !== subject.onBehalfOfId && userId !== subject.requesterOwnerId)
+
 export async function resolveSpec(tx: Tx, spec: ResolverSpec, subject: ReviewSubject): Promise<Resolution> {
   const unavailable = (reason: string): Resolution => ({ kind: 'unavailable', resolverType: spec.type, reason })
   const people = (ids: string[], none: string): Resolution => {
-    const allowed = ids.filter((id) => subject.allowSelfApproval || id !== subject.onBehalfOfId)
-    if (allowed.length === 0) return unavailable(ids.length ? `${none}, other than the person the action is for` : none)
+    const allowed = ids.filter(mayReview(subject))
+    if (allowed.length === 0) return unavailable(ids.length ? `${none}, other than the person the action is for or the agent's owner` : none)
     return { kind: 'reviewers', resolverType: spec.type, reviewers: allowed.map((userId) => ({ userId })) }
   }
   switch (spec.type) {
@@ -73,8 +82,7 @@ export async function resolveSpec(tx: Tx, spec: ResolverSpec, subject: ReviewSub
  */
 export async function lastResortReviewers(tx: Tx, subject: ReviewSubject): Promise<Assignee[]> {
   const managers = { roles: { some: { permissions: { has: 'approval:manage' } } } } satisfies Prisma.UserWhereInput
-  const allowed = (ids: { id: string }[]) =>
-    ids.filter((u) => subject.allowSelfApproval || u.id !== subject.onBehalfOfId).map((u) => ({ userId: u.id }))
+  const allowed = (ids: { id: string }[]) => ids.map((u) => u.id).filter(mayReview(subject)).map((userId) => ({ userId }))
   const available = allowed(await tx.user.findMany({ where: { ...managers, available: true }, select: { id: true }, orderBy: { id: 'asc' } }))
   if (available.length) return available
   return allowed(await tx.user.findMany({ where: managers, select: { id: true }, orderBy: { id: 'asc' } }))
@@ -91,7 +99,13 @@ export interface Assignment {
  * Assigns a request, starting at `start`: the rule's primary resolver, then its fallback, then
  * the reviewers of last resort.
  */
-export async function assign(tx: Tx, rule: RuleView, subject: ReviewSubject, start: 'primary' | 'fallback'): Promise<Assignment> {
+export async function assign(tx: Tx, rule: RuleView, given: ReviewSubject, start: 'primary' | 'fallback'): Promise<Assignment> {
+  const subject = { ...given }
+  if (subject.requesterOwnerId === undefined) {
+    subject.requesterOwnerId = subject.requesterAgentId
+      ? ((await tx.agent.findUnique({ where: { id: subject.requesterAgentId }, select: { ownerId: true } }))?.ownerId ?? null)
+      : null
+  }
   const escalations: string[] = []
   const chain = start === 'primary' ? [rule.primaryResolver, rule.fallbackResolver] : [rule.fallbackResolver]
   for (const spec of chain) {

@@ -91,6 +91,9 @@ const FIELDS_BY_TYPE: Record<ResolverType, (keyof ResolverInput)[]> = {
   RECORD_OWNER: [],
 }
 
+/** The longest expiry, escalation or auto-approval delay: a year. */
+const MAX_SECONDS = 365 * 24 * 3600
+
 async function validateResolver(tx: Prisma.TransactionClient, input: ResolverInput, field: string): Promise<ResolverSpec> {
   const wanted = FIELDS_BY_TYPE[input.type]
   for (const key of ['userId', 'roleKey', 'agentId', 'delaySeconds'] as const) {
@@ -115,8 +118,8 @@ async function validateResolver(tx: Prisma.TransactionClient, input: ResolverInp
       }
       return { type: 'AGENT', agentId: input.agentId! }
     case 'AUTO_APPROVE':
-      if (!Number.isInteger(input.delaySeconds) || input.delaySeconds! < 0) {
-        throw badInput('delaySeconds must be 0 or more.', `${field}.delaySeconds`)
+      if (!Number.isInteger(input.delaySeconds) || input.delaySeconds! < 0 || input.delaySeconds! > MAX_SECONDS) {
+        throw badInput('delaySeconds must be 0 or more, and at most a year.', `${field}.delaySeconds`)
       }
       return { type: 'AUTO_APPROVE', delaySeconds: input.delaySeconds! }
     default:
@@ -125,7 +128,7 @@ async function validateResolver(tx: Prisma.TransactionClient, input: ResolverInp
 }
 
 const seconds = (field: string) =>
-  z.number().int().positive(`${field} must be a positive number of seconds`).max(365 * 24 * 3600, `${field} must be at most a year`)
+  z.number().int().positive(`${field} must be a positive number of seconds`).max(MAX_SECONDS, `${field} must be at most a year`)
 
 const RuleShape = z.object({
   name: z.string().trim().min(1, 'name must not be empty').max(200),

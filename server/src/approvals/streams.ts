@@ -1,38 +1,29 @@
 // The event streams behind the two subscriptions. Both read the database before trusting an
 // event: events carry ids, and what a viewer may see is decided at the moment of sending.
+//
+// Each stream is a Repeater (graphql-yoga's), not an async generator: a generator parked on an
+// `await` does not see return() until it yields, so the work of a subscription whose client has
+// left (complete, socket close, socket drop) would go on until the next event, or forever. A
+// Repeater's `stop` settles the moment its consumer returns, and every wait below races it.
+import { Repeater } from 'graphql-yoga'
 import type { Context } from '../context.js'
-import { notFound, unauthenticated } from '../errors.js'
+import { notFound } from '../errors.js'
 import type { InboxEventType } from '../pubsub.js'
-import { visibleTo } from './requests.js'
+import { decidableBy, visibleTo } from './requests.js'
 
-/** Resolves after `ms`, or at once when `signal` aborts; leaves no timer or listener behind. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
+/** A promise with its resolve function (Promise.withResolvers is Node 22). */
+function signal<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void
+  const promise = new Promise<T>((r) => (resolve = r))
+  return { promise, resolve }
 }
 
-/**
- * A checker that says whether the viewer's token still stands (not revoked, agent not
- * disabled), querying at most once per catch-up interval.
- */
-function tokenCheck(ctx: Context): () => Promise<boolean> {
-  let checkedAt = Date.now()
-  return async () => {
-    if (Date.now() - checkedAt < ctx.catchUpIntervalMs) return true
-    checkedAt = Date.now()
-    const token = await ctx.prisma.apiToken.findUnique({
-      where: { id: ctx.viewer!.tokenId },
-      select: { revokedAt: true, agent: { select: { enabled: true } } },
-    })
-    return !!token && !token.revokedAt && token.agent?.enabled !== false
-  }
+/** Resolves after `ms`, or as soon as `stopped` settles; leaves no timer behind. */
+function pause(ms: number, stopped: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), stopped.then(() => {})]).finally(() =>
+    clearTimeout(timer),
+  )
 }
 
 /**
@@ -41,41 +32,79 @@ function tokenCheck(ctx: Context): () => Promise<boolean> {
  * starting is not missed; and it re-reads the state every `catchUpIntervalMs` while it waits,
  * so a decision whose event was lost (a Redis outage) still arrives.
  */
-export async function* decisionStream(ctx: Context, requestId: string): AsyncGenerator<{ requestId: string }> {
-  const viewer = ctx.viewer
-  if (!viewer) throw unauthenticated()
-  const stillAuthorized = tokenCheck(ctx)
-  const events = ctx.pubsub.subscribe('decision', requestId)[Symbol.asyncIterator]()
-  const stop = new AbortController()
-  // the first next() is what registers the listener; one handler per awaited event, however
-  // many catch-up rounds pass while it is awaited
-  let event = events.next().then(() => true)
-  try {
-    for (;;) {
-      if (!(await stillAuthorized())) return
-      const request = await ctx.prisma.approvalRequest.findFirst({ where: { AND: [{ id: requestId }, visibleTo(viewer)] }, select: { status: true } })
-      if (!request) throw notFound('Approval request')
-      if (request.status !== 'PENDING') {
-        yield { requestId }
-        return
+export function decisionStream(ctx: Context, requestId: string): AsyncIterable<{ requestId: string }> {
+  const viewer = ctx.viewer!
+  return new Repeater<{ requestId: string }>(async (push, stop) => {
+    const events = ctx.pubsub.subscribe('decision', requestId)[Symbol.asyncIterator]()
+    const stopped = stop.then(() => 'stopped' as const)
+    try {
+      // the first next() is what registers the listener
+      let event = events.next().then(() => 'event' as const)
+      await ctx.pubsub.listening(`decision:${requestId}`)
+      ctx.onSubscribed?.('approvalDecision')
+      for (;;) {
+        const request = await ctx.prisma.approvalRequest.findFirst({ where: { AND: [{ id: requestId }, visibleTo(viewer)] }, select: { status: true } })
+        if (!request) throw notFound('Approval request')
+        if (request.status !== 'PENDING') {
+          await push({ requestId })
+          return stop()
+        }
+        const woke = await Promise.race([event, stopped, pause(ctx.catchUpIntervalMs, stopped).then(() => 'timer' as const)])
+        if (woke === 'stopped') return
+        if (woke === 'event') event = events.next().then(() => 'event' as const)
       }
-      const arrived = await Promise.race([event, pause(ctx.catchUpIntervalMs, stop.signal).then(() => false)])
-      if (arrived) event = events.next().then(() => true)
+    } finally {
+      await events.return?.()
     }
-  } finally {
-    stop.abort()
-    await events.return?.()
-  }
+  })
 }
 
-/** The viewer's inbox changes, each checked against what the viewer may see when it is sent. */
-export async function* inboxStream(ctx: Context): AsyncGenerator<{ requestId: string; type: InboxEventType }> {
-  const viewer = ctx.viewer
-  if (!viewer) throw unauthenticated()
-  const stillAuthorized = tokenCheck(ctx)
-  for await (const event of ctx.pubsub.subscribe('inbox', viewer.id)) {
-    if (!(await stillAuthorized())) return
-    const visible = await ctx.prisma.approvalRequest.count({ where: { AND: [{ id: event.requestId }, visibleTo(viewer)] } })
-    if (visible) yield event
-  }
+/**
+ * The viewer's inbox changes, each checked against what the viewer may see when it is sent.
+ * When Redis comes back after an outage (events were lost meanwhile), it compares the requests
+ * the viewer may decide now with those it has told the client about, and sends the difference.
+ */
+export function inboxStream(ctx: Context): AsyncIterable<{ requestId: string; type: InboxEventType }> {
+  const viewer = ctx.viewer!
+  return new Repeater<{ requestId: string; type: InboxEventType }>(async (push, stop) => {
+    const events = ctx.pubsub.subscribe('inbox', viewer.id)[Symbol.asyncIterator]()
+    const stopped = stop.then(() => 'stopped' as const)
+    let resync = signal<'resync'>()
+    const stopListening = ctx.pubsub.onReconnect(() => resync.resolve('resync'))
+    const decidableNow = async () =>
+      new Set(
+        (await ctx.prisma.approvalRequest.findMany({ where: decidableBy(viewer, ctx.clock.now()), select: { id: true }, take: 10_000 })).map((r) => r.id),
+      )
+    try {
+      let event = events.next()
+      await ctx.pubsub.listening(`inbox:${viewer.id}`)
+      // what the client is told about from here on: the requests it may decide
+      const known = await decidableNow()
+      ctx.onSubscribed?.('approvalInbox')
+      for (;;) {
+        const woke = await Promise.race([event, stopped, resync.promise])
+        if (woke === 'stopped') return
+        if (woke === 'resync') {
+          resync = signal<'resync'>()
+          const now = await decidableNow()
+          for (const id of now) if (!known.has(id)) await push({ requestId: id, type: 'ADDED' })
+          for (const id of known) if (!now.has(id)) await push({ requestId: id, type: 'REMOVED' })
+          known.clear()
+          for (const id of now) known.add(id)
+          continue
+        }
+        event = events.next()
+        if (woke.done) return
+        const change = woke.value
+        const visible = await ctx.prisma.approvalRequest.count({ where: { AND: [{ id: change.requestId }, visibleTo(viewer)] } })
+        if (!visible) continue
+        if (change.type === 'REMOVED') known.delete(change.requestId)
+        else known.add(change.requestId)
+        await push(change)
+      }
+    } finally {
+      stopListening()
+      await events.return?.()
+    }
+  })
 }

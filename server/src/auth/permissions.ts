@@ -1,5 +1,5 @@
 /** The permissions of the public contract. Roles grant them; scope-auth checks them on each field. */
-export const PERMISSIONS = ['approval:manage', 'approval:resolve', 'approval:view', 'directory:manage'] as const
+export const PERMISSIONS = ['approval:manage', 'approval:resolve', 'approval:view', 'directory:manage', 'record:manage'] as const
 export type Permission = (typeof PERMISSIONS)[number]
 
 /** Agents act through approval requests and, as reviewer agents, decide them. */

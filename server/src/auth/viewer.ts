@@ -5,7 +5,17 @@ import { hashToken } from './tokens.js'
 /** Who is calling: a user or an agent, with the permissions their roles grant. */
 export type Viewer =
   | { kind: 'user'; id: string; tokenId: string; permissions: ReadonlySet<Permission>; roleKeys: readonly string[] }
-  | { kind: 'agent'; id: string; tokenId: string; permissions: ReadonlySet<Permission>; ownerId: string | null }
+  | {
+      kind: 'agent'
+      id: string
+      tokenId: string
+      permissions: ReadonlySet<Permission>
+      ownerId: string | null
+      /** The users the agent may act for: its owner and those a directory manager allowed. */
+      actsForUserIds: readonly string[]
+      /** Whether one of those users holds record:manage, which the agent then exercises for them. */
+      actsForRecordManager: boolean
+    }
 
 /** Skip the lastUsedAt write when the token was used this recently: one write per token a minute, not per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
@@ -22,7 +32,15 @@ export async function viewerForToken(prisma: PrismaClient, token: string, now: D
       revokedAt: true,
       lastUsedAt: true,
       user: { select: { id: true, roles: { select: { key: true, permissions: true } } } },
-      agent: { select: { id: true, enabled: true, ownerId: true } },
+      agent: {
+        select: {
+          id: true,
+          enabled: true,
+          ownerId: true,
+          owner: { select: { roles: { select: { permissions: true } } } },
+          actsFor: { select: { id: true, roles: { select: { permissions: true } } } },
+        },
+      },
     },
   })
   if (!row || row.revokedAt) return null
@@ -34,7 +52,17 @@ export async function viewerForToken(prisma: PrismaClient, token: string, now: D
     return { kind: 'user', id: row.user.id, tokenId: row.id, permissions, roleKeys: row.user.roles.map((r) => r.key) }
   }
   if (row.agent?.enabled) {
-    return { kind: 'agent', id: row.agent.id, tokenId: row.id, permissions: new Set(AGENT_PERMISSIONS), ownerId: row.agent.ownerId }
+    const { agent } = row
+    const people = [...(agent.owner ? [agent.owner] : []), ...agent.actsFor]
+    return {
+      kind: 'agent',
+      id: agent.id,
+      tokenId: row.id,
+      permissions: new Set(AGENT_PERMISSIONS),
+      ownerId: agent.ownerId,
+      actsForUserIds: [...new Set([...(agent.ownerId ? [agent.ownerId] : []), ...agent.actsFor.map((u) => u.id)])],
+      actsForRecordManager: people.some((u) => u.roles.some((r) => r.permissions.includes('record:manage'))),
+    }
   }
   return null
 }

@@ -2,7 +2,7 @@
 // Every function validates what it is given against the database and changes nothing when the
 // input is bad (one transaction per change).
 import type { Viewer } from '../auth/viewer.js'
-import { OWNER_ROLE_KEY } from '../auth/permissions.js'
+import { AGENT_PERMISSIONS, OWNER_ROLE_KEY } from '../auth/permissions.js'
 import { generateToken, hashToken } from '../auth/tokens.js'
 import { Prisma, type PrismaClient } from '../db.js'
 import { badInput, forbidden, notFound } from '../errors.js'
@@ -139,29 +139,87 @@ export interface CreateAgentInput {
   name: string
   ownerId?: string | null
   description?: string | null
+  actsForUserIds?: string[] | null
+}
+
+export interface UpdateAgentInput {
+  name?: string | null
+  description?: string | null
+  enabled?: boolean | null
+  /** Replaces the list; undefined or null leaves it. */
+  actsForUserIds?: string[] | null
+}
+
+async function assertUsersExist(tx: Tx, ids: string[], field: string) {
+  const unique = [...new Set(ids)]
+  const found = await tx.user.count({ where: { id: { in: unique } } })
+  if (found !== unique.length) throw badInput('Some of these users do not exist.', field)
+  return unique
 }
 
 /** Creates an agent; without an owner given, the creating user owns it. */
 export async function createAgent(prisma: PrismaClient, actor: Viewer, input: CreateAgentInput, query: AgentQuery = {}) {
   return prisma.$transaction(async (tx) => {
     if (input.ownerId) await assertUserExists(tx, input.ownerId, 'input.ownerId')
+    const actsFor = input.actsForUserIds ? await assertUsersExist(tx, input.actsForUserIds, 'input.actsForUserIds') : []
     const ownerId = input.ownerId ?? (actor.kind === 'user' ? actor.id : null)
     return tx.agent.create({
       ...query,
-      data: { name: input.name.trim(), description: input.description?.trim() || null, ownerId },
+      data: {
+        name: input.name.trim(),
+        description: input.description?.trim() || null,
+        ownerId,
+        actsFor: { connect: actsFor.map((id) => ({ id })) },
+      },
     })
+  })
+}
+
+/** Changes an agent. Disabling it stops its tokens at once (they are checked on every call). */
+export async function updateAgent(prisma: PrismaClient, id: string, input: UpdateAgentInput, query: AgentQuery = {}) {
+  return prisma.$transaction(async (tx) => {
+    if (!(await tx.agent.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Agent')
+    const data: Prisma.AgentUpdateInput = {}
+    if (input.name != null) data.name = input.name.trim()
+    if (input.description !== undefined) data.description = input.description?.trim() || null
+    if (input.enabled != null) data.enabled = input.enabled
+    if (input.actsForUserIds != null) {
+      const actsFor = await assertUsersExist(tx, input.actsForUserIds, 'input.actsForUserIds')
+      data.actsFor = { set: actsFor.map((userId) => ({ id: userId })) }
+    }
+    return tx.agent.update({ ...query, where: { id }, data })
   })
 }
 
 export type PrincipalRef = { kind: 'user' | 'agent'; id: string }
 
+/** A principal's permissions and whether it holds the owner role; null when it does not exist. */
+async function standingOf(tx: Tx | PrismaClient, principal: PrincipalRef) {
+  if (principal.kind === 'agent') {
+    const agent = await tx.agent.findUnique({ where: { id: principal.id }, select: { id: true } })
+    return agent && { permissions: new Set<string>(AGENT_PERMISSIONS), owner: false }
+  }
+  const user = await tx.user.findUnique({ where: { id: principal.id }, select: { roles: { select: { key: true, permissions: true } } } })
+  return user && { permissions: new Set(user.roles.flatMap((r) => r.permissions)), owner: user.roles.some((r) => r.key === OWNER_ROLE_KEY) }
+}
+
+/**
+ * Whether `actor` may hold credentials of `target`: a token of a principal is that principal's
+ * power, so nobody may mint or revoke one for a principal with more permissions than their
+ * own, and an owner's tokens are an owner's business only.
+ */
+function mayActOnTokensOf(actor: Viewer, target: { permissions: Set<string>; owner: boolean }): boolean {
+  if (target.owner && !(actor.kind === 'user' && actor.roleKeys.includes(OWNER_ROLE_KEY))) return false
+  return [...target.permissions].every((p) => actor.permissions.has(p as never))
+}
+
 /** Issues a token for a user or agent. The secret is returned here, once; only its hash is kept. */
-export async function createApiToken(prisma: PrismaClient, principal: PrincipalRef, name: string) {
-  const exists =
-    principal.kind === 'user'
-      ? await prisma.user.findUnique({ where: { id: principal.id }, select: { id: true } })
-      : await prisma.agent.findUnique({ where: { id: principal.id }, select: { id: true } })
-  if (!exists) throw badInput(`No ${principal.kind} with this id.`, 'principalId')
+export async function createApiToken(prisma: PrismaClient, actor: Viewer, principal: PrincipalRef, name: string) {
+  const target = await standingOf(prisma, principal)
+  if (!target) throw badInput(`No ${principal.kind} with this id.`, 'principalId')
+  if (!mayActOnTokensOf(actor, target)) {
+    throw forbidden("Not allowed: a token carries its principal's permissions; only an owner may create an owner's token, and nobody one for a principal with more permissions than their own.")
+  }
   const token = generateToken()
   const apiToken = await prisma.apiToken.create({
     data: {
@@ -203,8 +261,14 @@ export async function bootstrapOwner(
  * delivering. Directory managers may revoke any token; a user their own.
  */
 export async function revokeApiToken(prisma: PrismaClient, actor: Viewer, tokenId: string, now: Date) {
-  const token = await prisma.apiToken.findUnique({ where: { id: tokenId }, select: { userId: true } })
+  const token = await prisma.apiToken.findUnique({ where: { id: tokenId }, select: { userId: true, agentId: true } })
   const own = actor.kind === 'user' && token?.userId === actor.id
   if (!token || (!own && !actor.permissions.has('directory:manage'))) throw notFound('API token')
+  if (!own) {
+    const target = await standingOf(prisma, token.userId ? { kind: 'user', id: token.userId } : { kind: 'agent', id: token.agentId! })
+    if (target && !mayActOnTokensOf(actor, target)) {
+      throw forbidden("Not allowed: only an owner may revoke an owner's tokens, and nobody those of a principal with more permissions than their own.")
+    }
+  }
   return prisma.apiToken.update({ where: { id: tokenId }, data: { revokedAt: now } })
 }

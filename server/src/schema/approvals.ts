@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { ACTION_TYPES } from '../approvals/catalogue.js'
+import { ACTION_TYPES, findActionType } from '../approvals/catalogue.js'
+import { readableRecords, recordScope } from '../approvals/record-access.js'
 import { createRecordMutation, updateRecordMutation } from '../approvals/record-mutations.js'
 import * as requests from '../approvals/requests.js'
 import * as rules from '../approvals/rules.js'
@@ -10,6 +11,19 @@ import type { Context } from '../context.js'
 import type { Prisma } from '../db.js'
 import { Principal } from './directory.js'
 import { parseId, parseOptionalId } from './ids.js'
+
+const defaultLimits: requests.RequestLimits = { maxJsonBytes: requests.DEFAULT_MAX_JSON_BYTES }
+
+/** The database id in a User's global ID (as record mutation params hold owners), or null. */
+function userIdOf(value: unknown): string | null {
+  if (typeof value !== 'string') return null
+  try {
+    const { typename, id } = parseId(value, ['User'], 'params.ownerId')
+    return typename === 'User' ? id : null
+  } catch {
+    return null
+  }
+}
 
 /** A null result needs no query; reading it tells Pothos's unused-query check so. */
 const nothing = (query: object) => (void { ...query }, null)
@@ -36,13 +50,48 @@ export const ApprovalEventType = builder.enumType('ApprovalEventType', {
 })
 
 const ActionType = builder.objectRef<(typeof ACTION_TYPES)[number]>('ActionType').implement({
-  description: 'An action that rules can gate.',
+  description: 'The action types requests may name: the built-in catalogue, and those an admin adds.',
   fields: (t) => ({
     key: t.exposeString('key'),
     resourceType: t.field({ type: ResourceType, resolve: (a) => a.resourceType }),
     description: t.exposeString('description'),
+    paramsSchema: t.field({
+      type: 'JSON',
+      description: "JSON Schema (draft 2020-12) that a request's params must satisfy, and an edited version too.",
+      resolve: (a) => a.paramsSchema,
+    }),
+    builtIn: t.boolean({ resolve: () => true }),
   }),
 })
+
+/**
+ * A rule as given to one viewer: `detail` says whether the viewer may see more than its id,
+ * name and description. Managers and viewers of approvals may, and so may a request's
+ * reviewers (they need to know why it is gated); the requester and the person it is for may
+ * not, so that a gated agent cannot probe a rule's conditions for the gap.
+ */
+type ShownRule = RuleView & { detail: boolean }
+const shown = (rule: RuleView, detail: boolean): ShownRule => ({ ...rule, detail })
+const managed = (rule: RuleView | null) => rule && shown(rule, true)
+const seesRules = (ctx: Context) => !!ctx.viewer && (ctx.viewer.permissions.has('approval:manage') || ctx.viewer.permissions.has('approval:view'))
+/** Whether the viewer reviews or reviewed a request with these reviewer rows. */
+const reviews = (ctx: Context, reviewers: { userId: string | null; agentId: string | null }[]) =>
+  !!ctx.viewer && reviewers.some((r) => (ctx.viewer!.kind === 'user' ? r.userId : r.agentId) === ctx.viewer!.id)
+
+/**
+ * A request's reviewers, past and present, as every field that needs them selects them: Pothos
+ * merges equal selections of a relation into the parent's query, and loads differing ones
+ * separately, per request.
+ */
+const REVIEWERS = {
+  reviewers: { orderBy: { id: 'asc' }, select: { active: true, userId: true, agentId: true, user: true, agent: true } },
+} satisfies Prisma.ApprovalRequestSelect
+
+/** A rule field only those who may see the rule's detail get. */
+const RULE_DETAIL = {
+  authScopes: (rule: ShownRule) => (rule.detail ? { authenticated: true } : { permission: 'approval:manage' as const }),
+  directives: [{ name: 'auth' as const, args: { anyOf: ['approval:manage', 'approval:view', 'reviewer'] } }],
+}
 
 const ResolverSpec = builder.objectRef<ResolverSpecShape>('ResolverSpec').implement({
   fields: (t) => ({
@@ -68,43 +117,46 @@ const ResolverSpec = builder.objectRef<ResolverSpecShape>('ResolverSpec').implem
   }),
 })
 
-export const ApprovalRule = builder.node(builder.objectRef<RuleView>('ApprovalRule'), {
+export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalRule'), {
   id: { resolve: (r) => r.id },
   // node(id:) shows rules to those who manage them, as approvalRule does; reviewers see a
   // request's rule through ApprovalRequest.rule
-  loadOne: (id, ctx) => (ctx.viewer?.permissions.has('approval:manage') ? rules.getRule(ctx.prisma, id) : null),
+  loadOne: async (id, ctx) => (ctx.viewer?.permissions.has('approval:manage') ? managed(await rules.getRule(ctx.prisma, id)) : null),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
-    enabled: t.exposeBoolean('enabled'),
-    priority: t.exposeInt('priority'),
-    resourceType: t.field({ type: ResourceType, resolve: (r) => r.resourceType }),
-    actionType: t.exposeString('actionType'),
-    module: t.exposeString('module', { nullable: true }),
-    conditions: t.field({ type: 'JSON', nullable: true, resolve: (r) => r.conditions ?? null }),
-    primaryResolver: t.field({ type: ResolverSpec, resolve: (r) => r.primaryResolver }),
-    fallbackResolver: t.field({ type: ResolverSpec, nullable: true, resolve: (r) => r.fallbackResolver }),
-    expiresAfterSeconds: t.exposeInt('expiresAfterSeconds', { nullable: true }),
-    escalateAfterSeconds: t.exposeInt('escalateAfterSeconds', { nullable: true }),
-    allowSelfApproval: t.exposeBoolean('allowSelfApproval'),
-    version: t.exposeInt('version', { description: 'Starts at 1; every update adds one. A request shows the version it matched.' }),
+    enabled: t.exposeBoolean('enabled', RULE_DETAIL),
+    priority: t.exposeInt('priority', RULE_DETAIL),
+    resourceType: t.field({ type: ResourceType, ...RULE_DETAIL, resolve: (r) => r.resourceType }),
+    actionType: t.exposeString('actionType', RULE_DETAIL),
+    module: t.exposeString('module', { nullable: true, ...RULE_DETAIL }),
+    conditions: t.field({ type: 'JSON', nullable: true, ...RULE_DETAIL, resolve: (r) => r.conditions ?? null }),
+    primaryResolver: t.field({ type: ResolverSpec, ...RULE_DETAIL, resolve: (r) => r.primaryResolver }),
+    fallbackResolver: t.field({ type: ResolverSpec, nullable: true, ...RULE_DETAIL, resolve: (r) => r.fallbackResolver }),
+    expiresAfterSeconds: t.exposeInt('expiresAfterSeconds', { nullable: true, ...RULE_DETAIL }),
+    escalateAfterSeconds: t.exposeInt('escalateAfterSeconds', { nullable: true, ...RULE_DETAIL }),
+    allowSelfApproval: t.exposeBoolean('allowSelfApproval', RULE_DETAIL),
+    version: t.exposeInt('version', { description: 'Starts at 1; every update adds one. A request shows the version it matched.', ...RULE_DETAIL }),
     createdBy: t.prismaField({
       type: 'User',
       nullable: true,
+      ...RULE_DETAIL,
       resolve: (query, r, _args, ctx) => (r.createdById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.createdById } }) : nothing(query)),
     }),
     updatedBy: t.prismaField({
       type: 'User',
       nullable: true,
+      ...RULE_DETAIL,
       resolve: (query, r, _args, ctx) => (r.updatedById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.updatedById } }) : nothing(query)),
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', ...RULE_DETAIL }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', ...RULE_DETAIL }),
   }),
 })
 
 builder.prismaNode('Record', {
   id: { field: 'id' },
+  nullable: true,
   fields: (t) => ({
     module: t.exposeString('module'),
     owner: t.relation('owner', { nullable: true }),
@@ -131,6 +183,7 @@ builder.prismaObject('ApprovalEvent', {
 
 export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
   id: { field: 'id' },
+  nullable: true,
   // node(id:) shows a request only to those who may see it
   findUnique: (id, ctx) => ({ id, AND: [ctx.viewer ? requests.visibleTo(ctx.viewer) : { id: { in: [] } }] }),
   fields: (t) => ({
@@ -145,9 +198,28 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     rule: t.field({
       type: ApprovalRule,
       nullable: true,
-      description: 'The rule as it was when it matched; later edits do not change it.',
-      select: { ruleSnapshot: true },
-      resolve: (r) => requests.requestRule(r),
+      description:
+        "The rule as it was when it matched; later edits do not change it. Its conditions, resolvers and thresholds are shown to approval managers and viewers and to the request's reviewers; others see its id, name and description.",
+      select: { ruleSnapshot: true, ...REVIEWERS },
+      resolve: (r, _args, ctx) => shown(requests.requestRule(r), seesRules(ctx) || reviews(ctx, r.reviewers)),
+    }),
+    conditionError: t.string({
+      nullable: true,
+      description: "Why the rule's conditions could not be evaluated, when they could not: the rule then gated the action (fail closed). Shown to those who see the rule's detail.",
+      directives: [{ name: 'auth', args: { anyOf: ['approval:manage', 'approval:view', 'reviewer'] } }],
+      select: { conditionError: true, ...REVIEWERS },
+      resolve: (r, _args, ctx) => (seesRules(ctx) || reviews(ctx, r.reviewers) ? r.conditionError : null),
+    }),
+    proposedOwner: t.prismaField({
+      type: 'User',
+      nullable: true,
+      description:
+        "For a record mutation that sets the record's owner (params.ownerId): that user, so that a reviewer sees an ownership change. Null when the mutation leaves the owner alone or removes it.",
+      select: { resourceType: true, params: true },
+      resolve: (query, r, _args, ctx) => {
+        const ownerId = r.resourceType === 'RECORD_MUTATION' ? userIdOf((r.params as { ownerId?: unknown } | null)?.ownerId) : null
+        return ownerId ? ctx.prisma.user.findUnique({ ...query, where: { id: ownerId } }) : nothing(query)
+      },
     }),
     record: t.relation('record', {
       nullable: true,
@@ -167,8 +239,8 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     reviewers: t.field({
       type: [Principal],
       description: 'Who may decide the request now; nobody once it is final.',
-      select: { status: true, reviewers: { where: { active: true }, orderBy: { id: 'asc' }, select: { user: true, agent: true } } },
-      resolve: (r) => (r.status === 'PENDING' ? r.reviewers.map((x) => (x.user ?? x.agent)!) : []),
+      select: { status: true, ...REVIEWERS },
+      resolve: (r) => (r.status === 'PENDING' ? r.reviewers.filter((x) => x.active).map((x) => (x.user ?? x.agent)!) : []),
     }),
     decidedBy: t.field({
       type: Principal,
@@ -345,32 +417,48 @@ builder.queryFields((t) => ({
     authScopes: { authenticated: true },
     resolve: () => [...ACTION_TYPES],
   }),
+  actionType: t.field({
+    type: ActionType,
+    nullable: true,
+    authScopes: { authenticated: true },
+    args: { key: t.arg.string({ required: true }) },
+    resolve: (_root, { key }) => findActionType(key) ?? null,
+  }),
   record: t.prismaField({
     type: 'Record',
     nullable: true,
+    description: 'A record, for its owner, holders of record:manage, and agents acting for a user who may read it; null otherwise.',
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => ctx.prisma.record.findUnique({ ...query, where: { id: parseId(id, ['Record'], 'id').id } }),
+    resolve: async (query, _root, { id }, ctx) =>
+      ctx.prisma.record.findFirst({
+        ...query,
+        where: { AND: [{ id: parseId(id, ['Record'], 'id').id }, readableRecords(recordScope(ctx.viewer!))] },
+      }),
   }),
   approvalRules: t.field({
     type: [ApprovalRule],
     authScopes: { permission: 'approval:manage' },
-    resolve: (_root, _args, ctx) => rules.listRules(ctx.prisma),
+    resolve: async (_root, _args, ctx) => (await rules.listRules(ctx.prisma)).map((r) => shown(r, true)),
   }),
   approvalRule: t.field({
     type: ApprovalRule,
     nullable: true,
     authScopes: { permission: 'approval:manage' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => rules.getRule(ctx.prisma, parseId(id, ['ApprovalRule'], 'id').id),
+    resolve: async (_root, { id }, ctx) => managed(await rules.getRule(ctx.prisma, parseId(id, ['ApprovalRule'], 'id').id)),
   }),
   matchApprovalRule: t.field({
     type: ApprovalRule,
     nullable: true,
-    description: 'Dry run: the rule that would gate this action, or null.',
+    description:
+      "Dry run: the rule that would gate this action, or null. Its conditions, resolvers and thresholds are shown to approval managers and viewers only; others see its id, name and description.",
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
-    resolve: (_root, { input }, ctx) => requests.matchApprovalRule(ctx.prisma, ctx.viewer!, decodeRequestInput(input)),
+    resolve: async (_root, { input }, ctx) => {
+      const rule = await requests.matchApprovalRule(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.limits ?? defaultLimits)
+      return rule && shown(rule, seesRules(ctx))
+    },
   }),
   approvalRequest: t.prismaField({
     type: 'ApprovalRequest',
@@ -444,15 +532,15 @@ builder.mutationFields((t) => ({
     type: ApprovalRule,
     authScopes: { permission: 'approval:manage' },
     args: { input: t.arg({ type: ApprovalRuleInput, required: true }) },
-    resolve: (_root, { input }, ctx) => rules.createRule(ctx.prisma, ctx.viewer!.id, decodeRuleInput(input)),
+    resolve: async (_root, { input }, ctx) => shown(await rules.createRule(ctx.prisma, ctx.viewer!.id, decodeRuleInput(input)), true),
   }),
   updateApprovalRule: t.field({
     type: ApprovalRule,
     description: 'Replaces the rule. Requests it already created keep the version they matched.',
     authScopes: { permission: 'approval:manage' },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: ApprovalRuleInput, required: true }) },
-    resolve: (_root, { id, input }, ctx) =>
-      rules.updateRule(ctx.prisma, ctx.viewer!.id, parseId(id, ['ApprovalRule'], 'id').id, decodeRuleInput(input)),
+    resolve: async (_root, { id, input }, ctx) =>
+      shown(await rules.updateRule(ctx.prisma, ctx.viewer!.id, parseId(id, ['ApprovalRule'], 'id').id, decodeRuleInput(input)), true),
   }),
   deleteApprovalRule: t.boolean({
     authScopes: { permission: 'approval:manage' },
@@ -464,7 +552,7 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const outcome = await requests.requestApproval(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.clock.now())
+      const outcome = await requests.requestApproval(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.clock.now(), ctx.limits)
       if (outcome.approvalRequired && outcome.created) await ctx.notify.changed(outcome.request.id)
       return outcome
     },
@@ -491,6 +579,7 @@ builder.mutationFields((t) => ({
         ctx.viewer!,
         { module: input.module.trim(), data: input.data as Prisma.InputJsonValue, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
         ctx.clock.now(),
+        ctx.limits,
       )
       if (result.approvalRequest) await ctx.notify.changed(result.approvalRequest.id)
       return result
@@ -508,6 +597,7 @@ builder.mutationFields((t) => ({
         parseId(id, ['Record'], 'id').id,
         { data: input.data as Prisma.InputJsonValue, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
         ctx.clock.now(),
+        ctx.limits,
       )
       if (result.approvalRequest) await ctx.notify.changed(result.approvalRequest.id)
       return result

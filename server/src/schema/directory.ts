@@ -4,6 +4,8 @@ import type { Viewer as ViewerShape } from '../auth/viewer.js'
 import { builder } from '../builder.js'
 import * as directory from '../directory/directory.js'
 import type { Agent as AgentRow, User as UserRow } from '../generated/prisma/client.js'
+import type { Context } from '../context.js'
+import { agentsVisibleTo, seesPersonalDetails, usersVisibleTo } from '../directory/visibility.js'
 import { parseId, parseOptionalId } from './ids.js'
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')
@@ -22,6 +24,7 @@ builder.interfaceField(Principal, 'id', (t) =>
 
 builder.prismaNode('Role', {
   id: { field: 'id' },
+  nullable: true,
   fields: (t) => ({
     key: t.exposeString('key'),
     name: t.exposeString('name'),
@@ -29,13 +32,21 @@ builder.prismaNode('Role', {
   }),
 })
 
+/** Email and roles: for directory managers, the user, and the agents acting for the user. */
+const PERSONAL = {
+  authScopes: (user: UserRow, _args: object, ctx: Context) =>
+    seesPersonalDetails(ctx.viewer, user.id) ? { authenticated: true } : { permission: 'directory:manage' as const },
+  directives: [{ name: 'auth' as const, args: { anyOf: ['directory:manage', 'self', 'acting agent'] } }],
+}
+
 builder.prismaNode('User', {
   id: { field: 'id' },
+  nullable: true,
   interfaces: [Principal],
   fields: (t) => ({
     name: t.exposeString('name'),
-    email: t.exposeString('email'),
-    roles: t.relation('roles', { query: { orderBy: { key: 'asc' } } }),
+    email: t.exposeString('email', PERSONAL),
+    roles: t.relation('roles', { query: { orderBy: { key: 'asc' } }, ...PERSONAL }),
     manager: t.relation('manager', { nullable: true }),
     available: t.exposeBoolean('available', { description: 'False while the user cannot review; requests then go to the fallback.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -44,18 +55,27 @@ builder.prismaNode('User', {
 
 builder.prismaNode('Agent', {
   id: { field: 'id' },
+  nullable: true,
   interfaces: [Principal],
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description', { nullable: true }),
     owner: t.relation('owner', { nullable: true }),
-    enabled: t.exposeBoolean('enabled'),
+    enabled: t.exposeBoolean('enabled', { description: 'A disabled agent cannot authenticate (its tokens stop working) or review.' }),
+    actsFor: t.relation('actsFor', {
+      description: 'The users, besides its owner, the agent may act for (onBehalfOfUserId). Directory managers and the agent itself see it.',
+      query: { orderBy: { name: 'asc' } },
+      authScopes: (agent, _args, ctx) =>
+        ctx.viewer?.kind === 'agent' && ctx.viewer.id === agent.id ? { authenticated: true } : { permission: 'directory:manage' },
+      directives: [{ name: 'auth', args: { anyOf: ['directory:manage', 'self'] } }],
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 })
 
 builder.prismaNode('ApiToken', {
   id: { field: 'id' },
+  nullable: true,
   // node(id:) shows a token's metadata to its user and to directory managers
   findUnique: (id, ctx) => {
     const viewer = ctx.viewer
@@ -101,19 +121,36 @@ builder.queryFields((t) => ({
   roles: t.prismaField({
     type: ['Role'],
     authScopes: { authenticated: true },
-    resolve: (query, _root, _args, ctx) => ctx.prisma.role.findMany({ ...query, orderBy: { createdAt: 'asc' } }),
+    // the built-in roles, most powerful first, then any others by age (they share one createdAt)
+    resolve: async (query, _root, _args, ctx) =>
+      (
+        await ctx.prisma.role.findMany({
+          ...('select' in query && query.select ? { select: { ...query.select, key: true } } : query),
+          orderBy: [{ createdAt: 'asc' }, { key: 'asc' }],
+        })
+      ).sort((a, b) => rank(a) - rank(b)),
   }),
   users: t.prismaField({
     type: ['User'],
+    description: "Users see everyone's name and id (email and roles only their own); agents see the people they act for; directory managers see all.",
     authScopes: { authenticated: true },
-    resolve: (query, _root, _args, ctx) => ctx.prisma.user.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.user.findMany({ ...query, where: usersVisibleTo(ctx.viewer!), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
   }),
   agents: t.prismaField({
     type: ['Agent'],
+    description: 'Users see every agent; an agent sees itself.',
     authScopes: { authenticated: true },
-    resolve: (query, _root, _args, ctx) => ctx.prisma.agent.findMany({ ...query, orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.prisma.agent.findMany({ ...query, where: agentsVisibleTo(ctx.viewer!), orderBy: [{ name: 'asc' }, { id: 'asc' }] }),
   }),
 }))
+
+const BUILT_IN_ROLES = ['owner', 'admin', 'manager', 'member']
+const rank = (role: { key?: string }) => {
+  const i = BUILT_IN_ROLES.indexOf(role.key ?? '')
+  return i === -1 ? BUILT_IN_ROLES.length : i
+}
 
 const CreateUserInput = builder.inputType('CreateUserInput', {
   fields: (t) => ({
@@ -133,13 +170,27 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
   }),
 })
 
+const actsForUserIds = z.array(z.string()).max(100, 'at most 100 users').nullish()
+
 const CreateAgentInput = builder.inputType('CreateAgentInput', {
   fields: (t) => ({
     name: t.string({ required: true, validate: name }),
     ownerId: t.id({ description: 'Defaults to the user who creates the agent.' }),
     description: t.string({ validate: z.string().max(2000).nullish() }),
+    actsForUserIds: t.idList({ description: 'Users, besides its owner, the agent may act for.', validate: actsForUserIds }),
   }),
 })
+
+const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
+  fields: (t) => ({
+    name: t.string({ validate: name.nullish() }),
+    description: t.string({ validate: z.string().max(2000).nullish() }),
+    enabled: t.boolean({ description: 'false disables the agent: its tokens stop working and its open connections are closed; true enables it again.' }),
+    actsForUserIds: t.idList({ description: 'Replaces the users, besides its owner, the agent may act for.', validate: actsForUserIds }),
+  }),
+})
+
+const userIds = (ids: readonly string[] | null | undefined, field: string) => ids?.map((id) => parseId(id, ['User'], field).id)
 
 builder.mutationFields((t) => ({
   createUser: t.prismaField({
@@ -182,9 +233,30 @@ builder.mutationFields((t) => ({
       directory.createAgent(
         ctx.prisma,
         ctx.viewer!,
-        { ...input, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
+        {
+          ...input,
+          ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId'),
+          actsForUserIds: userIds(input.actsForUserIds, 'input.actsForUserIds'),
+        },
         query,
       ),
+  }),
+  updateAgent: t.prismaField({
+    type: 'Agent',
+    description: 'Renames, describes, disables or enables an agent, or sets the users it may act for.',
+    authScopes: { permission: 'directory:manage' },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateAgentInput, required: true }) },
+    resolve: async (query, _root, { id, input }, ctx) => {
+      const agentId = parseId(id, ['Agent'], 'id').id
+      const agent = await directory.updateAgent(
+        ctx.prisma,
+        agentId,
+        { ...input, actsForUserIds: userIds(input.actsForUserIds, 'input.actsForUserIds') },
+        query,
+      )
+      if (input.enabled === false) ctx.pubsub.publish('accessRevoked', { principalId: agentId })
+      return agent
+    },
   }),
   revokeApiToken: t.prismaField({
     type: 'ApiToken',
@@ -193,6 +265,7 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
       const revoked = await directory.revokeApiToken(ctx.prisma, ctx.viewer!, parseId(id, ['ApiToken'], 'id').id, ctx.clock.now())
+      ctx.pubsub.publish('accessRevoked', { tokenId: revoked.id })
       return ctx.prisma.apiToken.findUniqueOrThrow({ ...query, where: { id: revoked.id } })
     },
   }),
@@ -210,7 +283,7 @@ builder.mutationFields((t) => ({
         : { permission: 'directory:manage' },
     resolve: (_root, { principalId, name }, ctx) => {
       const ref = parseId(principalId, ['User', 'Agent'], 'principalId')
-      return directory.createApiToken(ctx.prisma, { kind: ref.typename === 'User' ? 'user' : 'agent', id: ref.id }, name)
+      return directory.createApiToken(ctx.prisma, ctx.viewer!, { kind: ref.typename === 'User' ? 'user' : 'agent', id: ref.id }, name)
     },
   }),
 }))

@@ -5,6 +5,7 @@ import './scalars.js'
 import './directory.js'
 import './approvals.js'
 import './subscriptions.js'
+import './node.js'
 
 builder.queryType({})
 builder.mutationType({})

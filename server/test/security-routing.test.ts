@@ -1,0 +1,209 @@
+// Attacks by the gated agent on its own approval: choosing who it acts for (and so who reviews
+// it), slipping params past a rule's conditions, and reading the rules it must get past.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { codes, createAgentWithToken, createRule, createUserWithToken, getRequest, requestApproval, startServer, type TestServer } from './harness.js'
+
+type Principal = { id: string; token: string }
+let server: TestServer
+let admin: Principal, alice: Principal, bob: Principal, mallory: Principal, carol: Principal, vip: Principal
+let agent: Principal, helper: Principal
+const requests = () => server.db.prisma.approvalRequest.count()
+
+// alice owns both agents and reports to bob; mallory is a manager who would wave anything
+// through, and manages carol; vip is a manager (a role key conditions can test). The helper
+// agent may also act for carol.
+beforeAll(async () => {
+  server = await startServer()
+  admin = await createUserWithToken(server, { email: 'admin@example.com', name: 'Admin', roleKeys: ['admin'] })
+  bob = await createUserWithToken(server, { email: 'bob@example.com', name: 'Bob', roleKeys: ['manager'] })
+  mallory = await createUserWithToken(server, { email: 'mallory@example.com', name: 'Mallory', roleKeys: ['manager'] })
+  alice = await createUserWithToken(server, { email: 'alice@example.com', name: 'Alice', roleKeys: ['member'], managerId: bob.id })
+  carol = await createUserWithToken(server, { email: 'carol@example.com', name: 'Carol', roleKeys: ['member'], managerId: mallory.id })
+  vip = await createUserWithToken(server, { email: 'vip@example.com', name: 'Vip', roleKeys: ['manager'], managerId: bob.id })
+  agent = await createAgentWithToken(server, { name: 'Mailer', ownerId: alice.id })
+  helper = await createAgentWithToken(server, { name: 'Helper', ownerId: alice.id })
+  // helper may also act for carol
+  const allowed = await server.gql(
+    `mutation($id: ID!, $input: UpdateAgentInput!) { updateAgent(id: $id, input: $input) { actsFor { id } } }`,
+    { id: helper.id, input: { actsForUserIds: [carol.id] } },
+    server.ownerToken,
+  )
+  expect(allowed.data.updateAgent.actsFor).toEqual([{ id: carol.id }])
+})
+afterAll(() => server?.destroy())
+
+let moduleSeq = 0
+const EMAIL = { to: 'x@corp.test', subject: 'Hi', body: 'Hello' }
+async function rule(input: Record<string, unknown>) {
+  const module = `r${++moduleSeq}`
+  await createRule(server, { name: `rule ${module}`, resourceType: 'AGENT_ACTION', actionType: 'send_email', module, ...input })
+  return module
+}
+
+describe('the agent cannot choose who it acts for', () => {
+  it('naming another user to get a colluding manager as reviewer is FORBIDDEN and stores nothing', async () => {
+    const module = await rule({ primaryResolver: { type: 'MANAGER' } })
+    const before = await requests()
+    const res = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id })
+    expect(codes(res)).toEqual(['FORBIDDEN'])
+    expect(await requests()).toBe(before)
+    // acting for its owner, the owner's manager reviews
+    const own = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL })
+    expect(own.data.requestApproval.request.reviewers.map((r: { id: string }) => r.id)).toEqual([bob.id])
+  })
+
+  it('naming a user to dodge a condition on onBehalfOf.roleKeys is FORBIDDEN', async () => {
+    // members' emails need approval; the agent would claim to act for a manager
+    const module = await rule({ conditions: { in: ['member', { var: 'onBehalfOf.roleKeys' }] }, primaryResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const dodge = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: vip.id })
+    expect(codes(dodge)).toEqual(['FORBIDDEN'])
+    const honest = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL })
+    expect(honest.data.requestApproval.approvalRequired).toBe(true)
+  })
+
+  it('a user an agent was allowed to act for can be named, and then their manager reviews', async () => {
+    const module = await rule({ primaryResolver: { type: 'MANAGER' } })
+    const res = await server.gql(
+      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { onBehalfOf { id } reviewers { id } } } }`,
+      { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id } },
+      helper.token,
+    )
+    expect(res.errors).toBeUndefined()
+    expect(res.data.requestApproval.request.onBehalfOf.id).toBe(carol.id)
+    expect(res.data.requestApproval.request.reviewers.map((r: { id: string }) => r.id)).toEqual([mallory.id])
+    // a user it was not allowed to act for stays refused
+    expect(codes(await requestApproval(server, helper.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: vip.id }))).toEqual(['FORBIDDEN'])
+  })
+
+  it("naming someone else does not make the agent's own owner its reviewer (self-approval)", async () => {
+    // alice (the agent's owner) is the named reviewer; the agent acts for carol, whom it may act for
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: alice.id }, fallbackResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const res = await requestApproval(server, helper.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id })
+    const request = res.data.requestApproval.request
+    expect(request.reviewers.map((r: { id: string }) => r.id)).toEqual([bob.id])
+    expect(request.escalated).toBe(true)
+    // unless the rule allows self-approval
+    const allowing = await rule({ primaryResolver: { type: 'NAMED_USER', userId: alice.id }, allowSelfApproval: true })
+    const mine = await requestApproval(server, helper.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module: allowing, params: EMAIL, onBehalfOfUserId: carol.id })
+    expect(mine.data.requestApproval.request.reviewers.map((r: { id: string }) => r.id)).toEqual([alice.id])
+  })
+
+  it("the agent's owner is not a reviewer of last resort for its agent's requests", async () => {
+    const owned = await createAgentWithToken(server, { name: 'Admin bot', ownerId: admin.id })
+    const olivia = (await server.gql(`{ viewer { principal { id } } }`, {}, server.ownerToken)).data.viewer.principal.id
+    // the named reviewer is the agent's owner: it falls through to the approval managers, but not to the owner either
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: admin.id } })
+    const res = await requestApproval(server, owned.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL })
+    expect(res.data.requestApproval.request.reviewers.map((r: { id: string }) => r.id)).toEqual([olivia])
+  })
+})
+
+describe('params cannot slip past conditions', () => {
+  it('a URL sent as a list, an object or a number is refused with the JSON pointer, and nothing is stored', async () => {
+    await createRule(server, {
+      name: 'evil',
+      resourceType: 'AGENT_ACTION',
+      actionType: 'browse_website',
+      conditions: { in: ['evil.com', { var: 'params.url' }] },
+      primaryResolver: { type: 'NAMED_USER', userId: bob.id },
+    })
+    const before = await requests()
+    for (const url of [['https://evil.com/x'], { href: 'https://evil.com/x' }, 12345, 'javascript:alert(1)']) {
+      const res = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'browse_website', params: { url } })
+      expect(codes(res)).toEqual(['BAD_USER_INPUT'])
+      expect(res.errors![0]!.extensions).toMatchObject({ field: 'input.params', pointer: '/url' })
+    }
+    expect(await requests()).toBe(before)
+    const gated = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'browse_website', params: { url: 'https://evil.com/x' } })
+    expect(gated.data.requestApproval.approvalRequired).toBe(true)
+  })
+
+  it('each action type requires its fields with their types, and allows others', async () => {
+    const bad: [string, unknown, string][] = [
+      ['send_email', { to: 'not an address', subject: 's', body: 'b' }, '/to'],
+      ['send_email', { to: ['a@x.test', 5], subject: 's', body: 'b' }, '/to'],
+      ['send_email', { to: 'a@x.test', body: 'b' }, '/subject'],
+      ['send_email', { to: 'a@x.test', subject: 's', body: 'b', attachments: [{ name: 'a.pdf', size: -1 }] }, '/attachments/0/size'],
+      ['post_to_social', { text: 5 }, '/text'],
+      ['post_to_social', { text: 'hi', scheduledAt: 'tomorrow' }, '/scheduledAt'],
+      ['create_landing_page', {}, '/title'],
+      ['browse_website', { url: 'https://x.test', mayPay: 'yes' }, '/mayPay'],
+    ]
+    for (const [actionType, params, pointer] of bad) {
+      const res = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType, params })
+      expect(res.errors?.[0]?.extensions, `${actionType} ${JSON.stringify(params)}`).toMatchObject({ code: 'BAD_USER_INPUT', pointer })
+    }
+    const fine = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { ...EMAIL, to: ['a@x.test', 'b@x.test'], trackOpens: true } })
+    expect(fine.errors).toBeUndefined()
+  })
+
+  it('record mutation params are checked too', async () => {
+    await createRule(server, { name: 'records', resourceType: 'RECORD_MUTATION', actionType: 'create_record', primaryResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const before = await requests()
+    for (const params of [{ module: 'deals' }, { module: 'deals', data: 'x' }, { data: {} }, { module: 'deals', data: {}, ownerId: 42 }]) {
+      const res = await requestApproval(server, agent.token, { resourceType: 'RECORD_MUTATION', actionType: 'create_record', module: 'deals', params })
+      expect(codes(res), JSON.stringify(params)).toEqual(['BAD_USER_INPUT'])
+    }
+    const viaMutation = await server.gql(`mutation { createRecord(input: { module: "deals", data: "not an object" }) { record { id } } }`, {}, agent.token)
+    expect(codes(viaMutation)).toEqual(['BAD_USER_INPUT'])
+    expect(await requests()).toBe(before)
+  })
+
+  it('a condition that cannot be evaluated gates the action (fail closed) and records why, for reviewers only', async () => {
+    // json-logic's "in" calls b.indexOf: the agent controls params.tags
+    const module = `fc${++moduleSeq}`
+    await createRule(server, {
+      name: 'vip tags',
+      resourceType: 'AGENT_ACTION',
+      actionType: 'post_to_social',
+      module,
+      conditions: { in: ['vip', { var: 'params.tags' }] },
+      primaryResolver: { type: 'NAMED_USER', userId: bob.id },
+    })
+    const ok = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, params: { text: 'hi', tags: ['news'] } })
+    expect(ok.data.requestApproval.approvalRequired).toBe(false)
+    const res = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, params: { text: 'hi', tags: { indexOf: 1 } } })
+    expect(res.data.requestApproval.approvalRequired).toBe(true)
+    const id = res.data.requestApproval.request.id
+    const asReviewer = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { conditionError } }`, { id }, bob.token)
+    expect(asReviewer.data.approvalRequest.conditionError).toMatch(/could not be evaluated/)
+    const asAgent = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { conditionError } }`, { id }, agent.token)
+    expect(asAgent.data.approvalRequest.conditionError).toBeNull()
+  })
+})
+
+describe('the agent cannot read the rules it must get past', () => {
+  it("matchApprovalRule and ApprovalRequest.rule show the requester only the rule's id, name and description", async () => {
+    const module = await rule({ conditions: { '==': [{ var: 'params.subject' }, 'Hi'] }, primaryResolver: { type: 'NAMED_USER', userId: bob.id }, expiresAfterSeconds: 600 })
+    const input = { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL }
+    const probe = await server.gql(`query($i: RequestApprovalInput!) { matchApprovalRule(input: $i) { id name description conditions } }`, { i: input }, agent.token)
+    expect(codes(probe)).toEqual(['FORBIDDEN'])
+    expect(probe.data.matchApprovalRule).toMatchObject({ name: `rule ${module}`, conditions: null })
+    const plain = await server.gql(`query($i: RequestApprovalInput!) { matchApprovalRule(input: $i) { id name description } }`, { i: input }, agent.token)
+    expect(plain.data.matchApprovalRule.name).toBe(`rule ${module}`)
+    for (const field of ['conditions', 'primaryResolver { type }', 'expiresAfterSeconds', 'createdBy { id }', 'priority']) {
+      const res = await server.gql(`query($i: RequestApprovalInput!) { matchApprovalRule(input: $i) { ${field} } }`, { i: input }, agent.token)
+      expect(codes(res), field).toEqual(['FORBIDDEN'])
+      expect(JSON.stringify(res.data)).not.toMatch(/params\.subject|NAMED_USER|600/)
+    }
+    const created = await server.gql(`mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`, { i: input }, agent.token)
+    const id = created.data.requestApproval.request.id
+    const RULE = `query($id: ID!) { approvalRequest(id: $id) { rule { name conditions primaryResolver { type } } } }`
+    // neither the requesting agent nor the person it acts for sees more than the name
+    for (const token of [agent.token, alice.token]) {
+      const res = await server.gql(RULE, { id }, token)
+      expect(codes(res)).toContain('FORBIDDEN')
+      expect(JSON.stringify(res.data)).not.toMatch(/params\.subject|NAMED_USER/)
+      const named = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { rule { id name description } } }`, { id }, token)
+      expect(named.data.approvalRequest.rule.name).toBe(`rule ${module}`)
+    }
+    // the reviewer and an approval manager see why it is gated
+    for (const token of [bob.token, admin.token]) {
+      const res = await server.gql(RULE, { id }, token)
+      expect(res.errors).toBeUndefined()
+      expect(res.data.approvalRequest.rule.conditions).toEqual({ '==': [{ var: 'params.subject' }, 'Hi'] })
+    }
+    const asManager = await getRequest(server, admin.token, id)
+    expect(asManager.errors).toBeUndefined()
+  })
+})
