@@ -1,6 +1,6 @@
 // End to end, as a reviewer and an admin use the inbox: Debian's Chromium driven by
 // playwright-core against a real server on PGlite serving a fresh build of the app. Screenshots
-// land in docs/screenshots for the README.
+// go to a temporary folder; `npm run screenshots` writes them to docs/screenshots for the README.
 import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -10,7 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect, createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
 
-const SCREENSHOTS = resolve('docs/screenshots')
+let SCREENSHOTS: string
 let outDir: string
 let server: TestServer
 let browser: Browser
@@ -20,6 +20,7 @@ let base: string
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'approvals-client-'))
+  SCREENSHOTS = process.env.SCREENSHOTS_DIR ? resolve(process.env.SCREENSHOTS_DIR) : await mkdtemp(join(tmpdir(), 'approvals-screenshots-'))
   // a production build, as `npm run build` makes it (vitest's NODE_ENV=test would make a development one)
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
   const built = spawnSync(process.execPath, [vite, 'build', 'client', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {

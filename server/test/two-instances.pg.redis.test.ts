@@ -12,6 +12,7 @@ import {
   type TestServer,
 } from './harness.js'
 
+const CATCH_UP_MS = 10_000
 let location: DatabaseLocation
 let a: TestServer
 let b: TestServer
@@ -19,8 +20,9 @@ let b: TestServer
 beforeAll(async () => {
   location = await freshDatabase()
   const redisUrl = process.env.TEST_REDIS_URL!
-  a = await startServer({ location, redisUrl, ownerToken: 'two-instances-owner-token' })
-  b = await startServer({ location, redisUrl, ownerToken: 'two-instances-owner-token' })
+  // a long catch-up interval: what arrives sooner came by the Redis fast path, not a re-read
+  a = await startServer({ location, redisUrl, ownerToken: 'two-instances-owner-token', catchUpIntervalMs: CATCH_UP_MS })
+  b = await startServer({ location, redisUrl, ownerToken: 'two-instances-owner-token', catchUpIntervalMs: CATCH_UP_MS })
 })
 afterAll(async () => {
   await a?.stop()
@@ -41,16 +43,21 @@ describe('two instances over PostgreSQL and Redis', () => {
     const agent = await createAgentWithToken(b, { name: 'Agent' })
     await createRule(b, { name: 'gate', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
 
+    const inboxListening = b.subscribed('approvalInbox')
     const inboxOnB = collect(b.ws(reviewer.token), `subscription { approvalInbox { type request { id } } }`)
-    await new Promise((r) => setTimeout(r, 200))
+    await inboxListening
     const id = await ask(a, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { to: 'x@y.z', subject: 'Hi', body: 'Hello' } })
-    const [added] = await inboxOnB.waitFor(1)
+    const [added] = await inboxOnB.waitFor(1, 1000)
     expect(added!.data!.approvalInbox).toEqual({ type: 'ADDED', request: { id } })
 
+    const decisionListening = a.subscribed('approvalDecision')
     const decisionOnA = collect(a.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { id status } }`, { id })
-    await new Promise((r) => setTimeout(r, 200))
+    await decisionListening
+    const decidedAt = Date.now()
     await decide(b, reviewer.token, id, 'approveRequest')
     await decisionOnA.completed
+    // well under the catch-up interval: the event crossed instances through Redis
+    expect(Date.now() - decidedAt).toBeLessThan(CATCH_UP_MS / 5)
     expect(decisionOnA.events).toEqual([{ data: { approvalDecision: { id, status: 'APPROVED' } } }])
     const [, removed] = await inboxOnB.waitFor(2)
     expect(removed!.data!.approvalInbox).toEqual({ type: 'REMOVED', request: { id } })
