@@ -69,11 +69,12 @@ async function signIn(page: Page, token: string) {
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
-/** Signed in and on the inbox with its live connection up (and its subscription a moment to start). */
+/** Signed in and on the inbox with its live connection up and its subscription listening on the server. */
 async function signInLive(page: Page, token: string) {
+  const listening = server.subscribed('approvalInbox')
   await signIn(page, token)
   await page.getByText('Live', { exact: true }).waitFor()
-  await new Promise((r) => setTimeout(r, 300))
+  await listening
 }
 
 /** requestApproval as the agent, which reads back only what a requester may (not the rule's detail). */

@@ -106,6 +106,8 @@ export interface StartOptions {
   rateLimitPerMinute?: number
   rateLimitRedis?: Redis
   maxBodyBytes?: number
+  /** The largest params and context of a request (APPROVALS_MAX_JSON_BYTES). */
+  maxJsonBytes?: number
   /** The revoked-token sweep; off (0) unless given. */
   accessSweepIntervalMs?: number
 }
@@ -151,6 +153,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
         ? undefined
         : { perMinute: options.rateLimitPerMinute, redis: options.rateLimitRedis ?? redis?.publish },
     maxBodyBytes: options.maxBodyBytes,
+    maxJsonBytes: options.maxJsonBytes,
     // off unless a test asks, like the scheduler: no timer of the server's queries behind a test's back
     accessSweepIntervalMs: options.accessSweepIntervalMs ?? 0,
   })

@@ -48,9 +48,10 @@ it('delivers a decision made while Redis was down, soon after Redis is back, and
   const agent = await createAgentWithToken(server, { name: 'Agent' })
   await createRule(server, { name: 'gate', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
   const id = await ask(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: EMAIL })
+  const listening = Promise.all([server.subscribed('approvalDecision'), server.subscribed('approvalInbox')])
   const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { id status } }`, { id })
   const inbox = collect(server.ws(reviewer.token), `subscription { approvalInbox { type request { id } } }`)
-  await new Promise((r) => setTimeout(r, 300))
+  await listening
   expect(await ready()).toBe(200)
 
   await stopRedis()

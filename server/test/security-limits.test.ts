@@ -350,3 +350,71 @@ describe('a revoked token keeps no open WebSocket', () => {
     await survivor.client.dispose()
   })
 })
+
+describe('payload floods: sizes, depth, text and query cost', () => {
+  let server: TestServer
+  let agent: { id: string; token: string }
+  let reviewer: { id: string; token: string }
+  const ASK = `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { approvalRequired } }`
+  const post = (params: unknown, extra: Record<string, unknown> = {}) =>
+    server.gql(ASK, { i: { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params, ...extra } }, agent.token)
+  const stored = () => server.db.prisma.approvalRequest.count()
+
+  beforeAll(async () => {
+    server = await startServer({ maxJsonBytes: 64 * 1024 })
+    reviewer = await createUserWithToken(server, { email: 'payload@example.com', name: 'Payload', roleKeys: ['member'] })
+    agent = await createAgentWithToken(server, { name: 'Payload bot' })
+    await createRule(server, { name: 'posts', resourceType: 'AGENT_ACTION', actionType: 'post_to_social', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+  })
+  afterAll(() => server?.destroy())
+
+  it('params or context past the size limit are BAD_USER_INPUT and store nothing', async () => {
+    const before = await stored()
+    const big = 'x'.repeat(70 * 1024)
+    expect((await post({ text: big })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.params' })
+    expect((await post({ text: 'hi' }, { context: { note: big } })).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.context' })
+    expect((await post({ text: 'x'.repeat(60 * 1024) })).data.requestApproval.approvalRequired).toBe(true)
+    expect(await stored()).toBe(before + 1)
+  })
+
+  it('JSON nested 10,000 deep, NUL characters and lone surrogates are BAD_USER_INPUT, not a 500', async () => {
+    const before = await stored()
+    // written by hand: JSON.stringify would overflow this process's stack first
+    const deepBody = `{"query":${JSON.stringify(ASK)},"variables":{"i":{"resourceType":"AGENT_ACTION","actionType":"post_to_social","params":{"text":"hi","extra":${'{"d":'.repeat(10_000)}1${'}'.repeat(10_000)}}}}}`
+    const deepPost = fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${agent.token}` }, body: deepBody }).then(
+      async (res) => (await res.json()) as { errors?: { extensions?: { code?: string } }[] },
+    )
+    // params itself is the first level
+    const nested = (levels: number) => {
+      let value: unknown = ['bottom']
+      for (let i = 1; i < levels - 1; i++) value = [value]
+      return value
+    }
+    const justDeepEnough = nested(31)
+    const attempts = [
+      deepPost,
+      post({ text: 'hi', extra: nested(33) }),
+      post({ text: 'nul \u0000 byte' }),
+      post({ text: 'lone \ud800 surrogate' }),
+      post({ text: 'hi', ['key\u0000']: 1 }),
+      post({ text: 'hi' }, { summary: 'nul \u0000 in a string argument' }),
+      server.gql(`mutation { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "post_to_social", params: { text: "hi" }, summary: "inline \\u0000" }) { approvalRequired } }`, {}, agent.token),
+    ]
+    for (const res of await Promise.all(attempts)) {
+      expect(res.errors?.[0]?.extensions?.code, JSON.stringify(res.errors).slice(0, 300)).toBe('BAD_USER_INPUT')
+    }
+    expect(await stored()).toBe(before)
+    // 32 levels of JSON are fine, and so is any other Unicode
+    expect((await post({ text: 'emoji 😀 ok', extra: justDeepEnough })).errors).toBeUndefined()
+  })
+
+  it('query cost weighs list sizes and JSON fields: a page of 100 with params and context is refused before it runs', async () => {
+    const page = (first: number, fields: string) => server.gql(`{ approvalInbox(first: ${first}) { edges { node { id ${fields} } } } }`, {}, reviewer.token)
+    const refused = await page(100, 'params context')
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+    expect(refused.errors?.[0]?.message).toMatch(/would cost \d+, more than the 12000 allowed/)
+    expect(refused.data ?? null).toBeNull()
+    expect((await page(100, 'params')).errors).toBeUndefined()
+    expect((await page(20, 'params context')).errors).toBeUndefined()
+  })
+})

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { cleanup, render, screen, within } from '@testing-library/react'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ParamsView } from './ParamsView'
+import { OwnerChange, ParamsView } from './ParamsView'
 
 afterEach(cleanup)
 
@@ -34,5 +34,26 @@ describe('ParamsView', () => {
   it('falls back to formatted JSON for nested parameters of other actions', () => {
     const { container } = render(<ParamsView actionType="browse_website" params={{ url: 'https://x.test', steps: [{ click: '#buy' }] }} />)
     expect(container.querySelector('pre.json')!.textContent).toBe(JSON.stringify({ url: 'https://x.test', steps: [{ click: '#buy' }] }, null, 2))
+  })
+})
+
+describe('OwnerChange', () => {
+  const bob = { id: 'b', name: 'Bob' }
+  const alice = { id: 'a', name: 'Alice' }
+  it("shows an agent's proposed change of a record's owner, from whom to whom", () => {
+    render(<OwnerChange request={{ actionType: 'update_record', params: { recordId: 'r', data: {}, ownerId: 'b' }, proposedOwner: bob, record: { owner: alice } }} />)
+    expect(screen.getByRole('note').textContent).toBe('Changes the owner: Alice → Bob')
+  })
+
+  it('says nothing when the update leaves the owner as it is', () => {
+    const { container } = render(<OwnerChange request={{ actionType: 'update_record', params: { recordId: 'r', data: {} }, proposedOwner: null, record: { owner: alice } }} />)
+    expect(container.textContent).toBe('')
+    render(<OwnerChange request={{ actionType: 'update_record', params: { recordId: 'r', data: {}, ownerId: 'a' }, proposedOwner: alice, record: { owner: alice } }} />)
+    expect(screen.queryByRole('note')).toBeNull()
+  })
+
+  it("names a new record's owner", () => {
+    render(<OwnerChange request={{ actionType: 'create_record', params: { module: 'deals', data: {}, ownerId: 'b' }, proposedOwner: bob }} />)
+    expect(screen.getByText('Bob')).toBeTruthy()
   })
 })

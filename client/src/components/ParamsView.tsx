@@ -70,3 +70,30 @@ export function ParamsView({ actionType, params }: { actionType: string; params:
   if (isObject(params) && Object.values(params).every((v) => v === null || typeof v !== 'object')) return <Fields data={params} />
   return <pre className="json">{JSON.stringify(params, null, 2)}</pre>
 }
+
+type Person = { id: string; name: string } | null | undefined
+
+/**
+ * A record mutation that sets the owner: who owns the record now and who will. An ownership
+ * change makes the new owner the record's RECORD_OWNER reviewer from then on, so it is shown
+ * apart from the fields, never only as an ownerId among them.
+ */
+export function OwnerChange({ request }: { request: { actionType: string; params: unknown; proposedOwner?: Person; record?: { owner?: Person } | null } }) {
+  const params = request.params as { ownerId?: unknown } | null
+  if (!params || typeof params !== 'object' || !('ownerId' in params)) return null
+  const proposed = request.proposedOwner?.name ?? 'nobody'
+  if (request.actionType === 'create_record') {
+    return (
+      <p className="owner-change">
+        Owner: <strong>{proposed}</strong>
+      </p>
+    )
+  }
+  const current = request.record?.owner?.name ?? 'nobody'
+  if (request.proposedOwner?.id === request.record?.owner?.id) return null
+  return (
+    <p className="banner warn owner-change" role="note">
+      Changes the owner: <strong>{current}</strong> → <strong>{proposed}</strong>
+    </p>
+  )
+}

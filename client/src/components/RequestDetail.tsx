@@ -4,7 +4,7 @@ import { graphql } from '../gql'
 import { useSession } from '../lib/auth'
 import { formatDateTime, humanize, timeLeft } from '../lib/format'
 import { useNow, useShortcuts } from '../lib/hooks'
-import { ParamsView } from './ParamsView'
+import { OwnerChange, ParamsView } from './ParamsView'
 
 const RequestQuery = graphql(`
   query RequestDetail($id: ID!) {
@@ -108,33 +108,6 @@ const STATUS_TEXT: Record<string, string> = {
  * Everything a reviewer needs to decide a request, and the decision itself. `version` changes
  * when the inbox hears of a change, to read the request again.
  */
-type Person = { id: string; name: string } | null | undefined
-
-/**
- * A record mutation that sets the owner: who owns the record now and who will. An ownership
- * change makes the new owner the record's RECORD_OWNER reviewer from then on, so it is shown
- * apart from the fields, never only as an ownerId among them.
- */
-function OwnerChange({ request }: { request: { actionType: string; params: unknown; proposedOwner?: Person; record?: { owner?: Person } | null } }) {
-  const params = request.params as { ownerId?: unknown } | null
-  if (!params || typeof params !== 'object' || !('ownerId' in params)) return null
-  const proposed = request.proposedOwner?.name ?? 'nobody'
-  if (request.actionType === 'create_record') {
-    return (
-      <p className="owner-change">
-        Owner: <strong>{proposed}</strong>
-      </p>
-    )
-  }
-  const current = request.record?.owner?.name ?? 'nobody'
-  if (request.proposedOwner?.id === request.record?.owner?.id) return null
-  return (
-    <p className="banner warn owner-change" role="note">
-      Changes the owner: <strong>{current}</strong> → <strong>{proposed}</strong>
-    </p>
-  )
-}
-
 export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }: { id: string; version?: number; onDecided?: (id: string) => void; shortcuts?: boolean }) {
   const session = useSession()
   const now = useNow()

@@ -8,7 +8,7 @@ import { getNamedType, getNullableType, GraphQLList, type GraphQLField } from 'g
 export const MAX_QUERY_COST = 12_000
 
 /** The cost of one JSON field. */
-const JSON_COST = 50
+const JSON_COST = 60
 /** Items assumed in a list that has no page size: reviewers, events, roles. */
 const LIST_ITEMS = 10
 
