@@ -209,7 +209,14 @@ async function setAsideStaleLock(lockPath: string, handle: FileHandle): Promise<
   }
   const [stale, moved] = await Promise.all([handle.stat({ bigint: true }), stat(aside, { bigint: true })])
   if (stale.ino === moved.ino && stale.dev === moved.dev) await rm(aside, { force: true })
-  else await rename(aside, lockPath) // a live server's new lock: put it back; the next round sees it held
+  else {
+    // a live server's new lock: put it back (link, so as not to replace a lock made meanwhile);
+    // the next round sees it held
+    await link(aside, lockPath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err
+    })
+    await rm(aside, { force: true })
+  }
 }
 
 function isRunning(pid: number): boolean {

@@ -221,7 +221,7 @@ describe('matching', () => {
     await createRule(server, { ...base, name: 'disabled top', priority: 99, enabled: false })
     await createRule(server, { ...base, name: 'generic', priority: 0, module: null })
     const match = (params: unknown) =>
-      server.gql(`query($i: RequestApprovalInput!) { matchApprovalRule(input: $i) { name } }`, { i: { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, params: { text: 'hi', ...(params as object) } } }, mailer.token)
+      server.gql(`query($i: RequestApprovalInput!) { matchApprovalRule(input: $i) { name } }`, { i: { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, params: { text: 'hi', ...(params as object) } } }, admin.token)
     expect((await match({ network: 'x' })).data.matchApprovalRule.name).toBe('conditional')
     expect((await match({ network: 'y' })).data.matchApprovalRule.name).toBe('old plain')
     await createRule(server, { ...base, name: 'urgent', priority: 2, conditions: { '>': [{ var: 'params.followers' }, 1000] } })

@@ -54,6 +54,26 @@ describe('an admin cannot become owner', () => {
   })
 })
 
+describe('an admin cannot act as the owner through an agent', () => {
+  it('naming the owner as an agent\'s owner or one it acts for is FORBIDDEN to an admin, and so is a token for the owner\'s agent', async () => {
+    const createAgent = `mutation($input: CreateAgentInput!) { createAgent(input: $input) { id } }`
+    expect(codes(await server.gql(createAgent, { input: { name: 'Owner bot', ownerId } }, admin.token))).toEqual(['FORBIDDEN'])
+    expect(codes(await server.gql(createAgent, { input: { name: 'For owner', actsForUserIds: [ownerId] } }, admin.token))).toEqual(['FORBIDDEN'])
+    const mine = await server.gql(createAgent, { input: { name: 'Admin bot' } }, admin.token)
+    const set = `mutation($id: ID!, $users: [ID!]) { updateAgent(id: $id, input: { actsForUserIds: $users }) { id } }`
+    expect(codes(await server.gql(set, { id: mine.data.createAgent.id, users: [ownerId] }, admin.token))).toEqual(['FORBIDDEN'])
+    // an agent the owner made for themselves stands for the owner: its tokens are the owner's business
+    const ownersBot = await server.gql(createAgent, { input: { name: 'Owner own bot' } }, server.ownerToken)
+    expect(codes(await server.gql(CREATE_TOKEN, { id: ownersBot.data.createAgent.id }, admin.token))).toEqual(['FORBIDDEN'])
+    expect((await server.gql(CREATE_TOKEN, { id: ownersBot.data.createAgent.id }, server.ownerToken)).errors).toBeUndefined()
+  })
+
+  it("an admin changing the owner's manager (who would review the owner's requests) is FORBIDDEN", async () => {
+    const res = await server.gql(`mutation($id: ID!, $m: ID) { updateUser(id: $id, input: { managerId: $m }) { id } }`, { id: ownerId, m: admin.id }, admin.token)
+    expect(codes(res)).toEqual(['FORBIDDEN'])
+  })
+})
+
 describe('records have owners', () => {
   const CREATE = `mutation($input: CreateRecordInput!) { createRecord(input: $input) { record { id owner { id } } approvalRequest { id params } } }`
   const UPDATE = `mutation($id: ID!, $input: UpdateRecordInput!) { updateRecord(id: $id, input: $input) { record { id data owner { id } } approvalRequest { id params } } }`
@@ -95,6 +115,14 @@ describe('records have owners', () => {
     const res = await server.gql(UPDATE, { id: record.id, input: { data: { v: 2 }, ownerId: bob.id } }, agent.token)
     expect(res.errors).toBeUndefined()
     expect(res.data.updateRecord.approvalRequest.params).toEqual({ recordId: record.id, data: { v: 2 }, ownerId: bob.id })
+    const requestId = res.data.updateRecord.approvalRequest.id
+    const seen = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { proposedOwner { name } record { owner { name } } } }`, { id: requestId }, admin.token)
+    expect(seen.data.approvalRequest).toEqual({ proposedOwner: { name: 'Bob' }, record: { owner: { name: 'Alice' } } })
+    // once the record is someone else's, the agent no longer reads it through its old request
+    const RECORD = `query($id: ID!) { approvalRequest(id: $id) { record { data } } }`
+    expect((await server.gql(RECORD, { id: requestId }, agent.token)).data.approvalRequest.record).toEqual({ data: { v: 1 } })
+    await server.gql(UPDATE, { id: record.id, input: { data: { v: 1 }, ownerId: bob.id } }, alice.token)
+    expect((await server.gql(RECORD, { id: requestId }, agent.token)).data.approvalRequest.record).toBeNull()
     // the agent cannot propose a change to a record its user may not touch
     expect(codes(await server.gql(UPDATE, { id: bobsRecord, input: { data: {} } }, agent.token))).toEqual(['NOT_FOUND'])
     // nor smuggle it through requestApproval
@@ -126,6 +154,20 @@ describe('who sees whom', () => {
     const all = await server.gql(`{ users { email roles { key } } }`, {}, admin.token)
     expect(all.errors).toBeUndefined()
     expect(all.data.users.length).toBeGreaterThanOrEqual(4)
+  })
+})
+
+describe('an agent cannot walk the org chart', () => {
+  it("sees the manager of the people it acts for, and no further", async () => {
+    const boss = await createUserWithToken(server, { email: 'boss@example.com', name: 'Boss', roleKeys: ['manager'] })
+    const mid = await createUserWithToken(server, { email: 'mid@example.com', name: 'Mid', roleKeys: ['manager'], managerId: boss.id })
+    const worker = await createUserWithToken(server, { email: 'worker@example.com', name: 'Worker', roleKeys: ['member'], managerId: mid.id })
+    const bot = await createAgentWithToken(server, { name: 'Worker bot', ownerId: worker.id })
+    const one = await server.gql(`{ viewer { principal { ... on Agent { owner { manager { name } } } } } }`, {}, bot.token)
+    expect(one.data.viewer.principal.owner.manager.name).toBe('Mid')
+    const two = await server.gql(`{ viewer { principal { ... on Agent { owner { manager { manager { name } } } } } } }`, {}, bot.token)
+    expect(codes(two)).toEqual(['FORBIDDEN'])
+    expect(JSON.stringify(two.data)).not.toMatch(/Boss/)
   })
 })
 

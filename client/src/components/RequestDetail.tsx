@@ -160,7 +160,8 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
     ),
   )
 
-  if (error) return <p className="state error">{error.graphQLErrors[0]?.extensions?.code === 'NOT_FOUND' ? 'This request does not exist, or you may not see it.' : error.message}</p>
+  // a requester who is not a reviewer is refused the rule's detail: the rest of the request still shows
+  if (error && !request) return <p className="state error">{error.graphQLErrors[0]?.extensions?.code === 'NOT_FOUND' ? 'This request does not exist, or you may not see it.' : error.message}</p>
   if (fetching && !request) return <p className="state">Loading…</p>
   if (!request) return null
   const left = timeLeft(request.expiresAt, now)

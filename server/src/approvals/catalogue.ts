@@ -119,3 +119,31 @@ export function checkParams(actionType: string, params: unknown): ParamsProblem 
   if (validate(params)) return null
   return describe(validate.errors![0]!)
 }
+
+const asList = (value: unknown) => (value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map((v) => String(v).trim().toLowerCase()))
+function canonicalUrl(value: unknown): unknown {
+  if (typeof value !== 'string') return value
+  try {
+    // lower-cases the scheme and host, resolves dot segments and encodes the host (punycode)
+    return new URL(value).href
+  } catch {
+    return value
+  }
+}
+
+/**
+ * The params as rule conditions see them: one form for what may be given in several, so that an
+ * agent cannot choose the form that slips past a condition. Recipients (to, cc, bcc) are always
+ * lists of lower-cased addresses (`{"in": [..., {"var": "params.to"}]}` tests membership);
+ * URLs are canonical (lower-case scheme and host). What is stored and shown is the params as given.
+ */
+export function paramsForConditions(actionType: string, params: unknown): unknown {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) return params
+  const p = { ...(params as Record<string, unknown>) }
+  if (actionType === 'send_email') {
+    for (const field of ['to', 'cc', 'bcc']) if (field in p) p[field] = asList(p[field])
+  }
+  if (actionType === 'browse_website' && 'url' in p) p.url = canonicalUrl(p.url)
+  if (actionType === 'post_to_social' && Array.isArray(p.mediaUrls)) p.mediaUrls = p.mediaUrls.map(canonicalUrl)
+  return p
+}

@@ -6,7 +6,7 @@ import type { Viewer } from '../auth/viewer.js'
 import { Prisma, type PrismaClient } from '../db.js'
 import { ApiError, badInput, conflict, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated/prisma/client.js'
-import { checkParams, findActionType } from './catalogue.js'
+import { checkParams, findActionType, paramsForConditions } from './catalogue.js'
 import { evaluateConditions, type ActionFacts } from './conditions.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
 import { executeRecordMutation } from './records.js'
@@ -52,6 +52,8 @@ const requesterColumns = (viewer: Viewer) =>
   viewer.kind === 'user' ? { requesterUserId: viewer.id } : { requesterAgentId: viewer.id }
 const actorColumns = (actor: Viewer | null) =>
   actor === null ? {} : actor.kind === 'user' ? { actorUserId: actor.id } : { actorAgentId: actor.id }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /** Parameters and context larger than this (as JSON, in bytes) are refused. */
 export const DEFAULT_MAX_JSON_BYTES = 256 * 1024
@@ -100,7 +102,7 @@ async function resolveRecordRef(tx: Tx, resourceType: ResourceType, recordId: st
   } catch {
     decoded = null
   }
-  if (decoded?.typename !== 'Record' || !/^[0-9a-f-]{36}$/i.test(decoded.id)) {
+  if (decoded?.typename !== 'Record' || !UUID.test(decoded.id)) {
     if (resourceType === 'RECORD_MUTATION') throw badInput('recordId must be the ID of a record.', 'input.recordId')
     return null // an id of the caller's own system: kept, but names no record here
   }
@@ -116,7 +118,7 @@ async function resolveRecordRef(tx: Tx, resourceType: ResourceType, recordId: st
 function userIdOf(id: string): string | null {
   try {
     const decoded = decodeGlobalID(id)
-    return decoded.typename === 'User' && /^[0-9a-f-]{36}$/i.test(decoded.id) ? decoded.id : null
+    return decoded.typename === 'User' && UUID.test(decoded.id) ? decoded.id : null
   } catch {
     return null
   }
@@ -157,6 +159,8 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
   const own = isCreate ? 'module' : 'recordId'
   const given = input[own] ?? null
   if (given !== null && given !== params[own]) throw paramsError(`/${own}`, `must equal input.${own}`)
+  // a record to be created names none yet: naming one would make its owner the RECORD_OWNER reviewer
+  if (isCreate && input.recordId) throw badInput('A create_record request names no existing record: leave recordId out.', 'input.recordId')
   const module = isCreate ? (params.module as string) : (input.module ?? null)
   const recordId = isCreate ? (input.recordId ?? null) : (params.recordId as string)
   const record = readable(viewer, await resolveRecordRef(tx, 'RECORD_MUTATION', recordId, module))
@@ -211,7 +215,7 @@ async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: Requ
       actionType: input.actionType,
       module: target.module,
       recordId: target.recordId,
-      params: input.params,
+      params: paramsForConditions(input.actionType, input.params),
       context: input.context ?? null,
       requester: {
         id: encodeGlobalID(viewer.kind === 'user' ? 'User' : 'Agent', viewer.id),

@@ -142,10 +142,15 @@ export async function escalateDueRequests(prisma: PrismaClient, now: Date, failu
         },
         'fallback',
       )
-      await tx.approvalReviewer.updateMany({ where: { requestId: id, active: true }, data: { active: false } })
-      if (assignment.resolution.kind === 'reviewers') await addReviewers(tx, id, assignment.resolution.reviewers, now)
-      await tx.approvalRequest.update({ where: { id }, data: assignmentColumns(assignment, now) })
-      const why = [`Not decided within ${rule.escalateAfterSeconds} s`, ...assignment.escalations].join('; ')
+      const nobody = assignment.resolution.kind === 'reviewers' && assignment.resolution.reviewers.length === 0
+      // never leave a request with nobody to decide it: when nobody else can, its reviewers keep it
+      if (!nobody) {
+        await tx.approvalReviewer.updateMany({ where: { requestId: id, active: true }, data: { active: false } })
+        if (assignment.resolution.kind === 'reviewers') await addReviewers(tx, id, assignment.resolution.reviewers, now)
+        await tx.approvalRequest.update({ where: { id }, data: assignmentColumns(assignment, now) })
+      }
+      const kept = nobody ? ['nobody else can decide it, so its reviewers keep it'] : []
+      const why = [`Not decided within ${rule.escalateAfterSeconds} s`, ...assignment.escalations, ...kept].join('; ')
       await tx.approvalEvent.create({ data: { requestId: id, type: 'ESCALATED', comment: why, at: now } })
       if (assignment.resolution.kind === 'auto' && assignment.resolution.delaySeconds === 0) {
         await finalize(tx, id, 'APPROVED', null, 'Approved automatically by the fallback.', now)

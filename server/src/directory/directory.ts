@@ -86,6 +86,10 @@ export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string
   return prisma.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id }, select: { id: true, roles: { select: { key: true } } } })
     if (!user) throw notFound('User')
+    // an owner's manager, roles and availability decide who reviews the owner's requests
+    if (user.roles.some((r) => r.key === OWNER_ROLE_KEY) && !(actor.kind === 'user' && actor.roleKeys.includes(OWNER_ROLE_KEY))) {
+      throw forbidden('Only an owner may change an owner.')
+    }
     const data: Prisma.UserUpdateInput = {}
     if (input.name != null) data.name = input.name.trim()
     if (input.available != null) data.available = input.available
@@ -163,6 +167,7 @@ export async function createAgent(prisma: PrismaClient, actor: Viewer, input: Cr
     if (input.ownerId) await assertUserExists(tx, input.ownerId, 'input.ownerId')
     const actsFor = input.actsForUserIds ? await assertUsersExist(tx, input.actsForUserIds, 'input.actsForUserIds') : []
     const ownerId = input.ownerId ?? (actor.kind === 'user' ? actor.id : null)
+    await assertMayActFor(tx, actor, [...actsFor, ...(ownerId ? [ownerId] : [])])
     return tx.agent.create({
       ...query,
       data: {
@@ -176,7 +181,7 @@ export async function createAgent(prisma: PrismaClient, actor: Viewer, input: Cr
 }
 
 /** Changes an agent. Disabling it stops its tokens at once (they are checked on every call). */
-export async function updateAgent(prisma: PrismaClient, id: string, input: UpdateAgentInput, query: AgentQuery = {}) {
+export async function updateAgent(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateAgentInput, query: AgentQuery = {}) {
   return prisma.$transaction(async (tx) => {
     if (!(await tx.agent.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Agent')
     const data: Prisma.AgentUpdateInput = {}
@@ -185,6 +190,7 @@ export async function updateAgent(prisma: PrismaClient, id: string, input: Updat
     if (input.enabled != null) data.enabled = input.enabled
     if (input.actsForUserIds != null) {
       const actsFor = await assertUsersExist(tx, input.actsForUserIds, 'input.actsForUserIds')
+      await assertMayActFor(tx, actor, actsFor)
       data.actsFor = { set: actsFor.map((userId) => ({ id: userId })) }
     }
     return tx.agent.update({ ...query, where: { id }, data })
@@ -193,14 +199,34 @@ export async function updateAgent(prisma: PrismaClient, id: string, input: Updat
 
 export type PrincipalRef = { kind: 'user' | 'agent'; id: string }
 
-/** A principal's permissions and whether it holds the owner role; null when it does not exist. */
-async function standingOf(tx: Tx | PrismaClient, principal: PrincipalRef) {
+const STANDING = { roles: { select: { key: true, permissions: true } } } as const
+type Standing = { permissions: Set<string>; owner: boolean }
+const standingOfRoles = (users: { roles: { key: string; permissions: string[] }[] }[], base: readonly string[] = []): Standing => ({
+  permissions: new Set([...base, ...users.flatMap((u) => u.roles.flatMap((r) => r.permissions))]),
+  owner: users.some((u) => u.roles.some((r) => r.key === OWNER_ROLE_KEY)),
+})
+
+/**
+ * A principal's standing: its permissions and whether it holds the owner role; null when it
+ * does not exist. An agent stands for the people it acts for (its owner and its actsFor users),
+ * since whoever holds its token can ask in their name.
+ */
+async function standingOf(tx: Tx | PrismaClient, principal: PrincipalRef): Promise<Standing | null> {
   if (principal.kind === 'agent') {
-    const agent = await tx.agent.findUnique({ where: { id: principal.id }, select: { id: true } })
-    return agent && { permissions: new Set<string>(AGENT_PERMISSIONS), owner: false }
+    const agent = await tx.agent.findUnique({ where: { id: principal.id }, select: { owner: { select: STANDING }, actsFor: { select: STANDING } } })
+    return agent && standingOfRoles([...(agent.owner ? [agent.owner] : []), ...agent.actsFor], AGENT_PERMISSIONS)
   }
-  const user = await tx.user.findUnique({ where: { id: principal.id }, select: { roles: { select: { key: true, permissions: true } } } })
-  return user && { permissions: new Set(user.roles.flatMap((r) => r.permissions)), owner: user.roles.some((r) => r.key === OWNER_ROLE_KEY) }
+  const user = await tx.user.findUnique({ where: { id: principal.id }, select: STANDING })
+  return user && standingOfRoles([user])
+}
+
+/** Refuses to let an agent act for users who stand above the actor (an admin cannot run an agent as the owner). */
+async function assertMayActFor(tx: Tx, actor: Viewer, userIds: string[]) {
+  if (userIds.length === 0) return
+  const users = await tx.user.findMany({ where: { id: { in: userIds } }, select: STANDING })
+  if (!mayActOnTokensOf(actor, standingOfRoles(users))) {
+    throw forbidden('Not allowed: an agent may act only for users who hold no more permissions than you (and for owners only if you are one).')
+  }
 }
 
 /**
@@ -208,7 +234,7 @@ async function standingOf(tx: Tx | PrismaClient, principal: PrincipalRef) {
  * power, so nobody may mint or revoke one for a principal with more permissions than their
  * own, and an owner's tokens are an owner's business only.
  */
-function mayActOnTokensOf(actor: Viewer, target: { permissions: Set<string>; owner: boolean }): boolean {
+function mayActOnTokensOf(actor: Viewer, target: Standing): boolean {
   if (target.owner && !(actor.kind === 'user' && actor.roleKeys.includes(OWNER_ROLE_KEY))) return false
   return [...target.permissions].every((p) => actor.permissions.has(p as never))
 }

@@ -221,9 +221,20 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
         return ownerId ? ctx.prisma.user.findUnique({ ...query, where: { id: ownerId } }) : nothing(query)
       },
     }),
-    record: t.relation('record', {
+    record: t.prismaField({
+      type: 'Record',
       nullable: true,
-      description: 'The record the request concerns: the one to update, or the one created once an approved create_record has run.',
+      description:
+        'The record the request concerns: the one to update, or the one created once an approved create_record has run. Shown to its reviewers, approval viewers, and those who may read the record now.',
+      select: { recordRefId: true, ...REVIEWERS },
+      // findUnique calls of one tick are batched into one query by Prisma, so lists stay cheap
+      resolve: (query, r, _args, ctx) => {
+        const viewer = ctx.viewer!
+        if (!r.recordRefId) return nothing(query)
+        const id = r.recordRefId
+        const where = seesRules(ctx) || reviews(ctx, r.reviewers) ? { id } : { id, AND: [readableRecords(recordScope(viewer))] }
+        return ctx.prisma.record.findUnique({ ...query, where })
+      },
     }),
     requester: t.field({
       type: Principal,
@@ -452,12 +463,13 @@ builder.queryFields((t) => ({
     type: ApprovalRule,
     nullable: true,
     description:
-      "Dry run: the rule that would gate this action, or null. Its conditions, resolvers and thresholds are shown to approval managers and viewers only; others see its id, name and description.",
-    authScopes: { authenticated: true },
+      'Dry run: the rule that would gate this action (asked as the caller), or null. For approval managers and viewers: a gated agent must not probe the rules silently.',
+    authScopes: (_root, _args, ctx) => ({ permission: ctx.viewer?.permissions.has('approval:view') ? 'approval:view' : 'approval:manage' }),
+    directives: [{ name: 'auth', args: { anyOf: ['approval:manage', 'approval:view'] } }],
     args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const rule = await requests.matchApprovalRule(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.limits ?? defaultLimits)
-      return rule && shown(rule, seesRules(ctx))
+      return rule && shown(rule, true)
     },
   }),
   approvalRequest: t.prismaField({

@@ -47,7 +47,13 @@ builder.prismaNode('User', {
     name: t.exposeString('name'),
     email: t.exposeString('email', PERSONAL),
     roles: t.relation('roles', { query: { orderBy: { key: 'asc' } }, ...PERSONAL }),
-    manager: t.relation('manager', { nullable: true }),
+    manager: t.relation('manager', {
+      nullable: true,
+      // users see the org chart; an agent only the managers of the people it acts for
+      authScopes: (user, _args, ctx) =>
+        ctx.viewer?.kind === 'agent' && !ctx.viewer.actsForUserIds.includes(user.id) ? { permission: 'directory:manage' } : { authenticated: true },
+      directives: [{ name: 'auth', args: { anyOf: ['user', 'acting agent', 'directory:manage'] } }],
+    }),
     available: t.exposeBoolean('available', { description: 'False while the user cannot review; requests then go to the fallback.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
@@ -250,6 +256,7 @@ builder.mutationFields((t) => ({
       const agentId = parseId(id, ['Agent'], 'id').id
       const agent = await directory.updateAgent(
         ctx.prisma,
+        ctx.viewer!,
         agentId,
         { ...input, actsForUserIds: userIds(input.actsForUserIds, 'input.actsForUserIds') },
         query,
