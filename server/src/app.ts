@@ -30,6 +30,7 @@ import { watchAccess } from './limits/revocation.js'
 import { stoppable } from './limits/stoppable.js'
 import { yogaLogger, type Logger } from './logger.js'
 import { createNotifier } from './approvals/notify.js'
+import { DEFAULT_MAX_EXECUTION_ATTEMPTS } from './approvals/executions.js'
 import { DEFAULT_MAX_JSON_BYTES } from './approvals/requests.js'
 import { useInputTextChecks } from './limits/input-text.js'
 import { startScheduler, type Scheduler } from './approvals/scheduler.js'
@@ -53,10 +54,12 @@ export interface AppOptions {
   catchUpIntervalMs?: number
   /** Operations one WebSocket connection may run at once (default 100). */
   maxSubscriptionsPerConnection?: number
+  /** Attempts before an approved action that keeps failing is FAILED (default 5). */
+  maxExecutionAttempts?: number
   /** The largest params and context of a request, each, as JSON bytes (default 256 KiB). */
   maxJsonBytes?: number
   /** Told when a subscription listens for its events (tests wait on it instead of sleeping). */
-  onSubscribed?: (field: 'approvalDecision' | 'approvalInbox') => void
+  onSubscribed?: (field: 'approvalDecision' | 'approvalInbox' | 'approvedActions') => void
   /** The built inbox, served at /; found as client/dist above this module when not given. */
   clientDir?: string | null
   /**
@@ -177,6 +180,7 @@ export function buildApp(options: AppOptions): App {
   const maxBodyBytes = options.maxBodyBytes ?? 2 * 1024 * 1024
   const allowedOrigins = originSet(options.allowedOrigins)
   const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES }
+  const executions = { maxAttempts: options.maxExecutionAttempts ?? DEFAULT_MAX_EXECUTION_ATTEMPTS }
 
   async function contextFor(authorization: unknown, requestId: string): Promise<Context> {
     const log = logger.child({ requestId })
@@ -186,7 +190,7 @@ export function buildApp(options: AppOptions): App {
       viewer = token ? await viewerForToken(db.prisma, token, clock.now()) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
-    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, catchUpIntervalMs, limits, onSubscribed: options.onSubscribed }
+    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
   }
 
   const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({
@@ -341,10 +345,13 @@ export function buildApp(options: AppOptions): App {
     clock,
     intervalMs: options.schedulerIntervalMs ?? 1000,
     log: logger.child({ part: 'scheduler' }),
+    executions,
     onChanges: async (changes) => {
-      await Promise.all([...changes.expired, ...changes.autoApproved, ...changes.escalated].map((id) => notify.changed(id)))
+      const changed = [...changes.expired, ...changes.autoApproved, ...changes.escalated]
+      await Promise.all([...changed.map((id) => notify.changed(id)), ...changes.requeued.map((id) => notify.readyToRun(id))])
     },
   })
+
 
   const access = watchAccess({
     pubsub,

@@ -42,6 +42,7 @@ const EnvSchema = z.object({
   APPROVALS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: z.coerce.number().int().min(1).default(200),
   APPROVALS_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
   APPROVALS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
+  APPROVALS_MAX_EXECUTION_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
   APPROVALS_MAX_JSON_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
   APPROVALS_ACCESS_SWEEP_INTERVAL_MS: z.coerce
     .number()
@@ -84,6 +85,8 @@ export type Config = {
   maxBodyBytes: number
   /** The largest params and context of a request, each, as JSON bytes. */
   maxJsonBytes: number
+  /** Attempts before an approved action that keeps failing is FAILED. */
+  maxExecutionAttempts: number
   accessSweepIntervalMs: number
 }
 
@@ -121,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.APPROVALS_RATE_LIMIT,
     maxBodyBytes: e.APPROVALS_MAX_BODY_BYTES,
     maxJsonBytes: e.APPROVALS_MAX_JSON_BYTES,
+    maxExecutionAttempts: e.APPROVALS_MAX_EXECUTION_ATTEMPTS,
     accessSweepIntervalMs: e.APPROVALS_ACCESS_SWEEP_INTERVAL_MS,
   }
 }

@@ -1,4 +1,5 @@
 import type { Viewer } from './auth/viewer.js'
+import type { ExecutionSettings } from './approvals/executions.js'
 import type { Notifier } from './approvals/notify.js'
 import type { RequestLimits } from './approvals/requests.js'
 import type { Clock } from './clock.js'
@@ -24,8 +25,10 @@ export interface Context {
   notify: Notifier
   /** How often a waiting subscription re-reads the state, in case an event was lost (Redis down). */
   catchUpIntervalMs: number
+  /** How approved actions are run (attempts); the defaults when not given. */
+  executions?: ExecutionSettings
   /** Size limits of requests' params and context (the defaults when not given). */
   limits?: RequestLimits
   /** Told when a subscription listens for its events (tests wait on it instead of sleeping). */
-  onSubscribed?: (field: 'approvalDecision' | 'approvalInbox') => void
+  onSubscribed?: (field: 'approvalDecision' | 'approvalInbox' | 'approvedActions') => void
 }

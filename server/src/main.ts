@@ -61,6 +61,7 @@ async function main() {
     rateLimit: { perMinute: config.rateLimitPerMinute, redis: redis?.publish },
     maxBodyBytes: config.maxBodyBytes,
     maxJsonBytes: config.maxJsonBytes,
+    maxExecutionAttempts: config.maxExecutionAttempts,
     accessSweepIntervalMs: config.accessSweepIntervalMs,
   })
   const port = await app.listen(config.port, config.host)

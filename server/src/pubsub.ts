@@ -13,6 +13,8 @@ export type PubSubEvents = {
   inbox: [principalId: string, payload: { requestId: string; type: InboxEventType }]
   /** A request (by database id) reached a final status. */
   decision: [requestId: string, payload: { requestId: string }]
+  /** An approved action of a requester (user or agent, by database id) is ready to run. */
+  executionReady: [requesterKey: string, payload: { requestId: string }]
   /**
    * A token was revoked (tokenId) or a principal lost access (principalId: an agent disabled);
    * every instance closes the WebSockets opened with it. Unscoped: each instance has one listener.

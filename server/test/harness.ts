@@ -73,7 +73,7 @@ export interface TestServer {
    * their events (through Redis: once Redis acknowledged the SUBSCRIBE). Call it before
    * starting them; tests wait on it instead of sleeping.
    */
-  subscribed(field: 'approvalDecision' | 'approvalInbox', count?: number): Promise<void>
+  subscribed(field: 'approvalDecision' | 'approvalInbox' | 'approvedActions', count?: number): Promise<void>
   /** Resolves once the server runs exactly `count` WebSocket operations. */
   waitForSubscriptionCount(count: number): Promise<void>
   /** Resolves once exactly `count` WebSocket connections are open on the server. */
@@ -108,6 +108,8 @@ export interface StartOptions {
   maxBodyBytes?: number
   /** The largest params and context of a request (APPROVALS_MAX_JSON_BYTES). */
   maxJsonBytes?: number
+  /** Attempts before an approved action is FAILED (APPROVALS_MAX_EXECUTION_ATTEMPTS). */
+  maxExecutionAttempts?: number
   /** The revoked-token sweep; off (0) unless given. */
   accessSweepIntervalMs?: number
 }
@@ -154,6 +156,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
         : { perMinute: options.rateLimitPerMinute, redis: options.rateLimitRedis ?? redis?.publish },
     maxBodyBytes: options.maxBodyBytes,
     maxJsonBytes: options.maxJsonBytes,
+    maxExecutionAttempts: options.maxExecutionAttempts,
     // off unless a test asks, like the scheduler: no timer of the server's queries behind a test's back
     accessSweepIntervalMs: options.accessSweepIntervalMs ?? 0,
   })

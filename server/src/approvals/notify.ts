@@ -7,15 +7,30 @@ import type { PubSub } from '../pubsub.js'
 export interface Notifier {
   /** Publishes the consequences of the request's current state; call after each committed change. */
   changed(requestId: string): Promise<void>
+  /** Tells the requester's workers that an approved action is ready to run again (its lease ran out). */
+  readyToRun(requestId: string): Promise<void>
 }
 
 export function createNotifier(prisma: PrismaClient, pubsub: PubSub, log: Logger): Notifier {
   return {
+    async readyToRun(requestId) {
+      try {
+        const execution = await prisma.execution.findUnique({ where: { requestId }, select: { requesterKey: true, status: true } })
+        if (execution?.status === 'READY') pubsub.publish('executionReady', execution.requesterKey, { requestId })
+      } catch (err) {
+        log.warn({ err, requestId }, 'could not publish a requeued action')
+      }
+    },
     async changed(requestId) {
       try {
         const request = await prisma.approvalRequest.findUnique({
           where: { id: requestId },
-          select: { status: true, reviewers: { select: { userId: true, agentId: true, active: true } } },
+          select: {
+            status: true,
+            requesterKey: true,
+            execution: { select: { status: true } },
+            reviewers: { select: { userId: true, agentId: true, active: true } },
+          },
         })
         if (!request) return
         const principal = (r: { userId: string | null; agentId: string | null }) => (r.userId ?? r.agentId)!
@@ -27,6 +42,8 @@ export function createNotifier(prisma: PrismaClient, pubsub: PubSub, log: Logger
         } else {
           for (const id of active) pubsub.publish('inbox', id, { requestId, type: 'REMOVED' })
           pubsub.publish('decision', requestId, { requestId })
+          // approved and waiting to run: the requester's workers take it
+          if (request.execution?.status === 'READY') pubsub.publish('executionReady', request.requesterKey, { requestId })
         }
       } catch (err) {
         // the change itself is committed; subscribers catch up by re-reading the state

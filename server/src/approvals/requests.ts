@@ -9,6 +9,7 @@ import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated
 import { checkParams, findActionType, paramsForConditions } from './catalogue.js'
 import { evaluateConditions, type ActionFacts } from './conditions.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
+import { createExecution, recordServerExecution } from './executions.js'
 import { executeRecordMutation } from './records.js'
 import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
 import { ruleFromSnapshot, ruleSnapshot, ruleView, type RuleView } from './rules.js'
@@ -415,8 +416,11 @@ export async function finalize(
   if (status === 'APPROVED' && request.resourceType === 'RECORD_MUTATION') {
     const outcome = await executeRecordMutation(tx, request)
     await tx.approvalEvent.create({ data: { requestId: id, type: outcome.type, comment: outcome.comment, at: now } })
+    await recordServerExecution(tx, request, outcome, now)
     return tx.approvalRequest.findUniqueOrThrow({ where: { id } })
   }
+  // the durable re-queue: the approved action waits, READY, for its requester's worker
+  if (status === 'APPROVED') await createExecution(tx, request, now)
   return request
 }
 
@@ -471,6 +475,46 @@ export async function decide(
     const decided = await finalize(tx, id, status, viewer, comment, now, { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] })
     if (!decided) throw conflict('This request was decided or withdrawn meanwhile.')
     return decided
+  })
+}
+
+/**
+ * A current reviewer hands a pending request on (an AI reviewer unsure of itself, a person who
+ * should not decide it): to the rule's fallback, or to the approval managers when the rule has
+ * no fallback or the request already went to it. CONFLICT when nobody else could decide it.
+ */
+export async function escalate(prisma: PrismaClient, viewer: Viewer, id: string, reason: string, now: Date): Promise<ApprovalRequest> {
+  return prisma.$transaction(async (tx) => {
+    const request = await getVisibleRequest(tx, viewer, id)
+    if (!request) throw notFound('Approval request')
+    if (request.status !== 'PENDING') throw notPending(request)
+    if (request.expiresAt && request.expiresAt <= now) throw conflict('This request has expired.')
+    const own = viewer.kind === 'user' ? { userId: viewer.id } : { agentId: viewer.id }
+    if (!(await tx.approvalReviewer.findFirst({ where: { requestId: id, active: true, ...own }, select: { id: true } }))) {
+      throw forbidden('Only a current reviewer of this request may hand it on.')
+    }
+    const rule = requestRule(request)
+    const subject: ReviewSubject = {
+      requesterAgentId: request.requesterAgentId,
+      onBehalfOfId: request.onBehalfOfId,
+      recordRefId: request.recordRefId,
+      allowSelfApproval: rule.allowSelfApproval,
+    }
+    const assignment = await assign(tx, rule, subject, request.escalated || !rule.fallbackResolver ? 'lastResort' : 'fallback')
+    const { resolution } = assignment
+    const others = resolution.kind === 'reviewers' ? resolution.reviewers.filter((r) => (r.userId ?? r.agentId) !== viewer.id) : []
+    if (resolution.kind === 'reviewers' && others.length === 0) throw conflict('Nobody else can decide this request: decide it, or let it expire.')
+    const { count } = await tx.approvalRequest.updateMany({ where: { id, status: 'PENDING' }, data: { escalated: true, escalateAt: null, ...assignmentColumns(assignment, now) } })
+    if (count === 0) throw conflict('This request was decided or withdrawn meanwhile.')
+    await tx.approvalReviewer.updateMany({ where: { requestId: id, active: true }, data: { active: false } })
+    if (resolution.kind === 'reviewers') await addReviewers(tx, id, others, now)
+    await tx.approvalEvent.create({
+      data: { requestId: id, type: 'ESCALATED', ...actorColumns(viewer), comment: [reason, ...assignment.escalations].join('; '), at: now },
+    })
+    if (resolution.kind === 'auto' && resolution.delaySeconds === 0) {
+      return (await finalize(tx, id, 'APPROVED', null, 'Approved automatically by the fallback.', now))!
+    }
+    return tx.approvalRequest.findUniqueOrThrow({ where: { id } })
   })
 }
 

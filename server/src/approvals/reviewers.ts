@@ -99,7 +99,7 @@ export interface Assignment {
  * Assigns a request, starting at `start`: the rule's primary resolver, then its fallback, then
  * the reviewers of last resort.
  */
-export async function assign(tx: Tx, rule: RuleView, given: ReviewSubject, start: 'primary' | 'fallback'): Promise<Assignment> {
+export async function assign(tx: Tx, rule: RuleView, given: ReviewSubject, start: 'primary' | 'fallback' | 'lastResort'): Promise<Assignment> {
   const subject = { ...given }
   if (subject.requesterOwnerId === undefined) {
     subject.requesterOwnerId = subject.requesterAgentId
@@ -107,7 +107,7 @@ export async function assign(tx: Tx, rule: RuleView, given: ReviewSubject, start
       : null
   }
   const escalations: string[] = []
-  const chain = start === 'primary' ? [rule.primaryResolver, rule.fallbackResolver] : [rule.fallbackResolver]
+  const chain = start === 'primary' ? [rule.primaryResolver, rule.fallbackResolver] : start === 'fallback' ? [rule.fallbackResolver] : []
   for (const spec of chain) {
     if (!spec) continue
     const resolution = await resolveSpec(tx, spec, subject)

@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import { addReviewers, assignmentColumns, finalize, requestRule } from './requests.js'
 import { assign } from './reviewers.js'
+import { DEFAULT_MAX_EXECUTION_ATTEMPTS, requeueExpiredLeases, type ExecutionSettings } from './executions.js'
 
 /** How many due requests one pass takes per kind of deadline; the next pass takes the rest. */
 const BATCH = 200
@@ -19,6 +20,10 @@ export interface DeadlineChanges {
   expired: string[]
   autoApproved: string[]
   escalated: string[]
+  /** Approved actions whose lease ran out: ready to run again. */
+  requeued: string[]
+  /** Approved actions whose last attempt's lease ran out: failed. */
+  executionsFailed: string[]
 }
 
 export type Transition = 'expire' | 'autoApprove' | 'escalate'
@@ -164,11 +169,17 @@ export async function escalateDueRequests(prisma: PrismaClient, now: Date, failu
  * One pass over every kind of deadline at `now`. Each request moves in a transaction of its own;
  * one that fails is reported to `failures` and left for the next pass, and the others go on.
  */
-export async function runDueDeadlines(prisma: PrismaClient, now: Date, failures: TransitionFailures): Promise<DeadlineChanges> {
+export async function runDueDeadlines(
+  prisma: PrismaClient,
+  now: Date,
+  failures: TransitionFailures,
+  executions: ExecutionSettings = { maxAttempts: DEFAULT_MAX_EXECUTION_ATTEMPTS },
+): Promise<DeadlineChanges> {
   const expired = await expireDueRequests(prisma, now, failures)
   const autoApproved = await autoApproveDueRequests(prisma, now, failures)
   const escalated = await escalateDueRequests(prisma, now, failures)
-  return { expired, autoApproved, escalated }
+  const leases = await requeueExpiredLeases(prisma, now, executions)
+  return { expired, autoApproved, escalated, requeued: leases.ready, executionsFailed: leases.failed }
 }
 
 export interface Scheduler {
@@ -188,16 +199,17 @@ export function startScheduler(options: {
   log: Logger
   /** Called after each pass that changed something, before runOnce resolves. */
   onChanges?: (changes: DeadlineChanges) => Promise<void> | void
+  executions?: ExecutionSettings
 }): Scheduler {
   let running: Promise<DeadlineChanges> | undefined
   const failures = new ReportedFailures(options.log)
   const runOnce = async () => {
     // passes never overlap within one instance; across instances the conditional updates decide
     while (running) await running.catch(() => {})
-    running = runDueDeadlines(options.prisma, options.clock.now(), failures)
+    running = runDueDeadlines(options.prisma, options.clock.now(), failures, options.executions)
     try {
       const changes = await running
-      if (changes.expired.length || changes.autoApproved.length || changes.escalated.length) {
+      if (Object.values(changes).some((ids) => ids.length > 0)) {
         options.log.info(changes, 'deadlines passed')
         await options.onChanges?.(changes)
       }

@@ -9,6 +9,7 @@ import { Repeater } from 'graphql-yoga'
 import type { Context } from '../context.js'
 import { notFound } from '../errors.js'
 import type { InboxEventType } from '../pubsub.js'
+import { readyActions, type ExecutionSettings } from './executions.js'
 import { decidableBy, visibleTo } from './requests.js'
 
 /** A promise with its resolve function (Promise.withResolvers is Node 22). */
@@ -101,6 +102,51 @@ export function inboxStream(ctx: Context): AsyncIterable<{ requestId: string; ty
         if (change.type === 'REMOVED') known.delete(change.requestId)
         else known.add(change.requestId)
         await push(change)
+      }
+    } finally {
+      stopListening()
+      await events.return?.()
+    }
+  })
+}
+
+/**
+ * The requester's approved actions as they become ready to run: those ready when it starts
+ * first, then each as it is approved or its lease runs out. It re-reads what is ready on every
+ * event, every `catchUpIntervalMs` and when Redis is back after an outage, so that nothing
+ * approved meanwhile is missed; an action is sent once per time it becomes ready (a worker that
+ * claims it too late gets CONFLICT, and claims the next).
+ */
+export function approvedActionsStream(ctx: Context, actionTypes: string[] | null, settings: ExecutionSettings): AsyncIterable<{ requestId: string }> {
+  const viewer = ctx.viewer!
+  return new Repeater<{ requestId: string }>(async (push, stop) => {
+    const events = ctx.pubsub.subscribe('executionReady', viewer.id)[Symbol.asyncIterator]()
+    const stopped = stop.then(() => 'stopped' as const)
+    let resync = signal<'resync'>()
+    const stopListening = ctx.pubsub.onReconnect(() => resync.resolve('resync'))
+    // the attempt count each action had when it was sent: sent again only once it is ready anew
+    const sent = new Map<string, number>()
+    const sendReady = async () => {
+      const ready = await readyActions(ctx.prisma, viewer.id, actionTypes, ctx.clock.now(), settings)
+      const now = new Set(ready.map((r) => r.requestId))
+      for (const id of sent.keys()) if (!now.has(id)) sent.delete(id)
+      for (const { requestId, attempts } of ready) {
+        if (sent.get(requestId) === attempts) continue
+        sent.set(requestId, attempts)
+        await push({ requestId })
+      }
+    }
+    try {
+      let event = events.next().then(() => 'event' as const)
+      await ctx.pubsub.listening(`executionReady:${viewer.id}`)
+      await sendReady()
+      ctx.onSubscribed?.('approvedActions')
+      for (;;) {
+        const woke = await Promise.race([event, stopped, resync.promise, pause(ctx.catchUpIntervalMs, stopped).then(() => 'timer' as const)])
+        if (woke === 'stopped') return
+        if (woke === 'event') event = events.next().then(() => 'event' as const)
+        if (woke === 'resync') resync = signal<'resync'>()
+        await sendReady()
       }
     } finally {
       stopListening()

@@ -44,8 +44,10 @@ export const ApprovalEventType = builder.enumType('ApprovalEventType', {
     REJECTED: {},
     EXPIRED: {},
     CANCELLED: {},
-    EXECUTED: { description: 'The server ran the approved record mutation.' },
-    EXECUTION_FAILED: { description: 'The server could not run the approved record mutation; the comment says why.' },
+    EXECUTED: { description: 'The approved action ran: the server ran the record mutation, or the worker reported success (details: its result).' },
+    EXECUTION_FAILED: { description: 'The approved action failed for good (last attempt, or a final failure); the comment says why.' },
+    EXECUTION_STARTED: { description: 'A worker claimed the approved action (one event per attempt).' },
+    EXECUTION_RETRYING: { description: 'An attempt failed or its lease ran out; the action is ready to run again.' },
   } as const,
 })
 
@@ -177,6 +179,7 @@ builder.prismaObject('ApprovalEvent', {
       resolve: (e) => e.actorUser ?? e.actorAgent,
     }),
     comment: t.exposeString('comment', { nullable: true }),
+    details: t.expose('details', { type: 'JSON', nullable: true, description: "Structured facts of the event: an EXECUTED event's result, an attempt's number and error." }),
     at: t.expose('at', { type: 'DateTime' }),
   }),
 })
@@ -264,6 +267,7 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     events: t.relation('events', { query: { orderBy: { id: 'asc' } } }),
+    execution: t.relation('execution', { nullable: true, description: 'How running the approved action goes; null unless the request was approved.' }),
   }),
 })
 
@@ -567,6 +571,18 @@ builder.mutationFields((t) => ({
       const outcome = await requests.requestApproval(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.clock.now(), ctx.limits)
       if (outcome.approvalRequired && outcome.created) await ctx.notify.changed(outcome.request.id)
       return outcome
+    },
+  }),
+  escalateRequest: t.prismaField({
+    type: 'ApprovalRequest',
+    description:
+      "A current reviewer (an AI reviewer unsure of itself, say) hands the request on: to the rule's fallback, or to the approval managers when there is no fallback or it already has it.",
+    authScopes: { permission: 'approval:resolve' },
+    args: { id: t.arg.id({ required: true }), reason: t.arg.string({ required: true, validate: z.string().trim().min(1, 'say why').max(5000) }) },
+    resolve: async (query, _root, { id, reason }, ctx) => {
+      const escalated = await requests.escalate(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, reason.trim(), ctx.clock.now())
+      await ctx.notify.changed(escalated.id)
+      return reloadRequest(ctx, query, escalated.id)
     },
   }),
   cancelApprovalRequest: t.prismaField({

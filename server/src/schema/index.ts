@@ -5,6 +5,7 @@ import './scalars.js'
 import './directory.js'
 import './approvals.js'
 import './subscriptions.js'
+import './executions.js'
 import './node.js'
 
 builder.queryType({})
