@@ -4,6 +4,7 @@ import { Redis } from 'ioredis'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db.js'
+import { generateToken } from './auth/tokens.js'
 import { bootstrapOwner } from './directory/directory.js'
 import { createLogger } from './logger.js'
 import { createAppPubSub } from './pubsub.js'
@@ -23,9 +24,21 @@ async function main() {
   const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir })
   logger.info({ database: db.kind, ...(db.kind === 'pglite' ? { dataDir: config.dataDir } : {}) }, 'database opened')
   await db.migrate((message) => logger.info(message))
+  // An empty directory needs its first owner. With APPROVALS_BOOTSTRAP_TOKEN, that token; outside
+  // production without it, a generated one, shown once as a sign-in link (a newcomer's `npm start`);
+  // in production the operator must choose it.
+  let signInToken: string | undefined
   if (config.bootstrap) {
     const created = await bootstrapOwner(db.prisma, config.bootstrap)
     if (created) logger.info({ email: config.bootstrap.email }, 'created the first owner with APPROVALS_BOOTSTRAP_TOKEN')
+  } else if ((await db.prisma.user.count()) === 0) {
+    if (config.env === 'production') {
+      console.error('The directory is empty: set APPROVALS_BOOTSTRAP_TOKEN (at least 16 characters) to create the first owner.')
+      await db.close()
+      process.exit(2)
+    }
+    const token = generateToken()
+    if (await bootstrapOwner(db.prisma, { token, email: 'owner@localhost', name: 'Owner' })) signInToken = token
   }
   // Redis: one client publishes (and answers /readyz), failing fast while Redis is down; one
   // subscribes, queueing its SUBSCRIBEs until Redis is back, and re-subscribing after reconnects.
@@ -65,6 +78,11 @@ async function main() {
     accessSweepIntervalMs: config.accessSweepIntervalMs,
   })
   const port = await app.listen(config.port, config.host)
+  if (signInToken) {
+    // shown once: only its hash is stored
+    const signIn = `http://localhost:${port}/#token=${signInToken}`
+    logger.warn({ signIn, token: signInToken }, `created the first owner; sign in to the inbox at ${signIn} (shown once: keep the token)`)
+  }
   logger.info({ port, graphql: `http://localhost:${port}/graphql` }, 'approvals listening')
 
   const shutdown = async (signal: string) => {

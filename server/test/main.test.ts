@@ -48,6 +48,31 @@ describe('main', () => {
     expect(requestLog).toMatchObject({ method: 'POST', status: 200, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) })
   })
 
+  it('on an empty directory without APPROVALS_BOOTSTRAP_TOKEN: outside production, creates the owner with a generated token shown once as a sign-in link; in production, refuses to start', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'approvals-main-'))
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+    const env = { APPROVALS_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: '', APPROVALS_BOOTSTRAP_TOKEN: '' }
+    await expect(startMain(env)).rejects.toThrow(/set APPROVALS_BOOTSTRAP_TOKEN/)
+    const { child, port, lines } = await startMain({ ...env, NODE_ENV: 'development' })
+    const shown = lines.map((l) => JSON.parse(l)).find((e) => e.signIn)
+    expect(shown.signIn).toBe(`http://localhost:${port}/#token=${shown.token}`)
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${shown.token}` },
+      body: JSON.stringify({ query: '{ viewer { permissions } }' }),
+    })
+    expect((await res.json()).data.viewer.permissions).toContain('directory:manage')
+    const exit = exited(child)
+    child.kill('SIGTERM')
+    await exit
+    // shown once: a restart on the same folder creates nothing and shows nothing
+    const again = await startMain({ ...env, NODE_ENV: 'development' })
+    expect(again.lines.some((l) => l.includes('signIn'))).toBe(false)
+    const exitAgain = exited(again.child)
+    again.child.kill('SIGTERM')
+    await exitAgain
+  }, 120_000) // three starts of the whole service
+
   it('refuses to start on invalid configuration, naming the variable', async () => {
     await expect(startMain({ PORT: 'eighty', DATABASE_URL: 'mysql://nope' })).rejects.toThrow(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/)
   })

@@ -85,11 +85,24 @@ function Loaded({ token, signOut, children }: { token: string; signOut: () => vo
 }
 
 /**
+ * A token handed over in the address's fragment (`/#token=...`, the link the server prints for
+ * the first owner): taken into this tab's session and removed from the address bar and history.
+ * A fragment never reaches the server.
+ */
+function tokenFromLink(): string | null {
+  const match = /^#token=([\w.~-]+)$/.exec(window.location.hash)
+  if (!match) return null
+  sessionStorage.setItem(TOKEN_KEY, match[1]!)
+  window.history.replaceState(null, '', window.location.pathname + window.location.search)
+  return match[1]!
+}
+
+/**
  * Keeps the API token for this browser tab (sessionStorage), and renders `signedOut` without one
  * and `children` with one.
  */
 export function SessionProvider({ signedOut, children }: { signedOut: (signIn: (token: string) => void) => ReactNode; children: ReactNode }) {
-  const [token, setToken] = useState(() => sessionStorage.getItem(TOKEN_KEY))
+  const [token, setToken] = useState(() => tokenFromLink() ?? sessionStorage.getItem(TOKEN_KEY))
   const signIn = useCallback((t: string) => {
     sessionStorage.setItem(TOKEN_KEY, t)
     setToken(t)
