@@ -129,6 +129,11 @@ describe('the inbox in a browser', () => {
     await waiting.completed
     expect(waiting.events).toEqual([{ data: { approvalDecision: { status: 'APPROVED', decisionComment: 'Approved, send it today' } } }])
     await page.getByText('Nothing waits for you').waitFor()
+
+    // the decided request, opened again: approved, and waiting for its agent (which does not run it here)
+    await page.goto(`${base}/#/inbox/${encodeURIComponent(id)}`)
+    await page.getByText('This request was approved by Rita Reviewer').waitFor()
+    await page.getByText('Waiting for the agent to run it').waitFor()
     await page.close()
   })
 
@@ -178,6 +183,7 @@ describe('the inbox in a browser', () => {
     await page.getByRole('cell', { name: 'Email: First' }).waitFor()
     await expect(page.getByRole('cell', { name: 'Email: Spring offer' }).count()).resolves.toBe(0)
     await page.getByRole('checkbox', { name: 'Rejected' }).uncheck()
+    await page.getByRole('row', { name: /Email: Spring offer/ }).getByText('Waiting for the agent to run it').waitFor()
     await page.getByRole('button', { name: 'Email: Spring offer' }).click()
     await page.getByText('This request was approved by Rita Reviewer').waitFor()
     await page.screenshot({ path: join(SCREENSHOTS, 'history.png') })

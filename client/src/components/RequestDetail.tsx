@@ -2,8 +2,9 @@ import { useCallback, useEffect, useRef, useState } from 'react'
 import { useMutation, useQuery } from 'urql'
 import { graphql } from '../gql'
 import { useSession } from '../lib/auth'
-import { formatDateTime, humanize, timeLeft } from '../lib/format'
+import { eventAttempt, eventLabel, formatDateTime, humanize, timeLeft } from '../lib/format'
 import { useNow, useShortcuts } from '../lib/hooks'
+import { ExecutionStatus } from './ExecutionStatus'
 import { OwnerChange, ParamsView } from './ParamsView'
 
 const RequestQuery = graphql(`
@@ -66,9 +67,13 @@ const RequestQuery = graphql(`
           name
         }
       }
+      execution {
+        ...ExecutionFields
+      }
       events {
         type
         comment
+        details
         at
         actor {
           __typename
@@ -103,6 +108,10 @@ const STATUS_TEXT: Record<string, string> = {
   EXPIRED: 'expired',
   CANCELLED: 'cancelled',
 }
+
+/** A start's comment that only says "Attempt 2", which its label already does. */
+const restatesAttempt = (e: { type: string; comment?: string | null; details?: unknown }) =>
+  e.type === 'EXECUTION_STARTED' && e.comment === `Attempt ${eventAttempt(e.details)}`
 
 /**
  * Everything a reviewer needs to decide a request, and the decision itself. `version` changes
@@ -201,6 +210,11 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
           {settledComment && <>: “{settledComment}”</>}
         </p>
       )}
+      {request.execution && (
+        <p className="banner run">
+          <ExecutionStatus execution={request.execution} />
+        </p>
+      )}
       {request.conditionError && (
         <p className="banner warn" role="note">
           The rule's conditions could not be evaluated for this request, so it was held for review: {request.conditionError}
@@ -281,9 +295,9 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
         <ol className="timeline">
           {request.events.map((e, i) => (
             <li key={i}>
-              <span className={`event ${e.type.toLowerCase()}`}>{humanize(e.type)}</span> {e.actor ? e.actor.name : 'the service'} ·{' '}
+              <span className={`event ${e.type.toLowerCase()}`}>{eventLabel(e.type, e.details)}</span> {e.actor ? e.actor.name : 'the service'} ·{' '}
               <time dateTime={e.at}>{formatDateTime(e.at)}</time>
-              {e.comment && <p className="comment">{e.comment}</p>}
+              {e.comment && !restatesAttempt(e) && <p className="comment">{e.comment}</p>}
             </li>
           ))}
         </ol>

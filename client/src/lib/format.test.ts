@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { humanize, timeLeft, titleWithCount } from './format'
+import { eventLabel, humanize, timeLeft, titleWithCount } from './format'
 
 describe('timeLeft', () => {
   const now = new Date('2026-01-01T12:00:00Z')
@@ -24,5 +24,19 @@ describe('labels', () => {
     expect(humanize('EXECUTION_FAILED')).toBe('Execution failed')
     expect(titleWithCount(0)).toBe('Approvals')
     expect(titleWithCount(3)).toBe('(3) Approvals')
+  })
+})
+
+describe('eventLabel', () => {
+  it.each([
+    ['REQUESTED', null, 'Requested'],
+    ['APPROVED', null, 'Approved'],
+    ['EXECUTION_STARTED', { attempt: 1 }, 'Started (attempt 1)'],
+    ['EXECUTION_STARTED', null, 'Started'],
+    ['EXECUTION_RETRYING', { attempt: 1, error: 'timeout' }, 'Will run again'],
+    ['EXECUTED', { messageId: 'm-42' }, 'Ran'],
+    ['EXECUTION_FAILED', { attempt: 3, error: 'bounced' }, 'Failed'],
+  ])('%s %j -> %s', (type, details, expected) => {
+    expect(eventLabel(type, details)).toBe(expected)
   })
 })

@@ -22,6 +22,30 @@ export function humanize(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 
+/** The attempt an execution event is about, from its details; null when it names none. */
+export function eventAttempt(details: unknown): number | null {
+  const attempt = details !== null && typeof details === 'object' ? (details as { attempt?: unknown }).attempt : undefined
+  return typeof attempt === 'number' ? attempt : null
+}
+
+/** An audit trail event in words: "Approved", "Started (attempt 2)", "Will run again", "Ran", "Failed". */
+export function eventLabel(type: string, details?: unknown): string {
+  switch (type) {
+    case 'EXECUTION_STARTED': {
+      const attempt = eventAttempt(details)
+      return attempt === null ? 'Started' : `Started (attempt ${attempt})`
+    }
+    case 'EXECUTION_RETRYING':
+      return 'Will run again'
+    case 'EXECUTED':
+      return 'Ran'
+    case 'EXECUTION_FAILED':
+      return 'Failed'
+    default:
+      return humanize(type)
+  }
+}
+
 /** The tab title with the unread count, as mail clients do. */
 export function titleWithCount(count: number): string {
   return count > 0 ? `(${count}) Approvals` : 'Approvals'

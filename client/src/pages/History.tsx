@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react'
 import { useQuery } from 'urql'
+import { ExecutionStatus } from '../components/ExecutionStatus'
 import { RequestDetail } from '../components/RequestDetail'
 import { graphql } from '../gql'
 import type { ApprovalHistoryFilter, ApprovalStatus } from '../gql/graphql'
@@ -25,6 +26,9 @@ const HistoryQuery = graphql(`
           }
           rule {
             name
+          }
+          execution {
+            ...ExecutionFields
           }
         }
       }
@@ -102,6 +106,11 @@ function Page({ filter, after, onOpen, selected }: { filter: ApprovalHistoryFilt
                 <td>{r.rule?.name ?? '—'}</td>
                 <td>
                   <span className={`status ${r.status.toLowerCase()}`}>{humanize(r.status)}</span>
+                  {r.execution && (
+                    <p className="run">
+                      <ExecutionStatus execution={r.execution} />
+                    </p>
+                  )}
                 </td>
                 <td>{r.decidedBy?.name ?? ''}</td>
               </tr>

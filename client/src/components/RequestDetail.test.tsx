@@ -1,0 +1,81 @@
+// @vitest-environment happy-dom
+import { cleanup, render, screen } from '@testing-library/react'
+import { Client, fetchExchange, Provider } from 'urql'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { RequestDetail } from './RequestDetail'
+
+vi.mock('../lib/auth', () => ({ useSession: () => ({ viewerId: 'u-rita', can: () => true }) }))
+
+afterEach(cleanup)
+
+const agent = { __typename: 'Agent', id: 'a-1', name: 'Outreach agent' }
+const rita = { __typename: 'User', id: 'u-rita', name: 'Rita Reviewer' }
+
+const approvedEmail = {
+  __typename: 'ApprovalRequest',
+  id: 'r-1',
+  status: 'APPROVED',
+  resourceType: 'AGENT_ACTION',
+  actionType: 'send_email',
+  params: { to: ['lead@customer.example'], subject: 'Offer', body: 'Hello' },
+  module: null,
+  recordId: null,
+  summary: 'Email: Offer',
+  context: null,
+  resolverType: 'NAMED_USER',
+  escalated: false,
+  decisionComment: 'Send it',
+  decidedAt: '2026-01-01T10:05:00Z',
+  expiresAt: null,
+  createdAt: '2026-01-01T10:00:00Z',
+  decidedBy: rita,
+  requester: agent,
+  onBehalfOf: null,
+  proposedOwner: null,
+  conditionError: null,
+  reviewers: [rita],
+  rule: null,
+  record: null,
+  execution: { __typename: 'Execution', status: 'FAILED', attempts: 3, result: null, error: 'SMTP 550' },
+  events: [
+    { type: 'REQUESTED', comment: null, details: null, at: '2026-01-01T10:00:00Z', actor: agent },
+    { type: 'APPROVED', comment: 'Send it', details: null, at: '2026-01-01T10:05:00Z', actor: rita },
+    { type: 'EXECUTION_STARTED', comment: 'Attempt 1', details: { attempt: 1 }, at: '2026-01-01T10:06:00Z', actor: agent },
+    { type: 'EXECUTION_RETRYING', comment: 'Attempt 1 failed; it will run again: timeout', details: { attempt: 1, error: 'timeout' }, at: '2026-01-01T10:07:00Z', actor: agent },
+    { type: 'EXECUTION_STARTED', comment: 'Attempt 2', details: { attempt: 2 }, at: '2026-01-01T10:08:00Z', actor: agent },
+    { type: 'EXECUTED', comment: 'Attempt 2 succeeded.', details: { messageId: 'm-42' }, at: '2026-01-01T10:09:00Z', actor: agent },
+    { type: 'EXECUTION_FAILED', comment: 'Failed 3 times: SMTP 550', details: { attempt: 3, error: 'SMTP 550' }, at: '2026-01-01T10:10:00Z', actor: null },
+  ],
+}
+
+function renderWith(approvalRequest: unknown) {
+  const client = new Client({
+    url: 'http://test.invalid/graphql',
+    exchanges: [fetchExchange],
+    fetch: async () => new Response(JSON.stringify({ data: { approvalRequest } }), { headers: { 'content-type': 'application/json' } }),
+  })
+  return render(
+    <Provider value={client}>
+      <RequestDetail id="r-1" />
+    </Provider>,
+  )
+}
+
+describe('RequestDetail', () => {
+  it('shows how running an approved action went, and its attempts in the history in words', async () => {
+    renderWith(approvedEmail)
+    await screen.findByText('Email: Offer')
+    expect(document.querySelector('.banner.run')!.textContent).toBe('Failed 3 times: SMTP 550')
+    const labels = [...document.querySelectorAll('ol.timeline .event')].map((e) => e.textContent)
+    expect(labels).toEqual(['Requested', 'Approved', 'Started (attempt 1)', 'Will run again', 'Started (attempt 2)', 'Ran', 'Failed'])
+    // a start's "Attempt n" is not repeated under its label; other comments stay
+    expect(screen.queryByText('Attempt 1')).toBeNull()
+    expect(screen.getByText('Attempt 1 failed; it will run again: timeout')).toBeTruthy()
+  })
+
+  it('says nothing of running a request that was not approved', async () => {
+    renderWith({ ...approvedEmail, status: 'REJECTED', execution: null, events: approvedEmail.events.slice(0, 1) })
+    await screen.findByText(/This request was rejected/)
+    expect(document.querySelector('.execution')).toBeNull()
+  })
+})
