@@ -395,3 +395,28 @@ export async function freePort(): Promise<number> {
   await new Promise((r) => srv.close(r))
   return port
 }
+
+/**
+ * A redis-server of the test's own on a free loopback port (Debian's redis-server package), so
+ * that a test can stop it and start it again: Redis going away and coming back.
+ */
+export async function ownRedis(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void>; running(): boolean }> {
+  const port = await freePort()
+  let redis: ChildProcess | undefined
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' })
+      await new Promise<void>((resolve, reject) => {
+        redis!.once('error', reject)
+        redis!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve())
+      })
+    },
+    async stop() {
+      const exited = new Promise((r) => redis!.once('exit', r))
+      redis!.kill('SIGKILL')
+      await exited
+    },
+    running: () => !!redis && redis.exitCode === null && redis.signalCode === null,
+  }
+}

@@ -1,36 +1,20 @@
 // A live inbox misses nothing while Redis is down: requests that arrive or leave during the
 // outage reach the open subscription within seconds of Redis coming back. This test runs a
 // redis-server of its own so that it can stop it.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { collect, createAgentWithToken, createRule, createUserWithToken, decide, freePort, startServer, type TestServer } from './harness.js'
+import { collect, createAgentWithToken, createRule, createUserWithToken, decide, ownRedis, startServer, type TestServer } from './harness.js'
 
-let port: number
-let redis: ChildProcess | undefined
+const redis = await ownRedis()
 let server: TestServer
 
-async function startRedis() {
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' })
-  await new Promise<void>((resolve, reject) => {
-    redis!.once('error', reject)
-    redis!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve())
-  })
-}
-
-async function stopRedis() {
-  const exited = new Promise((r) => redis!.once('exit', r))
-  redis!.kill('SIGKILL')
-  await exited
-}
 
 beforeAll(async () => {
-  port = await freePort()
-  await startRedis()
-  server = await startServer({ redisUrl: `redis://127.0.0.1:${port}` })
+  await redis.start()
+  server = await startServer({ redisUrl: redis.url })
 })
 afterAll(async () => {
   await server?.destroy()
-  if (redis && redis.exitCode === null) await stopRedis()
+  if (redis.running()) await redis.stop()
 })
 
 const EMAIL = { to: 'x@corp.test', subject: 'Hi', body: 'Hello' }
@@ -55,14 +39,14 @@ it('an open inbox catches up on what changed while Redis was down, within second
   const inbox = collect(server.ws(reviewer.token), `subscription { approvalInbox { type request { id summary } } }`)
   await listening
 
-  await stopRedis()
+  await redis.stop()
   // while Redis is down: a new request arrives, and the earlier one is withdrawn
   const during = await ask(agent.token, 'during the outage')
   const cancelled = await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id: before }, other.token)
   expect(cancelled.data.cancelApprovalRequest.status).toBe('CANCELLED')
   expect(inbox.events).toEqual([])
 
-  await startRedis()
+  await redis.start()
   const events = await inbox.waitFor(2, 10_000)
   expect(events.map((e) => e.data!.approvalInbox)).toEqual(
     expect.arrayContaining([

@@ -1,26 +1,11 @@
 // Redis goes away and comes back while an agent waits: nothing is lost. This test runs a
 // redis-server of its own (from the same installation as TEST_REDIS_URL's) so that it can stop it.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { collect, createAgentWithToken, createRule, createUserWithToken, decide, freePort, startServer, type TestServer } from './harness.js'
+import { collect, createAgentWithToken, createRule, createUserWithToken, decide, ownRedis, startServer, type TestServer } from './harness.js'
 
-let port: number
-let redis: ChildProcess | undefined
+const redis = await ownRedis()
 let server: TestServer
 
-async function startRedis() {
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'pipe' })
-  await new Promise<void>((resolve, reject) => {
-    redis!.once('error', reject)
-    redis!.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve())
-  })
-}
-
-async function stopRedis() {
-  const exited = new Promise((r) => redis!.once('exit', r))
-  redis!.kill('SIGKILL')
-  await exited
-}
 
 /** Asks for approval as `token`, selecting only the request's id (a requester sees little of the rule). */
 async function ask(server: TestServer, token: string, input: Record<string, unknown>): Promise<string> {
@@ -34,13 +19,12 @@ const EMAIL = { to: 'x@corp.test', subject: 'Hi', body: 'Hello' }
 const ready = async () => (await fetch(server.url.replace(/\/graphql$/, '/readyz'))).status
 
 beforeAll(async () => {
-  port = await freePort()
-  await startRedis()
-  server = await startServer({ redisUrl: `redis://127.0.0.1:${port}`, catchUpIntervalMs: 500 })
+  await redis.start()
+  server = await startServer({ redisUrl: redis.url, catchUpIntervalMs: 500 })
 })
 afterAll(async () => {
   await server?.destroy()
-  if (redis && redis.exitCode === null) await stopRedis()
+  if (redis.running()) await redis.stop()
 })
 
 it('delivers a decision made while Redis was down, soon after Redis is back, and /readyz tells', async () => {
@@ -54,12 +38,12 @@ it('delivers a decision made while Redis was down, soon after Redis is back, and
   await listening
   expect(await ready()).toBe(200)
 
-  await stopRedis()
+  await redis.stop()
   expect(await ready()).toBe(503)
   // the decision commits; its event cannot be published
   expect((await decide(server, reviewer.token, id, 'approveRequest')).data.approveRequest.status).toBe('APPROVED')
 
-  await startRedis()
+  await redis.start()
   const backAt = Date.now()
   await waiting.completed
   expect(waiting.events).toEqual([{ data: { approvalDecision: { id, status: 'APPROVED' } } }])

@@ -35,38 +35,36 @@ export function paramsDigest(params: unknown): string {
 const hashLease = (token: string) => createHash('sha256').update(token).digest('hex')
 const seconds = (date: Date, s: number) => new Date(date.getTime() + s * 1000)
 
+type Approved = Pick<ApprovalRequest, 'id' | 'requesterKey' | 'actionType' | 'params'>
+
+/** What every execution starts from: its request's requester, action and params as approved. */
+const executionOf = (request: Approved, now: Date) => ({
+  requestId: request.id,
+  requesterKey: request.requesterKey,
+  actionType: request.actionType,
+  params: request.params as Prisma.InputJsonValue,
+  paramsDigest: paramsDigest(request.params),
+  readyAt: now,
+})
+
 /** The execution of an approved agent action, READY; written in the approving transaction. */
-export async function createExecution(tx: Tx, request: Pick<ApprovalRequest, 'id' | 'requesterKey' | 'actionType' | 'params'>, now: Date) {
-  await tx.execution.create({
-    data: {
-      requestId: request.id,
-      requesterKey: request.requesterKey,
-      actionType: request.actionType,
-      params: request.params as Prisma.InputJsonValue,
-      paramsDigest: paramsDigest(request.params),
-      readyAt: now,
-    },
-  })
+export async function createExecution(tx: Tx, request: Approved, now: Date) {
+  await tx.execution.create({ data: executionOf(request, now) })
 }
 
 /** The execution of an approved record mutation, which the server ran in the approving transaction. */
 export async function recordServerExecution(
   tx: Tx,
-  request: Pick<ApprovalRequest, 'id' | 'requesterKey' | 'actionType' | 'params'>,
+  request: Approved,
   outcome: { type: 'EXECUTED' | 'EXECUTION_FAILED'; comment: string },
   now: Date,
 ) {
   const ok = outcome.type === 'EXECUTED'
   await tx.execution.create({
     data: {
-      requestId: request.id,
-      requesterKey: request.requesterKey,
-      actionType: request.actionType,
-      params: request.params as Prisma.InputJsonValue,
-      paramsDigest: paramsDigest(request.params),
+      ...executionOf(request, now),
       status: ok ? 'SUCCEEDED' : 'FAILED',
       attempts: 1,
-      readyAt: now,
       startedAt: now,
       finishedAt: now,
       result: ok ? { message: outcome.comment } : Prisma.DbNull,
