@@ -63,4 +63,27 @@ describe('two instances over PostgreSQL and Redis', () => {
     expect(removed!.data!.approvalInbox).toEqual({ type: 'REMOVED', request: { id } })
     inboxOnB.dispose()
   })
+
+  it("an agent's worker subscribed on A hears an action approved on B, and exactly one of two claims wins", async () => {
+    const reviewer = await createUserWithToken(a, { email: 'rev2@example.com', name: 'Reviewer 2', roleKeys: ['member'] })
+    const boss = await createUserWithToken(a, { email: 'boss2@example.com', name: 'Boss 2', roleKeys: ['member'] })
+    const agent = await createAgentWithToken(b, { name: 'Worker', ownerId: boss.id })
+    await createRule(a, { name: 'posts', resourceType: 'AGENT_ACTION', actionType: 'post_to_social', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+    const listening = a.subscribed('approvedActions')
+    const actions = collect(a.ws(agent.token), `subscription { approvedActions { id execution { status } } }`)
+    await listening
+    const asked = await b.gql(`mutation { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "post_to_social", params: { text: "Launch" } }) { request { id } } }`, {}, agent.token)
+    const id = asked.data.requestApproval.request.id
+    const approvedAt = Date.now()
+    await decide(b, reviewer.token, id, 'approveRequest')
+    const [ready] = await actions.waitFor(1, 1000)
+    expect(ready!.data!.approvedActions).toEqual({ id, execution: { status: 'READY' } })
+    expect(Date.now() - approvedAt).toBeLessThan(CATCH_UP_MS / 5)
+    // two workers, one on each instance, claim it at once
+    const claim = `mutation($id: ID!) { claimExecution(requestId: $id) { attempt } }`
+    const results = await Promise.all([a.gql(claim, { id }, agent.token), b.gql(claim, { id }, agent.token)])
+    expect(results.filter((r) => !r.errors)).toHaveLength(1)
+    expect(results.flatMap((r) => (r.errors ?? []).map((e) => e.extensions?.code))).toEqual(['CONFLICT'])
+    actions.dispose()
+  })
 })
