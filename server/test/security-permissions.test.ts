@@ -194,11 +194,22 @@ describe('agents can be disabled', () => {
   const UPDATE_AGENT = `mutation($id: ID!, $enabled: Boolean!) { updateAgent(id: $id, input: { enabled: $enabled }) { enabled } }`
   it("a disabled agent's token stops working until it is enabled again; only directory managers may switch it", async () => {
     const bot = await createAgentWithToken(server, { name: 'Switchable', ownerId: alice.id })
-    expect(codes(await server.gql(UPDATE_AGENT, { id: bot.id, enabled: false }, alice.token))).toEqual(['FORBIDDEN'])
+    expect(codes(await server.gql(UPDATE_AGENT, { id: bot.id, enabled: false }, bob.token))).toEqual(['FORBIDDEN'])
+    expect(codes(await server.gql(UPDATE_AGENT, { id: bot.id, enabled: false }, bot.token))).toEqual(['FORBIDDEN'])
     expect((await server.gql(UPDATE_AGENT, { id: bot.id, enabled: false }, admin.token)).data.updateAgent.enabled).toBe(false)
     expect(codes(await server.gql(`{ viewer { permissions } }`, {}, bot.token))).toEqual(['UNAUTHENTICATED'])
     expect((await server.gql(UPDATE_AGENT, { id: bot.id, enabled: true }, admin.token)).data.updateAgent.enabled).toBe(true)
     expect((await server.gql(`{ viewer { permissions } }`, {}, bot.token)).errors).toBeUndefined()
+  })
+
+  it("an agent's owner may disable and enable it, and change nothing else", async () => {
+    const bot = await createAgentWithToken(server, { name: 'Runaway', ownerId: alice.id })
+    const off = await server.gql(UPDATE_AGENT, { id: bot.id, enabled: false }, alice.token)
+    expect(off.data.updateAgent.enabled).toBe(false)
+    expect(codes(await server.gql(`{ viewer { permissions } }`, {}, bot.token))).toEqual(['UNAUTHENTICATED'])
+    expect((await server.gql(UPDATE_AGENT, { id: bot.id, enabled: true }, alice.token)).data.updateAgent.enabled).toBe(true)
+    const rename = await server.gql(`mutation($id: ID!) { updateAgent(id: $id, input: { name: "Mine now" }) { id } }`, { id: bot.id }, alice.token)
+    expect(codes(rename)).toEqual(['FORBIDDEN'])
   })
 
   it('who an agent may act for is kept by directory managers only', async () => {

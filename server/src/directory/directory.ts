@@ -183,7 +183,15 @@ export async function createAgent(prisma: PrismaClient, actor: Viewer, input: Cr
 /** Changes an agent. Disabling it stops its tokens at once (they are checked on every call). */
 export async function updateAgent(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateAgentInput, query: AgentQuery = {}) {
   return prisma.$transaction(async (tx) => {
-    if (!(await tx.agent.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Agent')
+    const agent = await tx.agent.findUnique({ where: { id }, select: { ownerId: true } })
+    if (!agent) throw notFound('Agent')
+    if (!actor.permissions.has('directory:manage')) {
+      // an owner may stop (and restart) a misbehaving agent of theirs at once, and nothing else
+      const onlySwitch = input.enabled != null && input.name == null && input.description === undefined && input.actsForUserIds == null
+      if (!(actor.kind === 'user' && agent.ownerId === actor.id && onlySwitch)) {
+        throw forbidden("Not allowed: directory managers change agents; an agent's owner may only disable or enable it.")
+      }
+    }
     const data: Prisma.AgentUpdateInput = {}
     if (input.name != null) data.name = input.name.trim()
     if (input.description !== undefined) data.description = input.description?.trim() || null

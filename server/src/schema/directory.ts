@@ -249,8 +249,10 @@ builder.mutationFields((t) => ({
   }),
   updateAgent: t.prismaField({
     type: 'Agent',
-    description: 'Renames, describes, disables or enables an agent, or sets the users it may act for.',
-    authScopes: { permission: 'directory:manage' },
+    description:
+      "Renames, describes, disables or enables an agent, or sets the users it may act for (directory managers). An agent's owner may disable and enable it.",
+    authScopes: { user: true },
+    directives: [{ name: 'auth', args: { anyOf: ['directory:manage', "agent's owner (enabled only)"] } }],
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateAgentInput, required: true }) },
     resolve: async (query, _root, { id, input }, ctx) => {
       const agentId = parseId(id, ['Agent'], 'id').id
