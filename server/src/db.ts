@@ -102,43 +102,65 @@ async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   try {
     const lockPath = join(dataDir, 'approvals.lock')
     const mine = JSON.stringify({ pid: process.pid, ...(await processIdentity(process.pid)) } satisfies LockHolder)
-    // a few rounds: each one that finds a stale lock sets it aside and tries again
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        // written whole under a name of our own, then linked into place: link() fails with
-        // EEXIST when the lock exists, so of two servers one wins, and nobody ever reads a
-        // lock file that is not written yet
-        const draft = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}`
-        await writeFile(draft, mine, { flag: 'wx' })
-        try {
-          await link(draft, lockPath)
-        } finally {
-          await rm(draft, { force: true })
-        }
-        return async () => {
-          // only our own lock: one taken over by mistake is somebody else's now
-          if ((await readFile(lockPath, 'utf8').catch(() => undefined)) === mine) await rm(lockPath, { force: true })
-          openDataDirs.delete(key)
-        }
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      }
-      // Read through a handle that stays open until the lock is set aside: while it is open the
-      // file's inode cannot be reused, so comparing inodes tells the stale file from a new one.
+    const release = async () => {
+      // only our own lock: one taken over by mistake is somebody else's now
+      if ((await readFile(lockPath, 'utf8').catch(() => undefined)) === mine) await rm(lockPath, { force: true })
+      openDataDirs.delete(key)
+    }
+    const refuseIfHeld = async () => {
       const handle = await open(lockPath, 'r').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined // released or set aside meanwhile: try again
+        if (err.code === 'ENOENT') return undefined
         throw err
       })
-      if (!handle) continue
+      if (!handle) return false
       try {
         const holder = await readHolder(handle)
         if (holder && (await isHeld(holder))) {
           throw new Error(`The data folder ${dataDir} is in use by another server (process ${holder.pid}). PGlite serves one process; use PostgreSQL (DATABASE_URL) to run several.`)
         }
-        await setAsideStaleLock(lockPath, handle)
+        return true // a stale lock
       } finally {
         await handle.close()
       }
+    }
+    // written whole under a name of our own, then linked into place: link() fails with EEXIST
+    // when the lock exists, so of two servers one wins, and nobody reads a lock not yet written
+    const draft = `${lockPath}.${process.pid}.${randomBytes(6).toString('hex')}`
+    await writeFile(draft, mine, { flag: 'wx' })
+    // A stale lock is replaced by one server at a time: the one that creates the takeover folder
+    // (mkdir is atomic). It checks the lock again under it, then renames its own over it, which
+    // replaces the file in one step, so that no other server ever finds the path free meanwhile.
+    const takeover = `${lockPath}.takeover`
+    try {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        try {
+          await link(draft, lockPath)
+          return release
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        }
+        if (!(await refuseIfHeld())) continue // released meanwhile: try again
+        try {
+          await mkdir(takeover)
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+          // another server is taking over; a takeover folder left by a crash is cleared after 10 s
+          const since = await stat(takeover).then((s) => Date.now() - s.mtimeMs, () => 0)
+          if (since > 10_000) await rm(takeover, { recursive: true, force: true })
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          continue
+        }
+        try {
+          if (await refuseIfHeld()) {
+            await rename(draft, lockPath)
+            return release
+          }
+        } finally {
+          await rm(takeover, { recursive: true, force: true })
+        }
+      }
+    } finally {
+      await rm(draft, { force: true })
     }
     throw new Error(`Could not lock the data folder ${dataDir}: other servers are starting on it at the same time.`)
   } catch (err) {
@@ -192,31 +214,6 @@ async function isHeld(holder: LockHolder): Promise<boolean> {
   // start times count from boot: after a reboot the same numbers name other processes
   if (holder.bootId && current.bootId && holder.bootId !== current.bootId) return false
   return current.startTime === holder.startTime
-}
-
-/**
- * Removes the stale lock `handle` was opened on. It is renamed aside first, an atomic step, and
- * removed only if the file that moved is that one: a server that started meanwhile may have
- * replaced it with its own lock, which must stay.
- */
-async function setAsideStaleLock(lockPath: string, handle: FileHandle): Promise<void> {
-  const aside = `${lockPath}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
-  try {
-    await rename(lockPath, aside)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // another server set it aside first
-    throw err
-  }
-  const [stale, moved] = await Promise.all([handle.stat({ bigint: true }), stat(aside, { bigint: true })])
-  if (stale.ino === moved.ino && stale.dev === moved.dev) await rm(aside, { force: true })
-  else {
-    // a live server's new lock: put it back (link, so as not to replace a lock made meanwhile);
-    // the next round sees it held
-    await link(aside, lockPath).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err
-    })
-    await rm(aside, { force: true })
-  }
 }
 
 function isRunning(pid: number): boolean {
