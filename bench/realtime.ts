@@ -15,6 +15,7 @@ import { createClient, type Client } from 'graphql-ws'
 import { Redis } from 'ioredis'
 import pg from 'pg'
 import WebSocket from 'ws'
+import { createApprovals } from '../sdk/src/index.js'
 import { buildApp, type App } from '../server/src/app.js'
 import { hashToken, generateToken } from '../server/src/auth/tokens.js'
 import { openDatabase, type Database } from '../server/src/db.js'
@@ -189,6 +190,44 @@ async function decisionLatency(waitOn: Instance, decideOn: Instance, agentToken:
   return { fromReturn, fromCall, beforeReturn }
 }
 
+/**
+ * Approves `DECISIONS` pending requests of a fresh agent through `decideOn`, one at a time, while
+ * that agent's SDK worker (`approvals.worker()`) listens on `workOn`: the time from approveRequest
+ * returning to the handler starting (the push, the claim, the digest check).
+ */
+async function handlerLatency(workOn: Instance, decideOn: Instance, ownerId: string, reviewerToken: string) {
+  const agent = await decideOn.db.prisma.agent.create({ data: { name: `Worker agent ${randomBytes(2).toString('hex')}`, ownerId } })
+  const agentToken = generateToken()
+  await decideOn.db.prisma.apiToken.create({ data: { name: 'bench', tokenHash: hashToken(agentToken), agentId: agent.id } })
+  const ids: string[] = []
+  for (let i = 0; i < DECISIONS; i++) {
+    const res = await gql(decideOn.port, agentToken, `mutation($p: JSON!) { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "send_email", params: $p }) { request { id } } }`, { p: { to: 'x@bench.test', subject: 'Bench', body: 'Hello', i } })
+    ids.push(res.requestApproval.request.id)
+  }
+  const started = new Map<string, (t: number) => void>()
+  const approvals = createApprovals({ url: `http://127.0.0.1:${workOn.port}/graphql`, token: agentToken })
+  const worker = approvals.worker({
+    concurrency: 8,
+    handlers: { send_email: (_params, { requestId }) => void started.get(requestId!)?.(performance.now()) },
+    onError: (error) => console.error(error),
+  })
+  // the worker is listening once a first approval reaches it
+  const warm = await gql(decideOn.port, agentToken, `mutation { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "send_email", params: { to: "w@bench.test", subject: "Warm", body: "up" } }) { request { id } } }`)
+  const warmed = new Promise<number>((r) => started.set(warm.requestApproval.request.id, r))
+  await gql(decideOn.port, reviewerToken, `mutation($id: ID!) { approveRequest(id: $id) { id } }`, { id: warm.requestApproval.request.id })
+  await warmed
+  const fromReturn: number[] = []
+  for (const id of ids) {
+    const handled = new Promise<number>((r) => started.set(id, r))
+    await gql(decideOn.port, reviewerToken, `mutation($id: ID!) { approveRequest(id: $id) { id } }`, { id })
+    const t1 = performance.now()
+    fromReturn.push(Math.max(0, (await handled) - t1))
+  }
+  await worker.stop()
+  await approvals.close()
+  return fromReturn
+}
+
 async function fanout(a: Instance, b: Instance, n: number, agentToken: string): Promise<{ last: number[]; all: number[] }> {
   const reviewers = await makeUsers(a.db, n, 'manager')
   // half the reviewers on each instance
@@ -244,6 +283,11 @@ await withDatabase(async (url) => {
       console.log(
         `decision -> agent, ${label.padEnd(21)} p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  (p99/floor ${(s.p99 / floor.p99).toFixed(1)}x; from the call's start p50 ${ms(c.p50)} p99 ${ms(c.p99)}; ${r.beforeReturn}/${DECISIONS} arrived before the mutation's response)`,
       )
+    }
+
+    for (const [label, workOn, decideOn] of [['one instance', a, a], ['across two instances', b, a]] as const) {
+      const s = summary(await handlerLatency(workOn, decideOn, owner.id, reviewer!.token))
+      console.log(`approveRequest -> SDK handler, ${label.padEnd(21)} p50 ${ms(s.p50)}  p99 ${ms(s.p99)}  (p99/floor ${(s.p99 / floor.p99).toFixed(1)}x)`)
     }
 
     for (const n of FANOUT) {

@@ -111,6 +111,52 @@ export function waitForDecision(
   })
 }
 
+/** What asking for approval of one action takes. @internal */
+export interface AskOptions<P> {
+  summary?: (params: P) => string
+  context?: (params: P) => unknown
+  module?: string
+  onBehalfOfUserId?: string
+  idempotencyKey?: string
+}
+
+/** The answer of requestApproval. @internal */
+export interface AskPayload {
+  approvalRequired: boolean
+  request: DecidedRequest | null
+}
+
+/**
+ * Asks for approval of one AGENT_ACTION (requestApproval), with a fresh idempotency key unless
+ * one is given. An abort while it is in flight rejects with {@link ApprovalAbortedError}.
+ * @internal
+ */
+export async function requestApproval<P>(
+  transport: Transport,
+  actionType: string,
+  params: P,
+  options: AskOptions<P>,
+  signal?: AbortSignal,
+): Promise<AskPayload> {
+  if (signal?.aborted) throw aborted(signal)
+  const input = {
+    resourceType: 'AGENT_ACTION',
+    actionType,
+    params,
+    module: options.module,
+    summary: options.summary?.(params),
+    context: options.context?.(params),
+    onBehalfOfUserId: options.onBehalfOfUserId,
+    idempotencyKey: options.idempotencyKey ?? defaultIdempotencyKey(),
+  }
+  try {
+    return (await transport.request<{ requestApproval: AskPayload }>(REQUEST_APPROVAL, { input }, signal)).requestApproval
+  } catch (error) {
+    if (signal?.aborted) throw aborted(signal)
+    throw error
+  }
+}
+
 /** @internal */
 export function createGate<P, R>(
   transport: Transport,
@@ -147,24 +193,13 @@ export function createGate<P, R>(
 
   return async function gated(params: P, callOptions: GateCallOptions = {}): Promise<R> {
     const signal = callOptions.signal
-    if (signal?.aborted) throw aborted(signal)
-    const input = {
-      resourceType: 'AGENT_ACTION',
+    const payload = await requestApproval(
+      transport,
       actionType,
       params,
-      module: options.module,
-      summary: options.summary?.(params),
-      context: options.context?.(params),
-      onBehalfOfUserId: callOptions.onBehalfOfUserId ?? options.onBehalfOfUserId,
-      idempotencyKey: callOptions.idempotencyKey ?? defaultIdempotencyKey(),
-    }
-    let payload: { approvalRequired: boolean; request: DecidedRequest | null }
-    try {
-      payload = (await transport.request<{ requestApproval: typeof payload }>(REQUEST_APPROVAL, { input }, signal)).requestApproval
-    } catch (error) {
-      if (signal?.aborted) throw aborted(signal)
-      throw error
-    }
+      { ...options, onBehalfOfUserId: callOptions.onBehalfOfUserId ?? options.onBehalfOfUserId, idempotencyKey: callOptions.idempotencyKey },
+      signal,
+    )
     if (!payload.approvalRequired || !payload.request) {
       return fn(params, { requestId: null, attempt: 1, signal: signal ?? new AbortController().signal })
     }

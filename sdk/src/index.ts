@@ -20,7 +20,8 @@ export {
 export { defaultIdempotencyKey, paramsDigest } from './digest.js'
 export type { ExecutionContext } from './execution.js'
 export type { ActionFunction, GateCallOptions, GatedFunction, GateOptions } from './gate.js'
-export type { ActionHandler, Worker, WorkerErrorContext, WorkerOptions } from './worker.js'
+export type { ActionHandler, Submitted, SubmitOptions, Worker, WorkerErrorContext, WorkerOptions } from './worker.js'
+export type { DecidedRequest, ExecutionState } from './operations.js'
 export type { Reviewer, ReviewDecision, ReviewerOptions, ReviewRequest } from './reviewer.js'
 
 /** Options of {@link createApprovals}. */

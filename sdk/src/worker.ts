@@ -3,7 +3,8 @@
 // those that became ready while it was away (claimApprovedActions).
 import { ApprovalsError } from './errors.js'
 import { runLease, type ExecutionContext } from './execution.js'
-import { APPROVED_ACTIONS, CLAIM_APPROVED_ACTIONS, CLAIM_EXECUTION, FAIL_EXECUTION, type LeaseData } from './operations.js'
+import { requestApproval } from './gate.js'
+import { APPROVED_ACTIONS, CLAIM_APPROVED_ACTIONS, CLAIM_EXECUTION, FAIL_EXECUTION, type DecidedRequest, type LeaseData } from './operations.js'
 import { backoffMs, isTransient, type Transport } from './transport.js'
 
 /** Runs one approved action; its value becomes the execution's result (JSON; undefined is null). */
@@ -32,8 +33,43 @@ export interface WorkerOptions {
   onError?: (error: unknown, context: WorkerErrorContext) => void
 }
 
+/** Options of {@link Worker.submit}. */
+export interface SubmitOptions {
+  /**
+   * Replaces the default key (a fresh one per call). Submitting again with the same key (a
+   * restarted agent going through its plan again, say) returns the same request and asks nothing
+   * twice; use a stable key such as `outreach:<lead id>`.
+   */
+  idempotencyKey?: string
+  /** One line for the reviewer. */
+  summary?: string
+  /** Anything that helps the reviewer decide; shown, not run. */
+  context?: unknown
+  /** Narrows rule matching to one module. */
+  module?: string
+  /** The person whose task the agent runs; defaults to the agent's owner. */
+  onBehalfOfUserId?: string
+  /** Aborts the request for approval (or the handler, when no rule gates the action). */
+  signal?: AbortSignal
+}
+
+/** What {@link Worker.submit} did with an action. */
+export type Submitted =
+  /** No rule gates it: the handler ran at once, here; this is its value. */
+  | { approvalRequired: false; result: unknown }
+  /** A rule gates it: the request as it stands (PENDING, or already decided); the worker runs it once approved. */
+  | { approvalRequired: true; request: DecidedRequest }
+
 /** A running worker. */
 export interface Worker {
+  /**
+   * Asks for approval of an action and returns without waiting for the decision: once it is
+   * approved (now, in an hour, or while this process was down) the worker runs it with its
+   * handler, exactly once. When no rule gates the action, the handler runs at once and its value
+   * is returned. For agents that plan many actions and need not stand by each one (campaigns,
+   * batch jobs); an agent that needs the answer to go on uses `gate()`.
+   */
+  submit(actionType: string, params: unknown, options?: SubmitOptions): Promise<Submitted>
   /** Stops taking work, waits for the running handlers to finish and report, then resolves. */
   stop(): Promise<void>
   /** Resolves once the worker has stopped (through stop(), close(), or a fatal error). Never rejects. */
@@ -51,7 +87,8 @@ export function startWorker(transport: Transport, options: WorkerOptions): Worke
   let stopping = false
   let active = 0 // slots taken: claims in flight and handlers running
   const queue: string[] = [] // request ids the subscription said are ready, oldest first
-  const running = new Set<string>()
+  const running = new Set<string>() // handlers running here
+  const claiming = new Set<string>() // claimExecution calls in flight
   const tasks = new Set<Promise<void>>()
   let draining = false
   let drainAgain = false
@@ -112,24 +149,26 @@ export function startWorker(transport: Transport, options: WorkerOptions): Worke
   /** Claims queued actions while slots are free; an action still running here waits its turn. */
   function pump() {
     while (!stopping && active < concurrency) {
-      const index = queue.findIndex((id) => !running.has(id))
+      const index = queue.findIndex((id) => !running.has(id) && !claiming.has(id))
       if (index < 0) return
       const [requestId] = queue.splice(index, 1) as [string]
       active++
-      running.add(requestId)
+      claiming.add(requestId)
       track(
         (async () => {
           let lease: LeaseData
           try {
             lease = (await transport.request<{ claimExecution: LeaseData }>(CLAIM_EXECUTION, { requestId, leaseSeconds })).claimExecution
           } catch (error) {
-            running.delete(requestId)
+            claiming.delete(requestId)
             active--
-            // CONFLICT: another worker took it, or it ran meanwhile
+            // CONFLICT: another worker took it, or it ran meanwhile (perhaps our own drain did:
+            // then it stays in `running`)
             if (!(error instanceof ApprovalsError && error.code === 'CONFLICT')) report(error, { requestId })
             slotFreed()
             return
           }
+          claiming.delete(requestId)
           runClaimed(lease) // keeps the slot, gives it back when done
         })(),
       )
@@ -226,7 +265,18 @@ export function startWorker(transport: Transport, options: WorkerOptions): Worke
     return stopped
   }
 
+  async function submit(actionType: string, params: unknown, submitOptions: SubmitOptions = {}): Promise<Submitted> {
+    const handler = handlers[actionType]
+    if (!handler) throw new ApprovalsError(`This worker has no handler for ${actionType}: it could not run it once approved.`, { code: 'BAD_USER_INPUT' })
+    if (stopping) throw new ApprovalsError('This worker is stopped.', { code: 'CLOSED' })
+    const { summary, context, signal, ...ask } = submitOptions
+    const payload = await requestApproval(transport, actionType, params, { ...ask, summary: summary === undefined ? undefined : () => summary, context: context === undefined ? undefined : () => context }, signal)
+    if (payload.approvalRequired && payload.request) return { approvalRequired: true, request: payload.request }
+    const result = await handler(params, { requestId: null, attempt: 1, signal: signal ?? new AbortController().signal })
+    return { approvalRequired: false, result }
+  }
+
   drain()
   subscribe()
-  return { stop, done }
+  return { submit, stop, done }
 }

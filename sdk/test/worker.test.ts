@@ -194,3 +194,54 @@ describe('worker()', () => {
     expect((await readRequest(server, agent.token, id)).execution).toMatchObject({ status: 'SUCCEEDED', attempts: 2, result: 'from the new worker' })
   })
 })
+
+describe('worker().submit()', () => {
+  it('asks and returns at once; the worker runs the action once approved; submitting again with the key asks nothing twice', async () => {
+    const agent = await createAgent(server, boss.id)
+    const module = await gatedModule(server, reviewer.id)
+    const seen = counter()
+    const listening = server.subscribed('approvedActions')
+    const worker = connect(agent).worker({ handlers: { send_email: (params, context) => (seen.record(params, context), { messageId: `m-${context.requestId}` }) } })
+    await listening
+
+    const submitted = await worker.submit('send_email', email('lead-1'), { idempotencyKey: 'outreach:lead-1', module, summary: 'Email lead 1' })
+    expect(submitted).toMatchObject({ approvalRequired: true, request: { status: 'PENDING', execution: null } })
+    const id = submitted.approvalRequired ? submitted.request.id : ''
+    expect(seen.calls).toEqual([])
+    const again = await worker.submit('send_email', email('lead-1'), { idempotencyKey: 'outreach:lead-1', module, summary: 'Email lead 1' })
+    expect(again.approvalRequired && again.request.id).toBe(id)
+
+    await decideOk(server, reviewer, id, 'approveRequest')
+    await seen.reached(1)
+    await worker.stop()
+    expect(seen.calls.map((c) => [c.params, c.context.requestId])).toEqual([[email('lead-1'), id]])
+    const after = await readRequest(server, agent.token, id)
+    expect(after.execution).toMatchObject({ status: 'SUCCEEDED', attempts: 1, result: { messageId: `m-${id}` } })
+    // a restarted agent going through its plan again: the same request, already run
+    const resubmitted = await connect(agent).worker({ handlers: { send_email: () => seen.record('again', {} as ExecutionContext) } }).submit('send_email', email('lead-1'), {
+      idempotencyKey: 'outreach:lead-1',
+      module,
+      summary: 'Email lead 1',
+    })
+    expect(resubmitted).toMatchObject({ approvalRequired: true, request: { id, status: 'APPROVED', execution: { status: 'SUCCEEDED' } } })
+    expect(seen.calls).toHaveLength(1)
+  })
+
+  it('no rule gates the action: the handler runs at once and submit returns its value; a rejected one never runs', async () => {
+    const agent = await createAgent(server, boss.id)
+    const module = await gatedModule(server, reviewer.id)
+    const seen = counter()
+    const worker = connect(agent).worker({ handlers: { send_email: (params, context) => (seen.record(params, context), 'sent now') } })
+    expect(await worker.submit('send_email', email('free'), { module: 'ungated-submit' })).toEqual({ approvalRequired: false, result: 'sent now' })
+    expect(seen.calls.map((c) => [c.params, c.context.requestId])).toEqual([[email('free'), null]])
+
+    const submitted = await worker.submit('send_email', email('no'), { module })
+    const id = submitted.approvalRequired ? submitted.request.id : ''
+    await decideOk(server, reviewer, id, 'rejectRequest', 'Not this one')
+    expect(await readRequest(server, agent.token, id)).toMatchObject({ status: 'REJECTED', execution: null })
+    await worker.stop()
+    expect(seen.calls).toHaveLength(1)
+    await expect(worker.submit('send_email', email('late'), { module })).rejects.toMatchObject({ code: 'CLOSED' })
+    await expect(connect(agent).worker({ handlers: { other: () => 1 } }).submit('send_email', email('x'))).rejects.toMatchObject({ code: 'BAD_USER_INPUT' })
+  })
+})

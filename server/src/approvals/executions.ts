@@ -86,19 +86,32 @@ const claimable = (now: Date, settings: ExecutionSettings): Prisma.ExecutionWher
   OR: [{ status: 'READY' }, { status: 'RUNNING', leaseExpiresAt: { lte: now } }],
 })
 
-async function lease(tx: Tx, viewer: Viewer, requestId: string, leaseSeconds: number, now: Date, settings: ExecutionSettings): Promise<Lease | null> {
+/**
+ * Claims one action, if it may be claimed: the conditional update and its EXECUTION_STARTED
+ * event in one statement (atomic on its own, one round trip), so that the hot path of a worker
+ * needs no transaction of its own.
+ */
+async function lease(db: Tx | PrismaClient, viewer: Viewer, requestId: string, leaseSeconds: number, now: Date, settings: ExecutionSettings): Promise<Lease | null> {
   const leaseToken = `lease_${randomBytes(32).toString('base64url')}`
   const leaseExpiresAt = seconds(now, leaseSeconds)
-  const { count } = await tx.execution.updateMany({
-    where: { requestId, requesterKey: viewer.id, ...claimable(now, settings) },
-    data: { status: 'RUNNING', attempts: { increment: 1 }, leaseTokenHash: hashLease(leaseToken), leaseExpiresAt, startedAt: now, error: null },
-  })
-  if (count === 0) return null
-  const { attempts } = await tx.execution.findUniqueOrThrow({ where: { requestId }, select: { attempts: true } })
-  await tx.approvalEvent.create({
-    data: { requestId, type: 'EXECUTION_STARTED', ...actor(viewer), comment: `Attempt ${attempts}`, details: { attempt: attempts }, at: now },
-  })
-  return { leaseToken, attempt: attempts, leaseExpiresAt, requestId }
+  const { actorUserId = null, actorAgentId = null } = actor(viewer) as { actorUserId?: string; actorAgentId?: string }
+  const rows = await db.$queryRaw<{ attempts: number }[]>`
+    WITH claimed AS (
+      UPDATE "Execution"
+      SET "status" = 'RUNNING', "attempts" = "attempts" + 1, "leaseTokenHash" = ${hashLease(leaseToken)},
+          "leaseExpiresAt" = ${leaseExpiresAt}, "startedAt" = ${now}, "error" = NULL, "updatedAt" = ${now}
+      WHERE "requestId" = ${requestId}::uuid AND "requesterKey" = ${viewer.id}::uuid AND "attempts" < ${settings.maxAttempts}
+        AND ("status" = 'READY' OR ("status" = 'RUNNING' AND "leaseExpiresAt" <= ${now}))
+      RETURNING "requestId", "attempts"
+    ), started AS (
+      INSERT INTO "ApprovalEvent" ("requestId", "type", "actorUserId", "actorAgentId", "comment", "details", "at")
+      SELECT "requestId", 'EXECUTION_STARTED'::"ApprovalEventType", ${actorUserId}::uuid, ${actorAgentId}::uuid,
+             'Attempt ' || "attempts", jsonb_build_object('attempt', "attempts"), ${now}
+      FROM claimed
+    )
+    SELECT "attempts" FROM claimed`
+  if (rows.length === 0) return null
+  return { leaseToken, attempt: Number(rows[0]!.attempts), leaseExpiresAt, requestId }
 }
 
 const actor = (viewer: Viewer) => (viewer.kind === 'user' ? { actorUserId: viewer.id } : { actorAgentId: viewer.id })
@@ -112,25 +125,27 @@ export async function claimExecution(
   now: Date,
   settings: ExecutionSettings,
 ): Promise<Lease> {
-  return prisma.$transaction(async (tx) => {
-    const request = await tx.approvalRequest.findFirst({
-      where: { AND: [{ id: requestId }, visibleTo(viewer)] },
-      select: { status: true, requesterKey: true, execution: { select: { status: true, attempts: true, leaseExpiresAt: true } } },
-    })
-    if (!request) throw notFound('Approval request')
-    if (request.requesterKey !== viewer.id) throw forbidden('Only the requester may run an approved action.')
-    if (request.status !== 'APPROVED') throw conflict(`This request is ${request.status}, not APPROVED: there is nothing to run.`)
-    const claimed = await lease(tx, viewer, requestId, leaseSeconds, now, settings)
-    if (claimed) return claimed
-    const execution = request.execution
-    throw conflict(
-      !execution
-        ? 'This approved request has no action to run.'
-        : execution.status === 'RUNNING'
-          ? 'Another worker holds this action (its lease has not run out).'
-          : `This action is ${execution.status}: it is not ready to run.`,
-    )
+  // the happy path is the claim alone: only the caller's own approved actions have an execution
+  const claimed = await lease(prisma, viewer, requestId, leaseSeconds, now, settings)
+  if (claimed) return claimed
+  // why not: the first of these that holds
+  const request = await prisma.approvalRequest.findFirst({
+    where: { AND: [{ id: requestId }, visibleTo(viewer)] },
+    select: { status: true, requesterKey: true, execution: { select: { status: true, attempts: true } } },
   })
+  if (!request) throw notFound('Approval request')
+  if (request.requesterKey !== viewer.id) throw forbidden('Only the requester may run an approved action.')
+  if (request.status !== 'APPROVED') throw conflict(`This request is ${request.status}, not APPROVED: there is nothing to run.`)
+  const execution = request.execution
+  throw conflict(
+    !execution
+      ? 'This approved request has no action to run.'
+      : execution.status === 'RUNNING'
+        ? 'Another worker holds this action (its lease has not run out).'
+        : execution.status === 'READY'
+          ? `This action has used all its ${settings.maxAttempts} attempts.`
+          : `This action is ${execution.status}: it is not ready to run.`,
+  )
 }
 
 /** Leases up to `limit` of the caller's approved actions that are ready to run, oldest first. */
