@@ -21,7 +21,7 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
   },
   test: {
-    include: ['server/test/**/*.test.ts', 'client/src/**/*.test.{ts,tsx}', 'client/e2e/**/*.test.ts', 'sdk/test/**/*.test.ts'],
+    include: ['server/test/**/*.test.ts', 'client/src/**/*.test.{ts,tsx}', 'client/e2e/**/*.test.ts', 'sdk/test/**/*.test.ts', 'examples/**/*.test.ts'],
     exclude: [
       ...(postgres ? [] : ['server/test/**/*.pg.*']),
       ...(redis ? [] : ['server/test/**/*.redis.*']),
