@@ -62,9 +62,11 @@ beforeAll(async () => {
   const built = spawnSync(process.execPath, [tsc, '-p', join(root, 'sdk', 'tsconfig.build.json')], { encoding: 'utf8' })
   if (built.status !== 0) throw new Error(`building the SDK failed:\n${built.stdout}${built.stderr}`)
   port = await freePort()
+  // the embedded defaults, whatever this shell points at
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...embedded } = process.env
   demo = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples', 'demo.ts')], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'development', PORT: String(port), DEMO_DIR: dir, AGENT_PACE_MS: '0' },
+    env: { ...embedded, NODE_ENV: 'development', PORT: String(port), DEMO_DIR: dir, AGENT_PACE_MS: '0' },
     detached: true, // its own process group: a failed test kills the server and the agent with it
   })
   demo.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))

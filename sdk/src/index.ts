@@ -2,7 +2,7 @@
 // connection; gate(), worker() and reviewer() are built on it.
 import { createGate, type ActionFunction, type GatedFunction, type GateOptions } from './gate.js'
 import { startReviewer, type Reviewer, type ReviewerOptions } from './reviewer.js'
-import { createTransport, type Transport } from './transport.js'
+import { createTransport, registerTransport, type Transport } from './transport.js'
 import { startWorker, type Worker, type WorkerOptions } from './worker.js'
 
 export {
@@ -76,11 +76,13 @@ export interface Approvals {
  */
 export function createApprovals(options: ApprovalsOptions): Approvals {
   const transport: Transport = createTransport(options)
-  return {
+  const approvals: Approvals = {
     gate: (actionType, fn, gateOptions) => createGate(transport, actionType, fn, gateOptions),
     worker: (workerOptions) => startWorker(transport, workerOptions),
     reviewer: (reviewerOptions) => startReviewer(transport, reviewerOptions),
     request: (query, variables, signal) => transport.request(query, variables, signal),
     close: () => transport.close(),
   }
+  registerTransport(approvals, transport)
+  return approvals
 }

@@ -211,3 +211,17 @@ export function createTransport(options: TransportOptions): Transport {
     },
   }
 }
+
+const transports = new WeakMap<object, Transport>()
+
+/** Records the connection of a client made by createApprovals(), for the adapters. @internal */
+export function registerTransport(client: object, transport: Transport): void {
+  transports.set(client, transport)
+}
+
+/** The connection of a client made by createApprovals(); BAD_USER_INPUT for anything else. @internal */
+export function transportOf(client: object): Transport {
+  const transport = transports.get(client)
+  if (!transport) throw new ApprovalsError("Not a client made by createApprovals() of '@approvals/sdk'.", { code: 'BAD_USER_INPUT' })
+  return transport
+}

@@ -17,6 +17,22 @@ export type Viewer =
       actsForRecordManager: boolean
     }
 
+interface TokenRow {
+  id: string
+  revokedAt: Date | null
+  lastUsedAt: Date | null
+  userId: string | null
+  roleKeys: string[]
+  permissions: string[]
+  agentId: string | null
+  agentEnabled: boolean | null
+  agentOwnerId: string | null
+  actsForIds: string[]
+  actsForRecordManager: boolean
+}
+
+const RECORD_MANAGE: Permission = 'record:manage'
+
 /** Skip the lastUsedAt write when the token was used this recently: one write per token a minute, not per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
 
@@ -25,43 +41,37 @@ const LAST_USED_RESOLUTION_MS = 60_000
  * to a disabled agent.
  */
 export async function viewerForToken(prisma: PrismaClient, token: string, now: Date): Promise<Viewer | null> {
-  const row = await prisma.apiToken.findUnique({
-    where: { tokenHash: hashToken(token) },
-    select: {
-      id: true,
-      revokedAt: true,
-      lastUsedAt: true,
-      user: { select: { id: true, roles: { select: { key: true, permissions: true } } } },
-      agent: {
-        select: {
-          id: true,
-          enabled: true,
-          ownerId: true,
-          owner: { select: { roles: { select: { permissions: true } } } },
-          actsFor: { select: { id: true, roles: { select: { permissions: true } } } },
-        },
-      },
-    },
-  })
+  // One round trip: the token, its user's roles, or its agent with the people it acts for (every
+  // request pays for this, so it is one statement rather than a query per relation)
+  const [row] = await prisma.$queryRaw<TokenRow[]>`
+    SELECT t."id"::text AS "id", t."revokedAt", t."lastUsedAt", t."userId"::text AS "userId",
+      COALESCE((SELECT array_agg(r."key" ORDER BY r."key") FROM "Role" r JOIN "_RoleToUser" ru ON ru."A" = r."id"
+                WHERE ru."B" = t."userId"), '{}') AS "roleKeys",
+      COALESCE((SELECT array_agg(DISTINCT p.permission) FROM "Role" r JOIN "_RoleToUser" ru ON ru."A" = r."id",
+                unnest(r."permissions") AS p(permission) WHERE ru."B" = t."userId"), '{}') AS "permissions",
+      a."id"::text AS "agentId", a."enabled" AS "agentEnabled", a."ownerId"::text AS "agentOwnerId",
+      COALESCE((SELECT array_agg(af."B"::text ORDER BY af."B") FROM "_AgentActsFor" af WHERE af."A" = a."id"), '{}') AS "actsForIds",
+      EXISTS (SELECT 1 FROM "_RoleToUser" ru JOIN "Role" r ON r."id" = ru."A"
+              WHERE ${RECORD_MANAGE} = ANY(r."permissions")
+                AND (ru."B" = a."ownerId" OR ru."B" IN (SELECT af."B" FROM "_AgentActsFor" af WHERE af."A" = a."id"))) AS "actsForRecordManager"
+    FROM "ApiToken" t LEFT JOIN "Agent" a ON a."id" = t."agentId"
+    WHERE t."tokenHash" = ${hashToken(token)}`
   if (!row || row.revokedAt) return null
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } })
   }
-  if (row.user) {
-    const permissions = new Set(row.user.roles.flatMap((r) => r.permissions) as Permission[])
-    return { kind: 'user', id: row.user.id, tokenId: row.id, permissions, roleKeys: row.user.roles.map((r) => r.key) }
+  if (row.userId) {
+    return { kind: 'user', id: row.userId, tokenId: row.id, permissions: new Set(row.permissions as Permission[]), roleKeys: row.roleKeys }
   }
-  if (row.agent?.enabled) {
-    const { agent } = row
-    const people = [...(agent.owner ? [agent.owner] : []), ...agent.actsFor]
+  if (row.agentId && row.agentEnabled) {
     return {
       kind: 'agent',
-      id: agent.id,
+      id: row.agentId,
       tokenId: row.id,
       permissions: new Set(AGENT_PERMISSIONS),
-      ownerId: agent.ownerId,
-      actsForUserIds: [...new Set([...(agent.ownerId ? [agent.ownerId] : []), ...agent.actsFor.map((u) => u.id)])],
-      actsForRecordManager: people.some((u) => u.roles.some((r) => r.permissions.includes('record:manage'))),
+      ownerId: row.agentOwnerId,
+      actsForUserIds: [...new Set([...(row.agentOwnerId ? [row.agentOwnerId] : []), ...row.actsForIds])],
+      actsForRecordManager: row.actsForRecordManager,
     }
   }
   return null
