@@ -15,7 +15,9 @@ import type { Redis } from 'ioredis'
 import sirv from 'sirv'
 import { WebSocketServer } from 'ws'
 import { parseBearer } from './auth/tokens.js'
-import { viewerForToken, type Viewer } from './auth/viewer.js'
+import type { Viewer } from './auth/viewer.js'
+import { createViewerCache, type ViewerCache } from './auth/viewer-cache.js'
+import { createRuleCache } from './approvals/rule-cache.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Context } from './context.js'
 import type { Database } from './db.js'
@@ -93,6 +95,13 @@ export interface AppOptions {
    * agents, in case an `accessRevoked` event was lost (default 5 s; 0: never).
    */
   accessSweepIntervalMs?: number
+  /**
+   * How long a token's principal is served from memory while the pub/sub announces directory
+   * changes (default 5 minutes; 0: read it on every request). See auth/viewer-cache.ts.
+   */
+  authCacheTtlMs?: number
+  /** How long the enabled rules are served from memory while rule changes are announced (default 5 minutes; 0: read each time). */
+  ruleCacheTtlMs?: number
 }
 
 export interface App {
@@ -102,6 +111,8 @@ export interface App {
   pubsub: PubSub
   /** The open WebSocket connections and their operations, by token and principal. */
   connections: ConnectionRegistry
+  /** Who each token stands for, cached (invalidated through the pubsub). */
+  viewers: ViewerCache
   /** Listens; resolves with the bound port (useful with port 0). */
   listen(port: number, host?: string): Promise<number>
   /** Stops accepting, closes sockets and the database. */
@@ -179,15 +190,18 @@ export function buildApp(options: AppOptions): App {
   const introspection = options.introspection ?? !production
   const maxBodyBytes = options.maxBodyBytes ?? 2 * 1024 * 1024
   const allowedOrigins = originSet(options.allowedOrigins)
-  const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES }
+  const rules = createRuleCache({ pubsub, clock, log: logger.child({ part: 'rules' }), ttlMs: options.ruleCacheTtlMs })
+  const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, rules }
   const executions = { maxAttempts: options.maxExecutionAttempts ?? DEFAULT_MAX_EXECUTION_ATTEMPTS }
+
+  const viewers = createViewerCache({ prisma: db.prisma, pubsub, clock, log: logger.child({ part: 'auth' }), ttlMs: options.authCacheTtlMs })
 
   async function contextFor(authorization: unknown, requestId: string): Promise<Context> {
     const log = logger.child({ requestId })
     let viewer: Viewer | null = null
     if (authorization !== undefined && authorization !== null && authorization !== '') {
       const token = parseBearer(authorization)
-      viewer = token ? await viewerForToken(db.prisma, token, clock.now()) : null
+      viewer = token ? await viewers.viewerFor(token) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
     return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
@@ -290,7 +304,7 @@ export function buildApp(options: AppOptions): App {
           ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: send connectionParams.authorization = "Bearer <token>"')
           return false
         }
-        const viewer = await viewerForToken(db.prisma, token, clock.now())
+        const viewer = await viewers.viewerFor(token)
         if (!viewer) return false // graphql-ws closes with 4403 Forbidden
         // closes with 4429 past the token's connections; counted until the socket closes
         return connections.admit(ctx.extra.socket, viewer)
@@ -359,6 +373,7 @@ export function buildApp(options: AppOptions): App {
     registry: connections,
     sweepIntervalMs: options.accessSweepIntervalMs ?? 5000,
     log: logger.child({ part: 'access' }),
+    onMissedRevocation: () => viewers.invalidate(),
   })
 
   let stopping: Promise<void> | undefined
@@ -367,6 +382,7 @@ export function buildApp(options: AppOptions): App {
     scheduler,
     pubsub,
     connections,
+    viewers,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject)
@@ -379,6 +395,8 @@ export function buildApp(options: AppOptions): App {
       (stopping ??= (async () => {
         await scheduler.stop()
         await access.stop()
+        viewers.stop()
+        rules.stop()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeIdleConnections()
         for (const client of wss.clients) client.close(1001, 'Server shutting down')

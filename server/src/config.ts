@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   APPROVALS_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
   APPROVALS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(2 * 1024 * 1024),
   APPROVALS_MAX_EXECUTION_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  APPROVALS_AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
+  APPROVALS_RULE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
   APPROVALS_MAX_JSON_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
   APPROVALS_ACCESS_SWEEP_INTERVAL_MS: z.coerce
     .number()
@@ -88,6 +90,8 @@ export type Config = {
   /** Attempts before an approved action that keeps failing is FAILED. */
   maxExecutionAttempts: number
   accessSweepIntervalMs: number
+  authCacheTtlMs: number
+  ruleCacheTtlMs: number
 }
 
 export class ConfigError extends Error {
@@ -126,5 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonBytes: e.APPROVALS_MAX_JSON_BYTES,
     maxExecutionAttempts: e.APPROVALS_MAX_EXECUTION_ATTEMPTS,
     accessSweepIntervalMs: e.APPROVALS_ACCESS_SWEEP_INTERVAL_MS,
+    authCacheTtlMs: e.APPROVALS_AUTH_CACHE_TTL_MS,
+    ruleCacheTtlMs: e.APPROVALS_RULE_CACHE_TTL_MS,
   }
 }

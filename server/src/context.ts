@@ -1,7 +1,7 @@
 import type { Viewer } from './auth/viewer.js'
 import type { ExecutionSettings } from './approvals/executions.js'
 import type { Notifier } from './approvals/notify.js'
-import type { RequestLimits } from './approvals/requests.js'
+import type { RequestSettings } from './approvals/requests.js'
 import type { Clock } from './clock.js'
 import type { PrismaClient } from './db.js'
 import type { Logger } from './logger.js'
@@ -28,7 +28,7 @@ export interface Context {
   /** How approved actions are run (attempts); the defaults when not given. */
   executions?: ExecutionSettings
   /** Size limits of requests' params and context (the defaults when not given). */
-  limits?: RequestLimits
+  limits?: RequestSettings
   /** Told when a subscription listens for its events (tests wait on it instead of sleeping). */
   onSubscribed?: (field: 'approvalDecision' | 'approvalInbox' | 'approvedActions') => void
 }

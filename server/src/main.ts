@@ -76,6 +76,8 @@ async function main() {
     maxJsonBytes: config.maxJsonBytes,
     maxExecutionAttempts: config.maxExecutionAttempts,
     accessSweepIntervalMs: config.accessSweepIntervalMs,
+    authCacheTtlMs: config.authCacheTtlMs,
+    ruleCacheTtlMs: config.ruleCacheTtlMs,
   })
   const port = await app.listen(config.port, config.host)
   if (signInToken) {

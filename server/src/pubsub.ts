@@ -20,6 +20,13 @@ export type PubSubEvents = {
    * every instance closes the WebSockets opened with it. Unscoped: each instance has one listener.
    */
   accessRevoked: [payload: { tokenId?: string; principalId?: string }]
+  /**
+   * What a principal may do changed (a user's roles, an agent's owner or the people it acts for,
+   * an agent enabled again): every instance drops the principals it has cached. Unscoped.
+   */
+  principalChanged: [payload: { principalId: string }]
+  /** A rule was created, changed or deleted: every instance drops the rules it has cached. Unscoped. */
+  rulesChanged: [payload: { ruleId: string }]
 }
 
 /** The app's pub/sub: yoga's, plus what the subscriptions need to know about the transport. */
@@ -31,6 +38,8 @@ export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>> & {
   listening(channel: string, timeoutMs?: number): Promise<void>
   /** Calls `listener` each time Redis is reachable again after an outage, during which events were lost. */
   onReconnect(listener: () => void): () => void
+  /** Whether events reach this instance now: always in-process; through Redis, while the subscribing client is ready. */
+  connected(): boolean
 }
 
 /**
@@ -44,7 +53,7 @@ export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>> & {
  */
 export function createAppPubSub(redis?: { publish: Redis; subscribe: Redis; onPublishError: (err: unknown) => void }): PubSub {
   if (!redis) {
-    return Object.assign(createPubSub<PubSubEvents>(), { listening: async () => {}, onReconnect: () => () => {} })
+    return Object.assign(createPubSub<PubSubEvents>(), { listening: async () => {}, onReconnect: () => () => {}, connected: () => true })
   }
   const publishClient = {
     publish: (channel: string, message: string) => redis.publish.publish(channel, message).catch(redis.onPublishError),
@@ -87,5 +96,6 @@ export function createAppPubSub(redis?: { publish: Redis; subscribe: Redis; onPu
       reconnectListeners.add(listener)
       return () => void reconnectListeners.delete(listener)
     },
+    connected: () => !lost && redis.subscribe.status === 'ready',
   })
 }

@@ -1,6 +1,7 @@
 // Two instances sharing one PostgreSQL and one Redis behave as one service.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  codes,
   collect,
   createAgentWithToken,
   createRule,
@@ -85,5 +86,46 @@ describe('two instances over PostgreSQL and Redis', () => {
     expect(results.filter((r) => !r.errors)).toHaveLength(1)
     expect(results.flatMap((r) => (r.errors ?? []).map((e) => e.extensions?.code))).toEqual(['CONFLICT'])
     actions.dispose()
+  })
+
+  it('a token revoked and a role given on A apply on B within a second (B had them cached)', async () => {
+    const VIEWER = `{ viewer { permissions } }`
+    const user = await createUserWithToken(a, { email: 'cached@example.com', name: 'Cached', roleKeys: ['member'] })
+    const spare = await a.gql(`mutation($id: ID!) { createApiToken(principalId: $id, name: "spare") { token apiToken { id } } }`, { id: user.id }, a.ownerToken)
+    expect((await b.gql(VIEWER, {}, user.token)).data.viewer.permissions).toEqual(['approval:resolve'])
+    expect((await b.gql(VIEWER, {}, spare.data.createApiToken.token)).errors).toBeUndefined()
+
+    // B's own pub/sub hears the change: the signal that it reached B, timed from the mutation's start
+    const heard = (topic: 'principalChanged' | 'accessRevoked') => b.app.pubsub.subscribe(topic)[Symbol.asyncIterator]().next()
+    let changed = heard('principalChanged')
+    let started = Date.now()
+    const promoted = await a.gql(`mutation($id: ID!) { updateUser(id: $id, input: { roleKeys: ["manager"] }) { id } }`, { id: user.id }, a.ownerToken)
+    expect(promoted.errors).toBeUndefined()
+    await changed
+    expect((await b.gql(VIEWER, {}, user.token)).data.viewer.permissions.sort()).toEqual(['approval:resolve', 'approval:view'])
+    expect(Date.now() - started).toBeLessThan(1000)
+
+    changed = heard('accessRevoked')
+    started = Date.now()
+    const revoked = await a.gql(`mutation($id: ID!) { revokeApiToken(id: $id) { id } }`, { id: spare.data.createApiToken.apiToken.id }, a.ownerToken)
+    expect(revoked.errors).toBeUndefined()
+    await changed
+    expect(codes(await b.gql(VIEWER, {}, spare.data.createApiToken.token))).toEqual(['UNAUTHENTICATED'])
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+
+  it('a rule created on A gates the next request on B within a second (B had cached that nothing gates it)', async () => {
+    const reviewer = await createUserWithToken(a, { email: 'rules-rev@example.com', name: 'Rules reviewer', roleKeys: ['member'] })
+    const agent = await createAgentWithToken(a, { name: 'Rules agent' })
+    const input = { resourceType: 'AGENT_ACTION', actionType: 'create_landing_page', module: 'cross', params: { title: 'Launch' } }
+    const gated = async () =>
+      (await b.gql(`mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { approvalRequired } }`, { i: input }, agent.token)).data.requestApproval.approvalRequired
+    expect(await gated()).toBe(false)
+    const heard = b.app.pubsub.subscribe('rulesChanged')[Symbol.asyncIterator]().next()
+    const started = Date.now()
+    await createRule(a, { name: 'cross', resourceType: 'AGENT_ACTION', actionType: 'create_landing_page', module: 'cross', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+    await heard
+    expect(await gated()).toBe(true)
+    expect(Date.now() - started).toBeLessThan(1000)
   })
 })

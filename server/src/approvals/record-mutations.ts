@@ -9,7 +9,7 @@ import { badInput, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, Record } from '../generated/prisma/client.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
 import { createRecord, updateRecord } from './records.js'
-import { requestApproval, type RequestLimits } from './requests.js'
+import { requestApproval, type RequestSettings } from './requests.js'
 
 export interface RecordMutationResult {
   record: Record | null
@@ -34,7 +34,7 @@ async function gate(
   viewer: Viewer,
   request: { actionType: 'create_record' | 'update_record'; module: string; recordId?: string; params: Prisma.InputJsonObject; summary: string },
   now: Date,
-  limits: RequestLimits | undefined,
+  limits: RequestSettings | undefined,
 ): Promise<RecordMutationResult | null> {
   if (viewer.kind !== 'agent') return null
   const outcome = await requestApproval(prisma, viewer, { resourceType: 'RECORD_MUTATION', ...request }, now, limits)
@@ -53,7 +53,7 @@ export async function createRecordMutation(
   viewer: Viewer,
   input: { module: string; data: Prisma.InputJsonValue; ownerId?: string | null },
   now: Date,
-  limits?: RequestLimits,
+  limits?: RequestSettings,
 ): Promise<RecordMutationResult> {
   assertObject(input.data)
   await assertOwnerExists(prisma, input.ownerId)
@@ -73,7 +73,7 @@ export async function updateRecordMutation(
   id: string,
   input: { data: Prisma.InputJsonValue; ownerId?: string | null },
   now: Date,
-  limits?: RequestLimits,
+  limits?: RequestSettings,
 ): Promise<RecordMutationResult> {
   assertObject(input.data)
   const [record, scope] = await Promise.all([

@@ -12,7 +12,8 @@ import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
 import { createExecution, recordServerExecution } from './executions.js'
 import { executeRecordMutation } from './records.js'
 import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
-import { ruleFromSnapshot, ruleSnapshot, ruleView, type RuleView } from './rules.js'
+import type { RuleCache } from './rule-cache.js'
+import { lockRuleSet, readEnabledRules, ruleFromSnapshot, ruleSnapshot, type RuleView } from './rules.js'
 
 type Tx = Prisma.TransactionClient
 
@@ -59,9 +60,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** Parameters and context larger than this (as JSON, in bytes) are refused. */
 export const DEFAULT_MAX_JSON_BYTES = 256 * 1024
 
-export interface RequestLimits {
+export interface RequestSettings {
   /** The largest params and context, each, as JSON bytes. */
   maxJsonBytes: number
+  /** The enabled rules, kept in memory (none: read on each request). */
+  rules?: RuleCache
 }
 
 const PERSON = { id: true, email: true, roles: { select: { key: true } } } as const
@@ -183,7 +186,8 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
   return { params, module: module ?? record?.module ?? null, recordId, recordRefId: record?.id ?? null }
 }
 
-async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: RequestLimits): Promise<Prepared> {
+/** What can be checked of a request without the database: its action type, sizes and params. */
+function checkInput(input: RequestInput, limits: RequestSettings) {
   const action = findActionType(input.actionType)
   if (!action) throw badInput(`Unknown action type "${input.actionType}"; see the actionTypes query.`, 'input.actionType')
   if (action.resourceType !== input.resourceType) {
@@ -196,6 +200,25 @@ async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: Requ
   }
   const problem = checkParams(input.actionType, input.params)
   if (problem) throw paramsError(problem.pointer, problem.message)
+}
+
+/**
+ * An agent action that no cached rule could gate, with the same refusals as the full path
+ * (its input, and whom the requester may act for, from its cached principal): it may proceed,
+ * and nothing was read. Undefined when that cannot be told from memory.
+ */
+function ungatedFromMemory(viewer: Viewer, input: RequestInput, limits: RequestSettings): { approvalRequired: false; request: null } | undefined {
+  if (!limits.rules || input.resourceType !== 'AGENT_ACTION' || input.recordId) return undefined
+  const cached = limits.rules.peek(input.resourceType, input.actionType)
+  if (!cached || cached.rules.some((rule) => rule.module === null || rule.module === (input.module ?? null))) return undefined
+  checkInput(input, limits)
+  const target = input.onBehalfOfUserId
+  if (viewer.kind === 'user' ? target && target !== viewer.id : target && !viewer.actsForUserIds.includes(target)) return undefined
+  return { approvalRequired: false, request: null }
+}
+
+async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: RequestSettings): Promise<Prepared> {
+  checkInput(input, limits)
   const parties = await resolveParties(tx, viewer, input.onBehalfOfUserId)
   const onBehalfOf = parties.onBehalfOf
   const target =
@@ -234,22 +257,30 @@ async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: Requ
  * The enabled rule that gates an action: among the rules for its resource type, action type
  * and module (or any module) whose conditions hold, the highest priority; ties go to a rule
  * with conditions, then to one for the specific module, then to the oldest.
+ *
+ * With a cache, the rules come from memory, and an action that no rule gates costs no query.
+ * Before a match is relied on, the transaction takes the rule set FOR SHARE (a rule change waits
+ * for it) and checks that the cache holds the current version; if not, it reads the rules again
+ * under that lock. So a request is always made under the rule set as it is when it commits,
+ * never under a rule that has changed since, whatever the cache held.
  */
-export async function findMatchingRule(tx: Tx, facts: ActionFacts): Promise<RuleMatch | null> {
-  const rows = await tx.approvalRule.findMany({
-    where: {
-      enabled: true,
-      resourceType: facts.resourceType as ResourceType,
-      actionType: facts.actionType,
-      OR: [{ module: null }, ...(facts.module ? [{ module: facts.module }] : [])],
-    },
-    orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
-  })
-  const candidates = rows
-    .map((row) => {
-      const rule = ruleView(row)
-      return { rule, ...evaluateConditions(rule.conditions, facts) }
-    })
+export async function findMatchingRule(tx: Tx, facts: ActionFacts, cache?: RuleCache): Promise<RuleMatch | null> {
+  const read = () => readEnabledRules(tx, facts.resourceType as ResourceType, facts.actionType)
+  let rules = cache ? await cache.rulesFor(facts.resourceType as ResourceType, facts.actionType, read) : await read()
+  let match = bestRule(rules.rules, facts)
+  if (!match || !cache) return match
+  if ((await lockRuleSet(tx)) !== rules.setVersion) {
+    cache.invalidate()
+    rules = await read()
+    match = bestRule(rules.rules, facts)
+  }
+  return match
+}
+
+function bestRule(rules: RuleView[], facts: ActionFacts): RuleMatch | null {
+  const candidates = rules
+    .filter((rule) => rule.module === null || rule.module === facts.module)
+    .map((rule) => ({ rule, ...evaluateConditions(rule.conditions, facts) }))
     .filter((c) => c.holds)
   const rank = ({ rule: r }: { rule: RuleView }) => [r.priority, r.conditions ? 1 : 0, r.module ? 1 : 0]
   candidates.sort((a, b) => {
@@ -268,8 +299,8 @@ export interface RuleMatch {
 }
 
 /** Dry run: the rule that would gate this action, storing nothing. */
-export async function matchApprovalRule(prisma: PrismaClient, viewer: Viewer, input: RequestInput, limits: RequestLimits): Promise<RuleView | null> {
-  return prisma.$transaction(async (tx) => (await findMatchingRule(tx, (await prepare(tx, viewer, input, limits)).facts))?.rule ?? null)
+export async function matchApprovalRule(prisma: PrismaClient, viewer: Viewer, input: RequestInput, limits: RequestSettings): Promise<RuleView | null> {
+  return prisma.$transaction(async (tx) => (await findMatchingRule(tx, (await prepare(tx, viewer, input, limits)).facts, limits.rules))?.rule ?? null)
 }
 
 async function addReviewers(tx: Tx, requestId: string, reviewers: Assignee[], now: Date) {
@@ -299,7 +330,7 @@ export async function requestApproval(
   viewer: Viewer,
   input: RequestInput,
   now: Date,
-  limits: RequestLimits = { maxJsonBytes: DEFAULT_MAX_JSON_BYTES },
+  limits: RequestSettings = { maxJsonBytes: DEFAULT_MAX_JSON_BYTES },
 ): Promise<RequestOutcome> {
   const inputHash = fingerprint(input)
   const key = input.idempotencyKey || null
@@ -311,12 +342,15 @@ export async function requestApproval(
     }
     return found
   }
+  // a retry with a key finds the request its first call made, whatever the rules say now
   const previous = await existing()
   if (previous) return { approvalRequired: true, request: previous, created: false }
+  const ungated = ungatedFromMemory(viewer, input, limits)
+  if (ungated) return ungated
   try {
     return await prisma.$transaction(async (tx) => {
       const prepared = await prepare(tx, viewer, input, limits)
-      const match = await findMatchingRule(tx, prepared.facts)
+      const match = await findMatchingRule(tx, prepared.facts, limits.rules)
       if (!match) return { approvalRequired: false, request: null } as const
       const { rule } = match
       const subject: ReviewSubject = {

@@ -174,7 +174,9 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
 export async function createRule(prisma: PrismaClient, actorUserId: string, input: RuleInput): Promise<RuleView> {
   return prisma.$transaction(async (tx) => {
     const data = await validateRule(tx, input)
-    return ruleView(await tx.approvalRule.create({ data: { ...data, createdById: actorUserId, updatedById: actorUserId } }))
+    const rule = ruleView(await tx.approvalRule.create({ data: { ...data, createdById: actorUserId, updatedById: actorUserId } }))
+    await bumpRuleSet(tx)
+    return rule
   })
 }
 
@@ -183,17 +185,56 @@ export async function updateRule(prisma: PrismaClient, actorUserId: string, id: 
   return prisma.$transaction(async (tx) => {
     if (!(await tx.approvalRule.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Approval rule')
     const data = await validateRule(tx, input)
-    return ruleView(
+    const rule = ruleView(
       await tx.approvalRule.update({ where: { id }, data: { ...data, updatedById: actorUserId, version: { increment: 1 } } }),
     )
+    await bumpRuleSet(tx)
+    return rule
   })
 }
 
 /** Deletes a rule; requests it created keep their snapshot of it. */
 export async function deleteRule(prisma: PrismaClient, id: string): Promise<boolean> {
-  const { count } = await prisma.approvalRule.deleteMany({ where: { id } })
-  if (count === 0) throw notFound('Approval rule')
-  return true
+  return prisma.$transaction(async (tx) => {
+    const { count } = await tx.approvalRule.deleteMany({ where: { id } })
+    if (count === 0) throw notFound('Approval rule')
+    await bumpRuleSet(tx)
+    return true
+  })
+}
+
+/** The enabled rules of one action, highest priority first, and the version of the rule set they belong to. */
+export interface ActionRules {
+  setVersion: number
+  rules: RuleView[]
+}
+
+type Db = Prisma.TransactionClient | PrismaClient
+
+/**
+ * Every change of a rule bumps the rule set's version in its transaction. The update takes the
+ * row's lock, so it waits for the requests holding it FOR SHARE (lockRuleSet).
+ */
+async function bumpRuleSet(tx: Prisma.TransactionClient) {
+  await tx.$executeRaw`UPDATE "RuleSet" SET "version" = "version" + 1 WHERE "id" = 1`
+}
+
+/** The rule set's version, held FOR SHARE until the transaction ends: no rule changes meanwhile. */
+export async function lockRuleSet(tx: Prisma.TransactionClient): Promise<number> {
+  const [row] = await tx.$queryRaw<{ version: number }[]>`SELECT "version" FROM "RuleSet" WHERE "id" = 1 FOR SHARE`
+  return Number(row!.version)
+}
+
+/** The enabled rules for an action (any module), ordered for matching. */
+export async function readEnabledRules(db: Db, resourceType: ResourceType, actionType: string): Promise<ActionRules> {
+  // the version first: rules read after it are as new or newer, so a check against it may find
+  // them stale when they are not, never current when they are not
+  const [row] = await db.$queryRaw<{ version: number }[]>`SELECT "version" FROM "RuleSet" WHERE "id" = 1`
+  const rows = await db.approvalRule.findMany({
+    where: { enabled: true, resourceType, actionType },
+    orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
+  })
+  return { setVersion: Number(row!.version), rules: rows.map(ruleView) }
 }
 
 export async function listRules(prisma: PrismaClient): Promise<RuleView[]> {

@@ -36,13 +36,19 @@ const RECORD_MANAGE: Permission = 'record:manage'
 /** Skip the lastUsedAt write when the token was used this recently: one write per token a minute, not per request. */
 const LAST_USED_RESOLUTION_MS = 60_000
 
+/** A token's viewer as stored, with when the token was last used (for the lastUsedAt write). */
+export interface StoredViewer {
+  viewer: Viewer
+  lastUsedAt: Date | null
+}
+
 /**
- * The viewer a bearer token stands for, or null when the token is unknown, revoked, or belongs
- * to a disabled agent.
+ * The viewer a token (by its hash) stands for, or null when the token is unknown, revoked, or
+ * belongs to a disabled agent. One round trip: the token, its user's roles, or its agent with the
+ * people it acts for (every request that misses the cache pays for this, so it is one statement
+ * rather than a query per relation).
  */
-export async function viewerForToken(prisma: PrismaClient, token: string, now: Date): Promise<Viewer | null> {
-  // One round trip: the token, its user's roles, or its agent with the people it acts for (every
-  // request pays for this, so it is one statement rather than a query per relation)
+export async function readViewer(prisma: PrismaClient, tokenHash: string): Promise<StoredViewer | null> {
   const [row] = await prisma.$queryRaw<TokenRow[]>`
     SELECT t."id"::text AS "id", t."revokedAt", t."lastUsedAt", t."userId"::text AS "userId",
       COALESCE((SELECT array_agg(r."key" ORDER BY r."key") FROM "Role" r JOIN "_RoleToUser" ru ON ru."A" = r."id"
@@ -55,16 +61,17 @@ export async function viewerForToken(prisma: PrismaClient, token: string, now: D
               WHERE ${RECORD_MANAGE} = ANY(r."permissions")
                 AND (ru."B" = a."ownerId" OR ru."B" IN (SELECT af."B" FROM "_AgentActsFor" af WHERE af."A" = a."id"))) AS "actsForRecordManager"
     FROM "ApiToken" t LEFT JOIN "Agent" a ON a."id" = t."agentId"
-    WHERE t."tokenHash" = ${hashToken(token)}`
+    WHERE t."tokenHash" = ${tokenHash}`
   if (!row || row.revokedAt) return null
-  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: now } })
-  }
+  const { lastUsedAt } = row
   if (row.userId) {
-    return { kind: 'user', id: row.userId, tokenId: row.id, permissions: new Set(row.permissions as Permission[]), roleKeys: row.roleKeys }
+    return {
+      viewer: { kind: 'user', id: row.userId, tokenId: row.id, permissions: new Set(row.permissions as Permission[]), roleKeys: row.roleKeys },
+      lastUsedAt,
+    }
   }
   if (row.agentId && row.agentEnabled) {
-    return {
+    const viewer: Viewer = {
       kind: 'agent',
       id: row.agentId,
       tokenId: row.id,
@@ -73,6 +80,23 @@ export async function viewerForToken(prisma: PrismaClient, token: string, now: D
       actsForUserIds: [...new Set([...(row.agentOwnerId ? [row.agentOwnerId] : []), ...row.actsForIds])],
       actsForRecordManager: row.actsForRecordManager,
     }
+    return { viewer, lastUsedAt }
   }
   return null
+}
+
+/** Whether a token last used at `lastUsedAt` needs its lastUsedAt written again at `now`. */
+export const lastUsedIsStale = (lastUsedAt: Date | null, now: Date) => !lastUsedAt || now.getTime() - lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS
+
+/** Records that a token was used (at most once a minute per token: see lastUsedIsStale). */
+export async function touchToken(prisma: PrismaClient, tokenId: string, now: Date): Promise<void> {
+  await prisma.apiToken.update({ where: { id: tokenId }, data: { lastUsedAt: now } })
+}
+
+/** The viewer a bearer token stands for, straight from the database (no cache); records its use. */
+export async function viewerForToken(prisma: PrismaClient, token: string, now: Date): Promise<Viewer | null> {
+  const stored = await readViewer(prisma, hashToken(token))
+  if (!stored) return null
+  if (lastUsedIsStale(stored.lastUsedAt, now)) await touchToken(prisma, stored.viewer.tokenId, now)
+  return stored.viewer
 }

@@ -22,6 +22,8 @@ export function watchAccess(options: {
   registry: ConnectionRegistry
   sweepIntervalMs: number
   log: Logger
+  /** Called when a sweep finds access revoked that no event announced (the caches drop what they hold). */
+  onMissedRevocation?: () => void
 }): AccessWatch {
   const { pubsub, prisma, registry, log } = options
 
@@ -53,6 +55,7 @@ export function watchAccess(options: {
         if (!row || row.revokedAt || (!row.userId && !row.agent)) registry.revoke({ tokenId })
         else if (!row.userId && row.agent && !row.agent.enabled) registry.revoke({ principalId: row.agent.id })
         else continue
+        options.onMissedRevocation?.()
         log.info({ tokenId }, 'closed the connections of a token that no longer authenticates')
       }
     })()

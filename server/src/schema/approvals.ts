@@ -12,7 +12,7 @@ import type { Prisma } from '../db.js'
 import { Principal } from './directory.js'
 import { parseId, parseOptionalId } from './ids.js'
 
-const defaultLimits: requests.RequestLimits = { maxJsonBytes: requests.DEFAULT_MAX_JSON_BYTES }
+const defaultLimits: requests.RequestSettings = { maxJsonBytes: requests.DEFAULT_MAX_JSON_BYTES }
 
 /** The database id in a User's global ID (as record mutation params hold owners), or null. */
 function userIdOf(value: unknown): string | null {
@@ -74,6 +74,12 @@ const ActionType = builder.objectRef<(typeof ACTION_TYPES)[number]>('ActionType'
  */
 type ShownRule = RuleView & { detail: boolean }
 const shown = (rule: RuleView, detail: boolean): ShownRule => ({ ...rule, detail })
+
+/** Tells every instance that a rule changed (after its transaction committed): they drop their cached rules. */
+function announced<T extends { id: string }>(ctx: Context, rule: T): T {
+  ctx.pubsub.publish('rulesChanged', { ruleId: rule.id })
+  return rule
+}
 const managed = (rule: RuleView | null) => rule && shown(rule, true)
 const seesRules = (ctx: Context) => !!ctx.viewer && (ctx.viewer.permissions.has('approval:manage') || ctx.viewer.permissions.has('approval:view'))
 /** Whether the viewer reviews or reviewed a request with these reviewer rows. */
@@ -548,7 +554,7 @@ builder.mutationFields((t) => ({
     type: ApprovalRule,
     authScopes: { permission: 'approval:manage' },
     args: { input: t.arg({ type: ApprovalRuleInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => shown(await rules.createRule(ctx.prisma, ctx.viewer!.id, decodeRuleInput(input)), true),
+    resolve: async (_root, { input }, ctx) => shown(announced(ctx, await rules.createRule(ctx.prisma, ctx.viewer!.id, decodeRuleInput(input))), true),
   }),
   updateApprovalRule: t.field({
     type: ApprovalRule,
@@ -556,12 +562,17 @@ builder.mutationFields((t) => ({
     authScopes: { permission: 'approval:manage' },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: ApprovalRuleInput, required: true }) },
     resolve: async (_root, { id, input }, ctx) =>
-      shown(await rules.updateRule(ctx.prisma, ctx.viewer!.id, parseId(id, ['ApprovalRule'], 'id').id, decodeRuleInput(input)), true),
+      shown(announced(ctx, await rules.updateRule(ctx.prisma, ctx.viewer!.id, parseId(id, ['ApprovalRule'], 'id').id, decodeRuleInput(input))), true),
   }),
   deleteApprovalRule: t.boolean({
     authScopes: { permission: 'approval:manage' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => rules.deleteRule(ctx.prisma, parseId(id, ['ApprovalRule'], 'id').id),
+    resolve: async (_root, { id }, ctx) => {
+      const ruleId = parseId(id, ['ApprovalRule'], 'id').id
+      const deleted = await rules.deleteRule(ctx.prisma, ruleId)
+      announced(ctx, { id: ruleId })
+      return deleted
+    },
   }),
   requestApproval: t.field({
     type: RequestApprovalPayload,

@@ -215,14 +215,19 @@ builder.mutationFields((t) => ({
     type: 'User',
     authScopes: { permission: 'directory:manage' },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
-    resolve: (query, _root, { id, input }, ctx) =>
-      directory.updateUser(
+    resolve: async (query, _root, { id, input }, ctx) => {
+      const userId = parseId(id, ['User'], 'id').id
+      const user = await directory.updateUser(
         ctx.prisma,
         ctx.viewer!,
-        parseId(id, ['User'], 'id').id,
+        userId,
         { ...input, managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId') },
         query,
-      ),
+      )
+      // roles decide what the user, and the agents acting for them, may do: every instance re-reads them
+      if (input.roleKeys) await ctx.pubsub.publish('principalChanged', { principalId: userId })
+      return user
+    },
   }),
   setMyAvailability: t.prismaField({
     type: 'User',
@@ -264,6 +269,7 @@ builder.mutationFields((t) => ({
         query,
       )
       if (input.enabled === false) ctx.pubsub.publish('accessRevoked', { principalId: agentId })
+      else if (input.enabled === true || input.actsForUserIds) ctx.pubsub.publish('principalChanged', { principalId: agentId })
       return agent
     },
   }),
