@@ -2,7 +2,7 @@
 // deciding, cancelling, and who may see what. Each state change is one transaction.
 import { createHash } from 'node:crypto'
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
-import type { Viewer } from '../auth/viewer.js'
+import type { Parties, Person, Viewer } from '../auth/viewer.js'
 import { Prisma, type PrismaClient } from '../db.js'
 import { ApiError, badInput, conflict, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated/prisma/client.js'
@@ -76,25 +76,32 @@ const PERSON = { id: true, email: true, roles: { select: { key: true } } } as co
  * reviews it, who counts as "self" for self-approval, and the roles conditions see.
  */
 async function resolveParties(tx: Tx, viewer: Viewer, onBehalfOfUserId: string | null | undefined) {
-  if (viewer.kind === 'user') {
-    if (onBehalfOfUserId && onBehalfOfUserId !== viewer.id) {
-      throw forbidden('A user requests approval for themselves; only agents act on behalf of someone.')
-    }
-    const user = await tx.user.findUniqueOrThrow({ where: { id: viewer.id }, select: { ...PERSON, name: true } })
-    return { requesterName: user.name, requesterOwnerId: null, onBehalfOf: user }
+  if (viewer.kind === 'user' && onBehalfOfUserId && onBehalfOfUserId !== viewer.id) {
+    throw forbidden('A user requests approval for themselves; only agents act on behalf of someone.')
   }
+  const { name, people } = viewer.parties ?? (await readParties(tx, viewer))
+  const person = (id: string | null) => people.find((p) => p.id === id) ?? null
+  if (viewer.kind === 'user') return { requesterName: name, requesterOwnerId: null, onBehalfOf: person(viewer.id) }
+  const parties = { requesterName: name, requesterOwnerId: viewer.ownerId }
   const target = onBehalfOfUserId ?? null
-  const agent = await tx.agent.findUniqueOrThrow({
-    where: { id: viewer.id },
-    select: { name: true, ownerId: true, owner: { select: PERSON }, actsFor: { where: { id: target ?? undefined }, select: PERSON } },
-  })
-  const parties = { requesterName: agent.name, requesterOwnerId: agent.ownerId }
-  if (!target || target === agent.ownerId) return { ...parties, onBehalfOf: agent.owner }
-  const allowed = agent.actsFor.find((u) => u.id === target)
+  if (!target || target === viewer.ownerId) return { ...parties, onBehalfOf: person(viewer.ownerId) }
+  // only the people the agent may act for are in its parties; its owner is one of them
+  const allowed = viewer.actsForUserIds.includes(target) ? person(target) : null
   if (!allowed) {
     throw forbidden("This agent may not act for that user: an agent acts for its owner, or for the users a directory manager allowed (Agent.actsFor).")
   }
   return { ...parties, onBehalfOf: allowed }
+}
+
+/** The parties of a viewer that did not come with them (made by hand, not read with a token). */
+async function readParties(tx: Tx, viewer: Viewer): Promise<Parties> {
+  const toPerson = (u: { id: string; email: string; roles: { key: string }[] }): Person => ({ id: u.id, email: u.email, roleKeys: u.roles.map((r) => r.key) })
+  if (viewer.kind === 'user') {
+    const user = await tx.user.findUniqueOrThrow({ where: { id: viewer.id }, select: { ...PERSON, name: true } })
+    return { name: user.name, people: [toPerson(user)] }
+  }
+  const agent = await tx.agent.findUniqueOrThrow({ where: { id: viewer.id }, select: { name: true, owner: { select: PERSON }, actsFor: { select: PERSON } } })
+  return { name: agent.name, people: [...(agent.owner ? [agent.owner] : []), ...agent.actsFor].map(toPerson) }
 }
 
 /** The records-store record a request names, if its recordId is a Record's ID. */
@@ -247,7 +254,7 @@ async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: Requ
         kind: viewer.kind === 'user' ? 'USER' : 'AGENT',
       },
       onBehalfOf: onBehalfOf
-        ? { id: encodeGlobalID('User', onBehalfOf.id), email: onBehalfOf.email, roleKeys: onBehalfOf.roles.map((r) => r.key) }
+        ? { id: encodeGlobalID('User', onBehalfOf.id), email: onBehalfOf.email, roleKeys: [...onBehalfOf.roleKeys] }
         : null,
     },
   }

@@ -2,9 +2,26 @@ import type { PrismaClient } from '../db.js'
 import { AGENT_PERMISSIONS, type Permission } from './permissions.js'
 import { hashToken } from './tokens.js'
 
+/** A person as a request's conditions and routing see them. */
+export interface Person {
+  id: string
+  email: string
+  roleKeys: readonly string[]
+}
+
+/**
+ * The caller's name and the people it may act for (a user: itself; an agent: its owner and
+ * those a directory manager allowed), read with the token so that asking for approval needs no
+ * query of its own. Absent on a viewer made by hand: then they are read when needed.
+ */
+export interface Parties {
+  name: string
+  people: readonly Person[]
+}
+
 /** Who is calling: a user or an agent, with the permissions their roles grant. */
 export type Viewer =
-  | { kind: 'user'; id: string; tokenId: string; permissions: ReadonlySet<Permission>; roleKeys: readonly string[] }
+  | { kind: 'user'; id: string; tokenId: string; permissions: ReadonlySet<Permission>; roleKeys: readonly string[]; parties?: Parties }
   | {
       kind: 'agent'
       id: string
@@ -15,6 +32,7 @@ export type Viewer =
       actsForUserIds: readonly string[]
       /** Whether one of those users holds record:manage, which the agent then exercises for them. */
       actsForRecordManager: boolean
+      parties?: Parties
     }
 
 interface TokenRow {
@@ -29,6 +47,8 @@ interface TokenRow {
   agentOwnerId: string | null
   actsForIds: string[]
   actsForRecordManager: boolean
+  name: string | null
+  people: Person[] | string
 }
 
 const RECORD_MANAGE: Permission = 'record:manage'
@@ -59,14 +79,20 @@ export async function readViewer(prisma: PrismaClient, tokenHash: string): Promi
       COALESCE((SELECT array_agg(af."B"::text ORDER BY af."B") FROM "_AgentActsFor" af WHERE af."A" = a."id"), '{}') AS "actsForIds",
       EXISTS (SELECT 1 FROM "_RoleToUser" ru JOIN "Role" r ON r."id" = ru."A"
               WHERE ${RECORD_MANAGE} = ANY(r."permissions")
-                AND (ru."B" = a."ownerId" OR ru."B" IN (SELECT af."B" FROM "_AgentActsFor" af WHERE af."A" = a."id"))) AS "actsForRecordManager"
-    FROM "ApiToken" t LEFT JOIN "Agent" a ON a."id" = t."agentId"
+                AND (ru."B" = a."ownerId" OR ru."B" IN (SELECT af."B" FROM "_AgentActsFor" af WHERE af."A" = a."id"))) AS "actsForRecordManager",
+      COALESCE(u."name", a."name") AS "name",
+      COALESCE((SELECT json_agg(json_build_object('id', p."id", 'email', p."email", 'roleKeys',
+                  COALESCE((SELECT json_agg(r."key" ORDER BY r."key") FROM "Role" r JOIN "_RoleToUser" ru ON ru."A" = r."id" WHERE ru."B" = p."id"), '[]'::json)))
+                FROM "User" p
+                WHERE p."id" = t."userId" OR p."id" = a."ownerId" OR p."id" IN (SELECT af."B" FROM "_AgentActsFor" af WHERE af."A" = a."id")), '[]'::json) AS "people"
+    FROM "ApiToken" t LEFT JOIN "Agent" a ON a."id" = t."agentId" LEFT JOIN "User" u ON u."id" = t."userId"
     WHERE t."tokenHash" = ${tokenHash}`
   if (!row || row.revokedAt) return null
   const { lastUsedAt } = row
+  const parties: Parties = { name: row.name ?? '', people: typeof row.people === 'string' ? (JSON.parse(row.people) as Person[]) : row.people }
   if (row.userId) {
     return {
-      viewer: { kind: 'user', id: row.userId, tokenId: row.id, permissions: new Set(row.permissions as Permission[]), roleKeys: row.roleKeys },
+      viewer: { kind: 'user', id: row.userId, tokenId: row.id, permissions: new Set(row.permissions as Permission[]), roleKeys: row.roleKeys, parties },
       lastUsedAt,
     }
   }
@@ -79,6 +105,7 @@ export async function readViewer(prisma: PrismaClient, tokenHash: string): Promi
       ownerId: row.agentOwnerId,
       actsForUserIds: [...new Set([...(row.agentOwnerId ? [row.agentOwnerId] : []), ...row.actsForIds])],
       actsForRecordManager: row.actsForRecordManager,
+      parties,
     }
     return { viewer, lastUsedAt }
   }

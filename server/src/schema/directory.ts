@@ -224,8 +224,9 @@ builder.mutationFields((t) => ({
         { ...input, managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId') },
         query,
       )
-      // roles decide what the user, and the agents acting for them, may do: every instance re-reads them
-      if (input.roleKeys) await ctx.pubsub.publish('principalChanged', { principalId: userId })
+      // roles decide what the user, and the agents acting for them, may do, and the name is what
+      // conditions see of a requester: every instance reads the principals again
+      ctx.pubsub.publish('principalChanged', { principalId: userId })
       return user
     },
   }),
@@ -269,7 +270,7 @@ builder.mutationFields((t) => ({
         query,
       )
       if (input.enabled === false) ctx.pubsub.publish('accessRevoked', { principalId: agentId })
-      else if (input.enabled === true || input.actsForUserIds) ctx.pubsub.publish('principalChanged', { principalId: agentId })
+      else ctx.pubsub.publish('principalChanged', { principalId: agentId })
       return agent
     },
   }),
