@@ -1,16 +1,15 @@
 import { z } from 'zod'
-import { ACTION_TYPES, findActionType } from '../approvals/catalogue.js'
 import { readableRecords, recordScope } from '../approvals/record-access.js'
-import { createRecordMutation, updateRecordMutation } from '../approvals/record-mutations.js'
 import * as requests from '../approvals/requests.js'
-import * as rules from '../approvals/rules.js'
-import type { ResolverSpec as ResolverSpecShape, RuleView } from '../approvals/rules.js'
 import { builder } from '../builder.js'
 import { notFound } from '../errors.js'
 import type { Context } from '../context.js'
 import type { Prisma } from '../db.js'
 import { Principal } from './directory.js'
+import { ApprovalEventType, ApprovalStatus, ResolverType, ResourceType } from './enums.js'
 import { parseId, parseOptionalId } from './ids.js'
+import { ApprovalRule, seesRules, shown } from './rules.js'
+import { nothing, reloadRequest } from './shared.js'
 
 const defaultLimits: requests.RequestSettings = { maxJsonBytes: requests.DEFAULT_MAX_JSON_BYTES }
 
@@ -25,63 +24,6 @@ function userIdOf(value: unknown): string | null {
   }
 }
 
-/** A null result needs no query; reading it tells Pothos's unused-query check so. */
-const nothing = (query: object) => (void { ...query }, null)
-
-// Enums mirror the database's (see prisma/schema.prisma).
-export const ResourceType = builder.enumType('ResourceType', { values: ['AGENT_ACTION', 'RECORD_MUTATION'] as const })
-export const ResolverType = builder.enumType('ResolverType', {
-  values: ['NAMED_USER', 'MANAGER', 'ROLE', 'RECORD_OWNER', 'AGENT', 'AUTO_APPROVE'] as const,
-})
-export const ApprovalStatus = builder.enumType('ApprovalStatus', {
-  values: ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'CANCELLED'] as const,
-})
-export const ApprovalEventType = builder.enumType('ApprovalEventType', {
-  values: {
-    REQUESTED: {},
-    ESCALATED: {},
-    APPROVED: {},
-    REJECTED: {},
-    EXPIRED: {},
-    CANCELLED: {},
-    EXECUTED: { description: 'The approved action ran: the server ran the record mutation, or the worker reported success (details: its result).' },
-    EXECUTION_FAILED: { description: 'The approved action failed for good (last attempt, or a final failure); the comment says why.' },
-    EXECUTION_STARTED: { description: 'A worker claimed the approved action (one event per attempt).' },
-    EXECUTION_RETRYING: { description: 'An attempt failed or its lease ran out; the action is ready to run again.' },
-  } as const,
-})
-
-const ActionType = builder.objectRef<(typeof ACTION_TYPES)[number]>('ActionType').implement({
-  description: 'The action types requests may name: the built-in catalogue, and those an admin adds.',
-  fields: (t) => ({
-    key: t.exposeString('key'),
-    resourceType: t.field({ type: ResourceType, resolve: (a) => a.resourceType }),
-    description: t.exposeString('description'),
-    paramsSchema: t.field({
-      type: 'JSON',
-      description: "JSON Schema (draft 2020-12) that a request's params must satisfy, and an edited version too.",
-      resolve: (a) => a.paramsSchema,
-    }),
-    builtIn: t.boolean({ resolve: () => true }),
-  }),
-})
-
-/**
- * A rule as given to one viewer: `detail` says whether the viewer may see more than its id,
- * name and description. Managers and viewers of approvals may, and so may a request's
- * reviewers (they need to know why it is gated); the requester and the person it is for may
- * not, so that a gated agent cannot probe a rule's conditions for the gap.
- */
-type ShownRule = RuleView & { detail: boolean }
-const shown = (rule: RuleView, detail: boolean): ShownRule => ({ ...rule, detail })
-
-/** Tells every instance that a rule changed (after its transaction committed): they drop their cached rules. */
-function announced<T extends { id: string }>(ctx: Context, rule: T): T {
-  ctx.pubsub.publish('rulesChanged', { ruleId: rule.id })
-  return rule
-}
-const managed = (rule: RuleView | null) => rule && shown(rule, true)
-const seesRules = (ctx: Context) => !!ctx.viewer && (ctx.viewer.permissions.has('approval:manage') || ctx.viewer.permissions.has('approval:view'))
 /** Whether the viewer reviews or reviewed a request with these reviewer rows. */
 const reviews = (ctx: Context, reviewers: { userId: string | null; agentId: string | null }[]) =>
   !!ctx.viewer && reviewers.some((r) => (ctx.viewer!.kind === 'user' ? r.userId : r.agentId) === ctx.viewer!.id)
@@ -94,85 +36,6 @@ const reviews = (ctx: Context, reviewers: { userId: string | null; agentId: stri
 const REVIEWERS = {
   reviewers: { orderBy: { id: 'asc' }, select: { active: true, userId: true, agentId: true, user: true, agent: true } },
 } satisfies Prisma.ApprovalRequestSelect
-
-/** A rule field only those who may see the rule's detail get. */
-const RULE_DETAIL = {
-  authScopes: (rule: ShownRule) => (rule.detail ? { authenticated: true } : { permission: 'approval:manage' as const }),
-  directives: [{ name: 'auth' as const, args: { anyOf: ['approval:manage', 'approval:view', 'reviewer'] } }],
-}
-
-const ResolverSpec = builder.objectRef<ResolverSpecShape>('ResolverSpec').implement({
-  fields: (t) => ({
-    type: t.field({ type: ResolverType, resolve: (s) => s.type }),
-    // Prisma batches the findUnique calls of one tick into one query, so lists of rules stay cheap
-    user: t.prismaField({
-      type: 'User',
-      nullable: true,
-      resolve: (query, s, _args, ctx) => (s.userId ? ctx.prisma.user.findUnique({ ...query, where: { id: s.userId } }) : nothing(query)),
-    }),
-    role: t.prismaField({
-      type: 'Role',
-      nullable: true,
-      resolve: (query, s, _args, ctx) => (s.roleKey ? ctx.prisma.role.findUnique({ ...query, where: { key: s.roleKey } }) : nothing(query)),
-    }),
-    agent: t.prismaField({
-      type: 'Agent',
-      nullable: true,
-      resolve: (query, s, _args, ctx) => (s.agentId ? ctx.prisma.agent.findUnique({ ...query, where: { id: s.agentId } }) : nothing(query)),
-    }),
-    roleKey: t.string({ nullable: true, resolve: (s) => s.roleKey ?? null }),
-    delaySeconds: t.int({ nullable: true, resolve: (s) => s.delaySeconds ?? null }),
-  }),
-})
-
-export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalRule'), {
-  id: { resolve: (r) => r.id },
-  // node(id:) shows rules to those who manage them, as approvalRule does; reviewers see a
-  // request's rule through ApprovalRequest.rule
-  loadOne: async (id, ctx) => (ctx.viewer?.permissions.has('approval:manage') ? managed(await rules.getRule(ctx.prisma, id)) : null),
-  fields: (t) => ({
-    name: t.exposeString('name'),
-    description: t.exposeString('description', { nullable: true }),
-    enabled: t.exposeBoolean('enabled', RULE_DETAIL),
-    priority: t.exposeInt('priority', RULE_DETAIL),
-    resourceType: t.field({ type: ResourceType, ...RULE_DETAIL, resolve: (r) => r.resourceType }),
-    actionType: t.exposeString('actionType', RULE_DETAIL),
-    module: t.exposeString('module', { nullable: true, ...RULE_DETAIL }),
-    conditions: t.field({ type: 'JSON', nullable: true, ...RULE_DETAIL, resolve: (r) => r.conditions ?? null }),
-    primaryResolver: t.field({ type: ResolverSpec, ...RULE_DETAIL, resolve: (r) => r.primaryResolver }),
-    fallbackResolver: t.field({ type: ResolverSpec, nullable: true, ...RULE_DETAIL, resolve: (r) => r.fallbackResolver }),
-    expiresAfterSeconds: t.exposeInt('expiresAfterSeconds', { nullable: true, ...RULE_DETAIL }),
-    escalateAfterSeconds: t.exposeInt('escalateAfterSeconds', { nullable: true, ...RULE_DETAIL }),
-    allowSelfApproval: t.exposeBoolean('allowSelfApproval', RULE_DETAIL),
-    version: t.exposeInt('version', { description: 'Starts at 1; every update adds one. A request shows the version it matched.', ...RULE_DETAIL }),
-    createdBy: t.prismaField({
-      type: 'User',
-      nullable: true,
-      ...RULE_DETAIL,
-      resolve: (query, r, _args, ctx) => (r.createdById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.createdById } }) : nothing(query)),
-    }),
-    updatedBy: t.prismaField({
-      type: 'User',
-      nullable: true,
-      ...RULE_DETAIL,
-      resolve: (query, r, _args, ctx) => (r.updatedById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.updatedById } }) : nothing(query)),
-    }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', ...RULE_DETAIL }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime', ...RULE_DETAIL }),
-  }),
-})
-
-builder.prismaNode('Record', {
-  id: { field: 'id' },
-  nullable: true,
-  fields: (t) => ({
-    module: t.exposeString('module'),
-    owner: t.relation('owner', { nullable: true }),
-    data: t.expose('data', { type: 'JSON' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-  }),
-})
 
 builder.prismaObject('ApprovalEvent', {
   fields: (t) => ({
@@ -293,60 +156,7 @@ const RequestApprovalPayload = builder
     }),
   })
 
-const RecordMutationPayload = builder.objectRef<Awaited<ReturnType<typeof createRecordMutation>>>('RecordMutationPayload').implement({
-  fields: (t) => ({
-    record: t.prismaField({
-      type: 'Record',
-      nullable: true,
-      description: 'The record, when the mutation ran at once.',
-      resolve: (query, p, _args, ctx) => (p.record ? ctx.prisma.record.findUnique({ ...query, where: { id: p.record.id } }) : nothing(query)),
-    }),
-    approvalRequest: t.prismaField({
-      type: 'ApprovalRequest',
-      nullable: true,
-      description: 'The approval request, when a rule gated the mutation; it runs by itself once approved.',
-      resolve: (query, p, _args, ctx) => (p.approvalRequest ? reloadRequest(ctx, query, p.approvalRequest.id) : nothing(query)),
-    }),
-  }),
-})
-
-/**
- * Reads a request that a mutation just wrote, selecting what the operation asks for (the domain
- * functions return bare rows; this keeps the GraphQL selection in one query).
- */
-function reloadRequest(ctx: Context, query: { include?: Prisma.ApprovalRequestInclude; select?: Prisma.ApprovalRequestSelect }, id: string) {
-  return ctx.prisma.approvalRequest.findUniqueOrThrow({ ...query, where: { id } })
-}
-
 // ---- inputs
-
-const ResolverInput = builder.inputType('ResolverInput', {
-  fields: (t) => ({
-    type: t.field({ type: ResolverType, required: true }),
-    userId: t.id(),
-    roleKey: t.string(),
-    agentId: t.id(),
-    delaySeconds: t.int(),
-  }),
-})
-
-const ApprovalRuleInput = builder.inputType('ApprovalRuleInput', {
-  fields: (t) => ({
-    name: t.string({ required: true }),
-    description: t.string(),
-    enabled: t.boolean({ defaultValue: true }),
-    priority: t.int({ defaultValue: 0, description: 'Higher wins when several rules match.' }),
-    resourceType: t.field({ type: ResourceType, required: true }),
-    actionType: t.string({ required: true }),
-    module: t.string({ description: 'Narrows the rule to records of one module.' }),
-    conditions: t.field({ type: 'JSON', description: 'JSONLogic over the action facts; a JSON string is accepted too.' }),
-    primaryResolver: t.field({ type: ResolverInput, required: true }),
-    fallbackResolver: t.field({ type: ResolverInput }),
-    expiresAfterSeconds: t.int(),
-    escalateAfterSeconds: t.int({ description: 'Hand the request to the fallback when the primary has not decided in this time.' }),
-    allowSelfApproval: t.boolean({ defaultValue: false }),
-  }),
-})
 
 const RequestApprovalInput = builder.inputType('RequestApprovalInput', {
   fields: (t) => ({
@@ -377,39 +187,6 @@ const ApprovalHistoryFilter = builder.inputType('ApprovalHistoryFilter', {
   }),
 })
 
-const CreateRecordInput = builder.inputType('CreateRecordInput', {
-  fields: (t) => ({
-    module: t.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(100) }),
-    data: t.field({ type: 'JSON', required: true }),
-    ownerId: t.id(),
-  }),
-})
-
-const UpdateRecordInput = builder.inputType('UpdateRecordInput', {
-  fields: (t) => ({
-    data: t.field({ type: 'JSON', required: true }),
-    ownerId: t.id(),
-  }),
-})
-
-type ResolverArg = { type: ResolverSpecShape['type']; userId?: string | null; roleKey?: string | null; agentId?: string | null; delaySeconds?: number | null }
-
-function decodeResolver(r: ResolverArg, field: string): rules.ResolverInput {
-  return {
-    ...r,
-    userId: parseOptionalId(r.userId, ['User'], `${field}.userId`),
-    agentId: parseOptionalId(r.agentId, ['Agent'], `${field}.agentId`),
-  }
-}
-
-function decodeRuleInput(input: typeof ApprovalRuleInput.$inferInput): rules.RuleInput {
-  return {
-    ...input,
-    primaryResolver: decodeResolver(input.primaryResolver, 'input.primaryResolver'),
-    fallbackResolver: input.fallbackResolver ? decodeResolver(input.fallbackResolver, 'input.fallbackResolver') : null,
-  }
-}
-
 function decodeRequestInput(input: typeof RequestApprovalInput.$inferInput): requests.RequestInput {
   return { ...input, params: input.params, onBehalfOfUserId: parseOptionalId(input.onBehalfOfUserId, ['User'], 'input.onBehalfOfUserId') }
 }
@@ -432,43 +209,6 @@ function historyWhere(filter: typeof ApprovalHistoryFilter.$inferInput | null | 
 // ---- queries
 
 builder.queryFields((t) => ({
-  actionTypes: t.field({
-    type: [ActionType],
-    description: 'The catalogue of action types that rules can gate.',
-    authScopes: { authenticated: true },
-    resolve: () => [...ACTION_TYPES],
-  }),
-  actionType: t.field({
-    type: ActionType,
-    nullable: true,
-    authScopes: { authenticated: true },
-    args: { key: t.arg.string({ required: true }) },
-    resolve: (_root, { key }) => findActionType(key) ?? null,
-  }),
-  record: t.prismaField({
-    type: 'Record',
-    nullable: true,
-    description: 'A record, for its owner, holders of record:manage, and agents acting for a user who may read it; null otherwise.',
-    authScopes: { authenticated: true },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (query, _root, { id }, ctx) =>
-      ctx.prisma.record.findFirst({
-        ...query,
-        where: { AND: [{ id: parseId(id, ['Record'], 'id').id }, readableRecords(recordScope(ctx.viewer!))] },
-      }),
-  }),
-  approvalRules: t.field({
-    type: [ApprovalRule],
-    authScopes: { permission: 'approval:manage' },
-    resolve: async (_root, _args, ctx) => (await rules.listRules(ctx.prisma)).map((r) => shown(r, true)),
-  }),
-  approvalRule: t.field({
-    type: ApprovalRule,
-    nullable: true,
-    authScopes: { permission: 'approval:manage' },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => managed(await rules.getRule(ctx.prisma, parseId(id, ['ApprovalRule'], 'id').id)),
-  }),
   matchApprovalRule: t.field({
     type: ApprovalRule,
     nullable: true,
@@ -550,30 +290,6 @@ for (const [name, status] of [['approveRequest', 'APPROVED'], ['rejectRequest', 
 }
 
 builder.mutationFields((t) => ({
-  createApprovalRule: t.field({
-    type: ApprovalRule,
-    authScopes: { permission: 'approval:manage' },
-    args: { input: t.arg({ type: ApprovalRuleInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => shown(announced(ctx, await rules.createRule(ctx.prisma, ctx.viewer!.id, decodeRuleInput(input))), true),
-  }),
-  updateApprovalRule: t.field({
-    type: ApprovalRule,
-    description: 'Replaces the rule. Requests it already created keep the version they matched.',
-    authScopes: { permission: 'approval:manage' },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: ApprovalRuleInput, required: true }) },
-    resolve: async (_root, { id, input }, ctx) =>
-      shown(announced(ctx, await rules.updateRule(ctx.prisma, ctx.viewer!.id, parseId(id, ['ApprovalRule'], 'id').id, decodeRuleInput(input))), true),
-  }),
-  deleteApprovalRule: t.boolean({
-    authScopes: { permission: 'approval:manage' },
-    args: { id: t.arg.id({ required: true }) },
-    resolve: async (_root, { id }, ctx) => {
-      const ruleId = parseId(id, ['ApprovalRule'], 'id').id
-      const deleted = await rules.deleteRule(ctx.prisma, ruleId)
-      announced(ctx, { id: ruleId })
-      return deleted
-    },
-  }),
   requestApproval: t.field({
     type: RequestApprovalPayload,
     authScopes: { authenticated: true },
@@ -605,41 +321,6 @@ builder.mutationFields((t) => ({
       const cancelled = await requests.cancel(ctx.prisma, ctx.viewer!, parseId(id, ['ApprovalRequest'], 'id').id, reason || null, ctx.clock.now())
       await ctx.notify.changed(cancelled.id)
       return reloadRequest(ctx, query, cancelled.id)
-    },
-  }),
-  createRecord: t.field({
-    type: RecordMutationPayload,
-    description: 'Creates a record at once, or, for an agent whose action a RECORD_MUTATION rule gates, asks for approval first.',
-    authScopes: { authenticated: true },
-    args: { input: t.arg({ type: CreateRecordInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      const result = await createRecordMutation(
-        ctx.prisma,
-        ctx.viewer!,
-        { module: input.module.trim(), data: input.data as Prisma.InputJsonValue, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
-        ctx.clock.now(),
-        ctx.limits,
-      )
-      if (result.approvalRequest) await ctx.notify.changed(result.approvalRequest.id)
-      return result
-    },
-  }),
-  updateRecord: t.field({
-    type: RecordMutationPayload,
-    description: 'Replaces a record\'s data (and owner, when given) at once, or, when a rule gates it for this agent, asks for approval first.',
-    authScopes: { authenticated: true },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateRecordInput, required: true }) },
-    resolve: async (_root, { id, input }, ctx) => {
-      const result = await updateRecordMutation(
-        ctx.prisma,
-        ctx.viewer!,
-        parseId(id, ['Record'], 'id').id,
-        { data: input.data as Prisma.InputJsonValue, ownerId: parseOptionalId(input.ownerId, ['User'], 'input.ownerId') },
-        ctx.clock.now(),
-        ctx.limits,
-      )
-      if (result.approvalRequest) await ctx.notify.changed(result.approvalRequest.id)
-      return result
     },
   }),
 }))

@@ -1,0 +1,24 @@
+import { builder } from '../builder.js'
+
+// Enums mirror the database's (see prisma/schema.prisma).
+export const ResourceType = builder.enumType('ResourceType', { values: ['AGENT_ACTION', 'RECORD_MUTATION'] as const })
+export const ResolverType = builder.enumType('ResolverType', {
+  values: ['NAMED_USER', 'MANAGER', 'ROLE', 'RECORD_OWNER', 'AGENT', 'AUTO_APPROVE'] as const,
+})
+export const ApprovalStatus = builder.enumType('ApprovalStatus', {
+  values: ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'CANCELLED'] as const,
+})
+export const ApprovalEventType = builder.enumType('ApprovalEventType', {
+  values: {
+    REQUESTED: {},
+    ESCALATED: {},
+    APPROVED: {},
+    REJECTED: {},
+    EXPIRED: {},
+    CANCELLED: {},
+    EXECUTED: { description: 'The approved action ran: the server ran the record mutation, or the worker reported success (details: its result).' },
+    EXECUTION_FAILED: { description: 'The approved action failed for good (last attempt, or a final failure); the comment says why.' },
+    EXECUTION_STARTED: { description: 'A worker claimed the approved action (one event per attempt).' },
+    EXECUTION_RETRYING: { description: 'An attempt failed or its lease ran out; the action is ready to run again.' },
+  } as const,
+})

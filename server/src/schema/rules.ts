@@ -1,0 +1,216 @@
+import { ACTION_TYPES, findActionType } from '../approvals/catalogue.js'
+import * as rules from '../approvals/rules.js'
+import type { ResolverSpec as ResolverSpecShape, RuleView } from '../approvals/rules.js'
+import { builder } from '../builder.js'
+import type { Context } from '../context.js'
+import { ResolverType, ResourceType } from './enums.js'
+import { parseId, parseOptionalId } from './ids.js'
+import { nothing } from './shared.js'
+
+const ActionType = builder.objectRef<(typeof ACTION_TYPES)[number]>('ActionType').implement({
+  description: 'The action types requests may name: the built-in catalogue, and those an admin adds.',
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    resourceType: t.field({ type: ResourceType, resolve: (a) => a.resourceType }),
+    description: t.exposeString('description'),
+    paramsSchema: t.field({
+      type: 'JSON',
+      description: "JSON Schema (draft 2020-12) that a request's params must satisfy, and an edited version too.",
+      resolve: (a) => a.paramsSchema,
+    }),
+    builtIn: t.boolean({ resolve: () => true }),
+  }),
+})
+
+/**
+ * A rule as given to one viewer: `detail` says whether the viewer may see more than its id,
+ * name and description. Managers and viewers of approvals may, and so may a request's
+ * reviewers (they need to know why it is gated); the requester and the person it is for may
+ * not, so that a gated agent cannot probe a rule's conditions for the gap.
+ */
+type ShownRule = RuleView & { detail: boolean }
+/** The rule as given to a viewer who may (`detail`) or may not see more than its id, name and description. */
+export const shown = (rule: RuleView, detail: boolean): ShownRule => ({ ...rule, detail })
+
+/** Tells every instance that a rule changed (after its transaction committed): they drop their cached rules. */
+function announced<T extends { id: string }>(ctx: Context, rule: T): T {
+  ctx.pubsub.publish('rulesChanged', { ruleId: rule.id })
+  return rule
+}
+const managed = (rule: RuleView | null) => rule && shown(rule, true)
+/** Whether the viewer sees every rule's detail (approval:manage or approval:view). */
+export const seesRules = (ctx: Context) => !!ctx.viewer && (ctx.viewer.permissions.has('approval:manage') || ctx.viewer.permissions.has('approval:view'))
+
+/** A rule field only those who may see the rule's detail get. */
+const RULE_DETAIL = {
+  authScopes: (rule: ShownRule) => (rule.detail ? { authenticated: true } : { permission: 'approval:manage' as const }),
+  directives: [{ name: 'auth' as const, args: { anyOf: ['approval:manage', 'approval:view', 'reviewer'] } }],
+}
+
+const ResolverSpec = builder.objectRef<ResolverSpecShape>('ResolverSpec').implement({
+  fields: (t) => ({
+    type: t.field({ type: ResolverType, resolve: (s) => s.type }),
+    // Prisma batches the findUnique calls of one tick into one query, so lists of rules stay cheap
+    user: t.prismaField({
+      type: 'User',
+      nullable: true,
+      resolve: (query, s, _args, ctx) => (s.userId ? ctx.prisma.user.findUnique({ ...query, where: { id: s.userId } }) : nothing(query)),
+    }),
+    role: t.prismaField({
+      type: 'Role',
+      nullable: true,
+      resolve: (query, s, _args, ctx) => (s.roleKey ? ctx.prisma.role.findUnique({ ...query, where: { key: s.roleKey } }) : nothing(query)),
+    }),
+    agent: t.prismaField({
+      type: 'Agent',
+      nullable: true,
+      resolve: (query, s, _args, ctx) => (s.agentId ? ctx.prisma.agent.findUnique({ ...query, where: { id: s.agentId } }) : nothing(query)),
+    }),
+    roleKey: t.string({ nullable: true, resolve: (s) => s.roleKey ?? null }),
+    delaySeconds: t.int({ nullable: true, resolve: (s) => s.delaySeconds ?? null }),
+  }),
+})
+
+export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalRule'), {
+  id: { resolve: (r) => r.id },
+  // node(id:) shows rules to those who manage them, as approvalRule does; reviewers see a
+  // request's rule through ApprovalRequest.rule
+  loadOne: async (id, ctx) => (ctx.viewer?.permissions.has('approval:manage') ? managed(await rules.getRule(ctx.prisma, id)) : null),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    enabled: t.exposeBoolean('enabled', RULE_DETAIL),
+    priority: t.exposeInt('priority', RULE_DETAIL),
+    resourceType: t.field({ type: ResourceType, ...RULE_DETAIL, resolve: (r) => r.resourceType }),
+    actionType: t.exposeString('actionType', RULE_DETAIL),
+    module: t.exposeString('module', { nullable: true, ...RULE_DETAIL }),
+    conditions: t.field({ type: 'JSON', nullable: true, ...RULE_DETAIL, resolve: (r) => r.conditions ?? null }),
+    primaryResolver: t.field({ type: ResolverSpec, ...RULE_DETAIL, resolve: (r) => r.primaryResolver }),
+    fallbackResolver: t.field({ type: ResolverSpec, nullable: true, ...RULE_DETAIL, resolve: (r) => r.fallbackResolver }),
+    expiresAfterSeconds: t.exposeInt('expiresAfterSeconds', { nullable: true, ...RULE_DETAIL }),
+    escalateAfterSeconds: t.exposeInt('escalateAfterSeconds', { nullable: true, ...RULE_DETAIL }),
+    allowSelfApproval: t.exposeBoolean('allowSelfApproval', RULE_DETAIL),
+    version: t.exposeInt('version', { description: 'Starts at 1; every update adds one. A request shows the version it matched.', ...RULE_DETAIL }),
+    createdBy: t.prismaField({
+      type: 'User',
+      nullable: true,
+      ...RULE_DETAIL,
+      resolve: (query, r, _args, ctx) => (r.createdById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.createdById } }) : nothing(query)),
+    }),
+    updatedBy: t.prismaField({
+      type: 'User',
+      nullable: true,
+      ...RULE_DETAIL,
+      resolve: (query, r, _args, ctx) => (r.updatedById ? ctx.prisma.user.findUnique({ ...query, where: { id: r.updatedById } }) : nothing(query)),
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', ...RULE_DETAIL }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', ...RULE_DETAIL }),
+  }),
+})
+
+// ---- inputs
+
+const ResolverInput = builder.inputType('ResolverInput', {
+  fields: (t) => ({
+    type: t.field({ type: ResolverType, required: true }),
+    userId: t.id(),
+    roleKey: t.string(),
+    agentId: t.id(),
+    delaySeconds: t.int(),
+  }),
+})
+
+const ApprovalRuleInput = builder.inputType('ApprovalRuleInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    enabled: t.boolean({ defaultValue: true }),
+    priority: t.int({ defaultValue: 0, description: 'Higher wins when several rules match.' }),
+    resourceType: t.field({ type: ResourceType, required: true }),
+    actionType: t.string({ required: true }),
+    module: t.string({ description: 'Narrows the rule to records of one module.' }),
+    conditions: t.field({ type: 'JSON', description: 'JSONLogic over the action facts; a JSON string is accepted too.' }),
+    primaryResolver: t.field({ type: ResolverInput, required: true }),
+    fallbackResolver: t.field({ type: ResolverInput }),
+    expiresAfterSeconds: t.int(),
+    escalateAfterSeconds: t.int({ description: 'Hand the request to the fallback when the primary has not decided in this time.' }),
+    allowSelfApproval: t.boolean({ defaultValue: false }),
+  }),
+})
+
+type ResolverArg = { type: ResolverSpecShape['type']; userId?: string | null; roleKey?: string | null; agentId?: string | null; delaySeconds?: number | null }
+
+function decodeResolver(r: ResolverArg, field: string): rules.ResolverInput {
+  return {
+    ...r,
+    userId: parseOptionalId(r.userId, ['User'], `${field}.userId`),
+    agentId: parseOptionalId(r.agentId, ['Agent'], `${field}.agentId`),
+  }
+}
+
+function decodeRuleInput(input: typeof ApprovalRuleInput.$inferInput): rules.RuleInput {
+  return {
+    ...input,
+    primaryResolver: decodeResolver(input.primaryResolver, 'input.primaryResolver'),
+    fallbackResolver: input.fallbackResolver ? decodeResolver(input.fallbackResolver, 'input.fallbackResolver') : null,
+  }
+}
+
+// ---- queries
+
+builder.queryFields((t) => ({
+  actionTypes: t.field({
+    type: [ActionType],
+    description: 'The catalogue of action types that rules can gate.',
+    authScopes: { authenticated: true },
+    resolve: () => [...ACTION_TYPES],
+  }),
+  actionType: t.field({
+    type: ActionType,
+    nullable: true,
+    authScopes: { authenticated: true },
+    args: { key: t.arg.string({ required: true }) },
+    resolve: (_root, { key }) => findActionType(key) ?? null,
+  }),
+  approvalRules: t.field({
+    type: [ApprovalRule],
+    authScopes: { permission: 'approval:manage' },
+    resolve: async (_root, _args, ctx) => (await rules.listRules(ctx.prisma)).map((r) => shown(r, true)),
+  }),
+  approvalRule: t.field({
+    type: ApprovalRule,
+    nullable: true,
+    authScopes: { permission: 'approval:manage' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => managed(await rules.getRule(ctx.prisma, parseId(id, ['ApprovalRule'], 'id').id)),
+  }),
+}))
+
+// ---- mutations
+
+builder.mutationFields((t) => ({
+  createApprovalRule: t.field({
+    type: ApprovalRule,
+    authScopes: { permission: 'approval:manage' },
+    args: { input: t.arg({ type: ApprovalRuleInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => shown(announced(ctx, await rules.createRule(ctx.prisma, ctx.viewer!.id, decodeRuleInput(input))), true),
+  }),
+  updateApprovalRule: t.field({
+    type: ApprovalRule,
+    description: 'Replaces the rule. Requests it already created keep the version they matched.',
+    authScopes: { permission: 'approval:manage' },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: ApprovalRuleInput, required: true }) },
+    resolve: async (_root, { id, input }, ctx) =>
+      shown(announced(ctx, await rules.updateRule(ctx.prisma, ctx.viewer!.id, parseId(id, ['ApprovalRule'], 'id').id, decodeRuleInput(input))), true),
+  }),
+  deleteApprovalRule: t.boolean({
+    authScopes: { permission: 'approval:manage' },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, { id }, ctx) => {
+      const ruleId = parseId(id, ['ApprovalRule'], 'id').id
+      const deleted = await rules.deleteRule(ctx.prisma, ruleId)
+      announced(ctx, { id: ruleId })
+      return deleted
+    },
+  }),
+}))
