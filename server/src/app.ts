@@ -31,6 +31,7 @@ import { useMutationRateLimit, type RateLimitOptions } from './limits/rate-limit
 import { watchAccess } from './limits/revocation.js'
 import { stoppable } from './limits/stoppable.js'
 import { yogaLogger, type Logger } from './logger.js'
+import { createInboxHub } from './approvals/inbox-hub.js'
 import { createNotifier } from './approvals/notify.js'
 import { DEFAULT_MAX_EXECUTION_ATTEMPTS } from './approvals/executions.js'
 import { DEFAULT_MAX_JSON_BYTES } from './approvals/requests.js'
@@ -186,6 +187,7 @@ export function buildApp(options: AppOptions): App {
   const production = options.production ?? false
   const pubsub = options.pubsub ?? createAppPubSub()
   const notify = createNotifier(db.prisma, pubsub, logger)
+  const inbox = createInboxHub({ prisma: db.prisma, pubsub, log: logger.child({ part: 'inbox' }) })
   const catchUpIntervalMs = options.catchUpIntervalMs ?? 2000
   const introspection = options.introspection ?? !production
   const maxBodyBytes = options.maxBodyBytes ?? 2 * 1024 * 1024
@@ -204,7 +206,7 @@ export function buildApp(options: AppOptions): App {
       viewer = token ? await viewers.viewerFor(token) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
-    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
+    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, inbox, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
   }
 
   const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({

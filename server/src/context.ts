@@ -1,5 +1,6 @@
 import type { Viewer } from './auth/viewer.js'
 import type { ExecutionSettings } from './approvals/executions.js'
+import type { InboxHub } from './approvals/inbox-hub.js'
 import type { Notifier } from './approvals/notify.js'
 import type { RequestSettings } from './approvals/requests.js'
 import type { Clock } from './clock.js'
@@ -23,6 +24,8 @@ export interface Context {
   clock: Clock
   pubsub: PubSub
   notify: Notifier
+  /** The instance's inbox fan-out: one load per request change for all its inbox subscribers. */
+  inbox: InboxHub
   /** How often a waiting subscription re-reads the state, in case an event was lost (Redis down). */
   catchUpIntervalMs: number
   /** How approved actions are run (attempts); the defaults when not given. */

@@ -9,8 +9,13 @@ export type InboxEventType = 'ADDED' | 'UPDATED' | 'REMOVED'
  * that the viewer may still see it before sending anything.
  */
 export type PubSubEvents = {
-  /** A change to the inbox of one user or agent (by database id). */
-  inbox: [principalId: string, payload: { requestId: string; type: InboxEventType }]
+  /**
+   * A request (by database id) changed: one event per change, unscoped. Each instance's inbox hub
+   * (approvals/inbox-hub.ts) loads the request once and tells its inbox subscribers what they may
+   * see. `principals`: the users and agents (database ids) who review or reviewed it, when there
+   * are not too many to name; an instance with none of them subscribed skips the change.
+   */
+  requestChanged: [payload: { requestId: string; principals?: string[] }]
   /** A request (by database id) reached a final status. */
   decision: [requestId: string, payload: { requestId: string }]
   /** An approved action of a requester (user or agent, by database id) is ready to run. */
@@ -32,7 +37,7 @@ export type PubSubEvents = {
 /** The app's pub/sub: yoga's, plus what the subscriptions need to know about the transport. */
 export type PubSub = ReturnType<typeof createPubSub<PubSubEvents>> & {
   /**
-   * Resolves once this instance receives the events of `channel` (e.g. `inbox:<id>`): at once
+   * Resolves once this instance receives the events of `channel` (e.g. `decision:<id>`): at once
    * in-process; through Redis, once Redis acknowledged the SUBSCRIBE (or after `timeoutMs`).
    */
   listening(channel: string, timeoutMs?: number): Promise<void>

@@ -1,5 +1,6 @@
-// Tells subscribers what changed, after the change has committed: inbox events to the reviewers
-// a request concerns, and the final state to whoever waits for the decision.
+// Tells subscribers what changed, after the change has committed: one `requestChanged` event per
+// change for the inboxes (each instance's inbox hub decides who is told what, see inbox-hub.ts),
+// and the final state to whoever waits for the decision.
 import type { PrismaClient } from '../db.js'
 import type { Logger } from '../logger.js'
 import type { PubSub } from '../pubsub.js'
@@ -10,6 +11,9 @@ export interface Notifier {
   /** Tells the requester's workers that an approved action is ready to run again (its lease ran out). */
   readyToRun(requestId: string): Promise<void>
 }
+
+/** The most reviewers a `requestChanged` event names (see PubSubEvents); it names none past that. */
+export const MAX_NAMED_PRINCIPALS = 100
 
 export function createNotifier(prisma: PrismaClient, pubsub: PubSub, log: Logger): Notifier {
   return {
@@ -29,18 +33,19 @@ export function createNotifier(prisma: PrismaClient, pubsub: PubSub, log: Logger
             status: true,
             requesterKey: true,
             execution: { select: { status: true } },
-            reviewers: { select: { userId: true, agentId: true, active: true } },
+            // one past the bound: enough to know whether to name them
+            reviewers: { select: { userId: true, agentId: true }, take: MAX_NAMED_PRINCIPALS + 1 },
           },
         })
         if (!request) return
-        const principal = (r: { userId: string | null; agentId: string | null }) => (r.userId ?? r.agentId)!
-        const active = new Set(request.reviewers.filter((r) => r.active).map(principal))
-        const replaced = new Set(request.reviewers.filter((r) => !r.active).map(principal))
-        if (request.status === 'PENDING') {
-          for (const id of active) pubsub.publish('inbox', id, { requestId, type: replaced.has(id) ? 'UPDATED' : 'ADDED' })
-          for (const id of replaced) if (!active.has(id)) pubsub.publish('inbox', id, { requestId, type: 'REMOVED' })
-        } else {
-          for (const id of active) pubsub.publish('inbox', id, { requestId, type: 'REMOVED' })
+        // one event, whoever it concerns: each instance's inbox hub works out who is told what.
+        // Only reviewers, past and present, are told anything; naming them lets an instance none
+        // of whose subscribers is among them skip the load (past a bound, the event names nobody
+        // and every instance with inbox subscribers loads the request)
+        const { reviewers } = request
+        if (reviewers.length > MAX_NAMED_PRINCIPALS) pubsub.publish('requestChanged', { requestId })
+        else if (reviewers.length > 0) pubsub.publish('requestChanged', { requestId, principals: [...new Set(reviewers.map((r) => (r.userId ?? r.agentId)!))] })
+        if (request.status !== 'PENDING') {
           pubsub.publish('decision', requestId, { requestId })
           // approved and waiting to run: the requester's workers take it
           if (request.execution?.status === 'READY') pubsub.publish('executionReady', request.requesterKey, { requestId })

@@ -1,5 +1,6 @@
-// The event streams behind the two subscriptions. Both read the database before trusting an
-// event: events carry ids, and what a viewer may see is decided at the moment of sending.
+// The event streams behind the subscriptions. Events carry ids, and what a viewer may see is
+// decided from the database after the event: by each stream for decisions and approved actions,
+// by the instance's inbox hub (one load per change for all its inbox subscribers) for inboxes.
 //
 // Each stream is a Repeater (graphql-yoga's), not an async generator: a generator parked on an
 // `await` does not see return() until it yields, so the work of a subscription whose client has
@@ -8,8 +9,8 @@
 import { Repeater } from 'graphql-yoga'
 import type { Context } from '../context.js'
 import { notFound } from '../errors.js'
-import type { InboxEventType } from '../pubsub.js'
 import { readyActions, type ExecutionSettings } from './executions.js'
+import type { InboxEvent, RequestQuery } from './inbox-hub.js'
 import { decidableBy, visibleTo } from './requests.js'
 
 /** A promise with its resolve function (Promise.withResolvers is Node 22). */
@@ -61,51 +62,68 @@ export function decisionStream(ctx: Context, requestId: string): AsyncIterable<{
 }
 
 /**
- * The viewer's inbox changes, each checked against what the viewer may see when it is sent.
+ * The viewer's inbox changes, as the instance's inbox hub decides them (approvals/inbox-hub.ts):
+ * the hub loads each changed request once and tells every subscriber concerned, so a change costs
+ * the same statements for one subscriber as for a thousand. `selection` is what the subscriber
+ * selects of the request (the hub loads the most common selection along with its facts).
  * When Redis comes back after an outage (events were lost meanwhile), it compares the requests
  * the viewer may decide now with those it has told the client about, and sends the difference.
  */
-export function inboxStream(ctx: Context): AsyncIterable<{ requestId: string; type: InboxEventType }> {
+export function inboxStream(ctx: Context, selection: RequestQuery | null): AsyncIterable<InboxEvent> {
   const viewer = ctx.viewer!
-  return new Repeater<{ requestId: string; type: InboxEventType }>(async (push, stop) => {
-    const events = ctx.pubsub.subscribe('inbox', viewer.id)[Symbol.asyncIterator]()
-    const stopped = stop.then(() => 'stopped' as const)
-    let resync = signal<'resync'>()
-    const stopListening = ctx.pubsub.onReconnect(() => resync.resolve('resync'))
+  return new Repeater<InboxEvent>(async (push, stop) => {
+    // one wake-up for whatever comes first (an event, Redis back, the client gone), renewed after
+    // each wait: a Promise.race against `stop` per event would leave one more reaction on it for
+    // every event of the subscription's life
+    let wake = signal<void>()
+    let stopped = false
+    let resyncDue = false
+    // the hub's events wait here while the stream sends earlier ones (or reads the inbox first)
+    const queue: InboxEvent[] = []
+    void stop.then(() => {
+      stopped = true
+      wake.resolve()
+    })
+    const membership = ctx.inbox.join(viewer, selection, (event) => {
+      queue.push(event)
+      wake.resolve()
+    })
+    const stopListening = ctx.pubsub.onReconnect(() => {
+      resyncDue = true
+      wake.resolve()
+    })
     const decidableNow = async () =>
       new Set(
         (await ctx.prisma.approvalRequest.findMany({ where: decidableBy(viewer, ctx.clock.now()), select: { id: true }, take: 10_000 })).map((r) => r.id),
       )
     try {
-      let event = events.next()
-      await ctx.pubsub.listening(`inbox:${viewer.id}`)
+      await Promise.race([membership.ready, stop])
+      if (stopped) return
       // what the client is told about from here on: the requests it may decide
       const known = await decidableNow()
       ctx.onSubscribed?.('approvalInbox')
-      for (;;) {
-        const woke = await Promise.race([event, stopped, resync.promise])
-        if (woke === 'stopped') return
-        if (woke === 'resync') {
-          resync = signal<'resync'>()
+      while (!stopped) {
+        if (resyncDue) {
+          resyncDue = false
           const now = await decidableNow()
           for (const id of now) if (!known.has(id)) await push({ requestId: id, type: 'ADDED' })
           for (const id of known) if (!now.has(id)) await push({ requestId: id, type: 'REMOVED' })
           known.clear()
           for (const id of now) known.add(id)
-          continue
+        } else if (queue.length > 0) {
+          const change = queue.shift()!
+          if (change.type === 'REMOVED') known.delete(change.requestId)
+          else known.add(change.requestId)
+          // settles once the client takes it, or at once when it is gone
+          await push(change)
+        } else {
+          await wake.promise
+          wake = signal<void>()
         }
-        event = events.next()
-        if (woke.done) return
-        const change = woke.value
-        const visible = await ctx.prisma.approvalRequest.count({ where: { AND: [{ id: change.requestId }, visibleTo(viewer)] } })
-        if (!visible) continue
-        if (change.type === 'REMOVED') known.delete(change.requestId)
-        else known.add(change.requestId)
-        await push(change)
       }
     } finally {
       stopListening()
-      await events.return?.()
+      membership.leave()
     }
   })
 }

@@ -1,18 +1,37 @@
+import { queryFromInfo } from '@pothos/plugin-prisma'
+import type { GraphQLResolveInfo } from 'graphql'
+import type { InboxEvent, RequestQuery } from '../approvals/inbox-hub.js'
 import { decisionStream, inboxStream } from '../approvals/streams.js'
 import { builder } from '../builder.js'
+import type { Context } from '../context.js'
 import { parseId } from './ids.js'
 
 const InboxEventType = builder.enumType('InboxEventType', { values: ['ADDED', 'UPDATED', 'REMOVED'] as const })
 
-const ApprovalInboxEvent = builder.objectRef<{ requestId: string; type: 'ADDED' | 'UPDATED' | 'REMOVED' }>('ApprovalInboxEvent').implement({
+const ApprovalInboxEvent = builder.objectRef<InboxEvent>('ApprovalInboxEvent').implement({
   fields: (t) => ({
     type: t.field({ type: InboxEventType, resolve: (e) => e.type }),
     request: t.prismaField({
       type: 'ApprovalRequest',
-      resolve: (query, e, _args, ctx) => ctx.prisma.approvalRequest.findUniqueOrThrow({ ...query, where: { id: e.requestId } }),
+      // every subscriber told of a change shares its loads: one per distinct selection, not one
+      // per subscriber (the hub already loaded the most common one with the facts it decided on)
+      resolve: (query, e, _args, ctx) =>
+        e.load ? e.load(query) : ctx.prisma.approvalRequest.findUniqueOrThrow({ ...query, where: { id: e.requestId } }),
     }),
   }),
 })
+
+/**
+ * What an inbox subscription selects of the request, as the query Pothos will plan for its
+ * `request` field; null when it cannot be planned here (the hub then loads the facts alone).
+ */
+function requestSelection(ctx: Context, info: GraphQLResolveInfo): RequestQuery | null {
+  try {
+    return queryFromInfo({ context: ctx, info, typeName: 'ApprovalRequest', path: ['request'] }) as RequestQuery
+  } catch {
+    return null
+  }
+}
 
 builder.subscriptionType({})
 
@@ -22,7 +41,7 @@ builder.subscriptionFields((t) => ({
     description:
       "The viewer's inbox as it changes: a request became decidable by the viewer (ADDED), changed (UPDATED), or left it (REMOVED).",
     authScopes: { permission: 'approval:resolve' },
-    subscribe: (_root, _args, ctx) => inboxStream(ctx),
+    subscribe: (_root, _args, ctx, info) => inboxStream(ctx, requestSelection(ctx, info)),
     resolve: (event) => event,
   }),
   approvalDecision: t.prismaField({
