@@ -5,7 +5,8 @@ import { decodeGlobalID } from '@pothos/plugin-relay'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { indexReviewers, inboxChange, isDecidableBy, isVisibleTo, REQUEST_FACTS } from '../src/approvals/inbox-hub.js'
 import { decidableBy, visibleTo } from '../src/approvals/requests.js'
-import { viewerForToken, type Viewer } from '../src/auth/viewer.js'
+import { hashToken } from '../src/auth/tokens.js'
+import { readViewer, type Viewer } from '../src/auth/viewer.js'
 import { createAgentWithToken, createRule, createUserWithToken, decide, ManualClock, startServer, type TestServer } from './harness.js'
 
 type Principal = { id: string; token: string }
@@ -61,7 +62,7 @@ it('isVisibleTo and isDecidableBy agree with visibleTo and decidableBy for every
   clock.advance(31)
 
   const principals: Principal[] = [dave, carol, bob, stranger, viewerOfAll, asker, reviewerAgent, otherAgent]
-  const viewers = await Promise.all(principals.map(async (p) => (await viewerForToken(server.db.prisma, p.token, clock.now()))!))
+  const viewers = await Promise.all(principals.map(async (p) => (await readViewer(server.db.prisma, hashToken(p.token)))!.viewer))
   const requests = [pending, byUser, escalated, forAgent, approved, cancelled, overdue].map(dbId)
   const now = clock.now()
   const seen = { visible: new Set<boolean>(), decidable: new Set<boolean>() }

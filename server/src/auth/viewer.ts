@@ -119,11 +119,3 @@ export const lastUsedIsStale = (lastUsedAt: Date | null, now: Date) => !lastUsed
 export async function touchToken(prisma: PrismaClient, tokenId: string, now: Date): Promise<void> {
   await prisma.apiToken.update({ where: { id: tokenId }, data: { lastUsedAt: now } })
 }
-
-/** The viewer a bearer token stands for, straight from the database (no cache); records its use. */
-export async function viewerForToken(prisma: PrismaClient, token: string, now: Date): Promise<Viewer | null> {
-  const stored = await readViewer(prisma, hashToken(token))
-  if (!stored) return null
-  if (lastUsedIsStale(stored.lastUsedAt, now)) await touchToken(prisma, stored.viewer.tokenId, now)
-  return stored.viewer
-}

@@ -44,7 +44,7 @@ export function watchAccess(options: {
     (running ??= (async () => {
       const tokenIds = registry.tokenIds()
       if (tokenIds.length === 0) return
-      // the same conditions as viewerForToken: unknown, revoked, or neither a user's nor an enabled agent's
+      // the same conditions as readViewer (auth/viewer.ts): unknown, revoked, or neither a user's nor an enabled agent's
       const rows = await prisma.apiToken.findMany({
         where: { id: { in: tokenIds } },
         select: { id: true, revokedAt: true, userId: true, agent: { select: { id: true, enabled: true } } },
