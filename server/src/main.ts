@@ -9,6 +9,9 @@ import { bootstrapOwner } from './directory/directory.js'
 import { createLogger } from './logger.js'
 import { createAppPubSub } from './pubsub.js'
 
+/** How often PGlite's planner statistics are refreshed (see Database.analyze). */
+const ANALYZE_INTERVAL_MS = 10 * 60_000
+
 async function main() {
   let config
   try {
@@ -24,6 +27,11 @@ async function main() {
   const db = await openDatabase(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir })
   logger.info({ database: db.kind, ...(db.kind === 'pglite' ? { dataDir: config.dataDir } : {}) }, 'database opened')
   await db.migrate((message) => logger.info(message))
+  // PGlite has no autovacuum: statistics now, and as the tables grow (ANALYZE samples a bounded
+  // number of rows, so each run costs about the same however large they get)
+  await db.analyze()
+  const analyzing = setInterval(() => void db.analyze().catch((err) => logger.warn({ err }, 'ANALYZE failed')), ANALYZE_INTERVAL_MS)
+  analyzing.unref()
   // An empty directory needs its first owner. With APPROVALS_BOOTSTRAP_TOKEN, that token; outside
   // production without it, a generated one, shown once as a sign-in link (a newcomer's `npm start`);
   // in production the operator must choose it.
@@ -90,6 +98,7 @@ async function main() {
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down')
     try {
+      clearInterval(analyzing)
       await app.stop()
       redis?.publish.disconnect()
       redis?.subscribe.disconnect()

@@ -13,6 +13,7 @@ import { createExecution, recordServerExecution } from './executions.js'
 import { executeRecordMutation } from './records.js'
 import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
 import type { RuleCache } from './rule-cache.js'
+import { decideRequest, insertRequest, type NewEvent, type NewRequest } from './request-writes.js'
 import { lockRuleSet, readEnabledRules, ruleFromSnapshot, ruleSnapshot, type RuleView } from './rules.js'
 
 type Tx = Prisma.TransactionClient
@@ -31,7 +32,10 @@ export interface RequestInput {
   idempotencyKey?: string | null
 }
 
-export type RequestOutcome = { approvalRequired: false; request: null } | { approvalRequired: true; request: ApprovalRequest; created: boolean }
+export type RequestOutcome =
+  | { approvalRequired: false; request: null }
+  /** `reviewers`: the ids of the reviewers a new request was given, when known without a read. */
+  | { approvalRequired: true; request: ApprovalRequest; created: boolean; reviewers?: string[] }
 
 const seconds = (date: Date, s: number) => new Date(date.getTime() + s * 1000)
 
@@ -326,6 +330,102 @@ function assignmentColumns(assignment: Assignment, now: Date) {
   }
 }
 
+/** The columns of a new request. */
+function newRequest(viewer: Viewer, input: RequestInput, prepared: Prepared, match: RuleMatch, assignment: Assignment, inputHash: string, now: Date): NewRequest {
+  const { rule } = match
+  const escalated = assignment.escalations.length > 0
+  return {
+    resourceType: input.resourceType,
+    actionType: input.actionType,
+    params: prepared.params as Prisma.JsonValue,
+    module: prepared.module,
+    recordId: prepared.recordId,
+    recordRefId: prepared.recordRefId,
+    summary: input.summary ?? null,
+    context: (input.context ?? null) as Prisma.JsonValue,
+    conditionError: match.conditionError,
+    ruleId: rule.id,
+    ruleSnapshot: ruleSnapshot(rule) as Prisma.JsonValue,
+    requesterUserId: viewer.kind === 'user' ? viewer.id : null,
+    requesterAgentId: viewer.kind === 'agent' ? viewer.id : null,
+    requesterKey: viewer.id,
+    onBehalfOfId: prepared.onBehalfOfId,
+    escalated,
+    expiresAt: rule.expiresAfterSeconds ? seconds(now, rule.expiresAfterSeconds) : null,
+    escalateAt:
+      !escalated && rule.escalateAfterSeconds && assignment.resolution.kind === 'reviewers' ? seconds(now, rule.escalateAfterSeconds) : null,
+    ...assignmentColumns(assignment, now),
+    idempotencyKey: input.idempotencyKey || null,
+    inputHash,
+  }
+}
+
+/** A new request's events: REQUESTED, and ESCALATED when its first choice of reviewer could not take it. */
+function newEvents(viewer: Viewer, input: RequestInput, assignment: Assignment): NewEvent[] {
+  return [
+    { type: 'REQUESTED', ...actorColumns(viewer), comment: input.summary ?? null },
+    ...(assignment.escalations.length > 0 ? [{ type: 'ESCALATED' as const, comment: assignment.escalations.join('; ') }] : []),
+  ]
+}
+
+/**
+ * requestApproval without a transaction, when the rules are cached: what is needed is read
+ * (the reviewers, mostly; the principal and rules come from memory) and the request, its
+ * reviewers and events are written in one statement, guarded by the rule set's version.
+ * Undefined when this path cannot decide (an AUTO_APPROVE without delay, a rule set changed
+ * meanwhile): the transactional path then runs from the start.
+ */
+async function requestAtOnce(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  input: RequestInput,
+  now: Date,
+  limits: RequestSettings & { rules: RuleCache },
+  inputHash: string,
+  existing: () => Promise<ApprovalRequest | null>,
+): Promise<RequestOutcome | undefined> {
+  const ungated = ungatedFromMemory(viewer, input, limits)
+  const previousOr = async (outcome: RequestOutcome) => {
+    // a retry with a key finds the request its first call made, whatever the rules say now
+    const previous = await existing()
+    return previous ? ({ approvalRequired: true, request: previous, created: false } as const) : outcome
+  }
+  if (ungated) return previousOr(ungated)
+  const prepared = await prepare(prisma, viewer, input, limits)
+  const { facts } = prepared
+  const rules = await limits.rules.rulesFor(input.resourceType, input.actionType, () => readEnabledRules(prisma, input.resourceType, input.actionType))
+  const match = bestRule(rules.rules, facts)
+  if (!match) return previousOr({ approvalRequired: false, request: null })
+  const { rule } = match
+  const assignment = await assign(prisma, rule, reviewSubject(viewer, prepared, rule), 'primary')
+  if (assignment.resolution.kind === 'auto' && assignment.resolution.delaySeconds === 0) return undefined
+  const reviewers = assignment.resolution.kind === 'reviewers' ? assignment.resolution.reviewers : []
+  const data = newRequest(viewer, input, prepared, match, assignment, inputHash, now)
+  const written = await insertRequest(prisma, data, reviewers, newEvents(viewer, input, assignment), rules.setVersion, now)
+  switch (written.kind) {
+    case 'inserted':
+      return { approvalRequired: true, request: written.request, created: true, reviewers: reviewers.map((r) => (r.userId ?? r.agentId)!) }
+    case 'duplicate': {
+      const previous = await existing()
+      // taken by a request since deleted: let the transactional path say so
+      return previous ? { approvalRequired: true, request: previous, created: false } : undefined
+    }
+    case 'stale':
+      limits.rules.invalidate()
+      return undefined
+  }
+}
+
+function reviewSubject(viewer: Viewer, prepared: Prepared, rule: RuleView): ReviewSubject {
+  return {
+    requesterAgentId: viewer.kind === 'agent' ? viewer.id : null,
+    requesterOwnerId: prepared.requesterOwnerId,
+    onBehalfOfId: prepared.onBehalfOfId,
+    recordRefId: prepared.recordRefId,
+    allowSelfApproval: rule.allowSelfApproval,
+  }
+}
+
 /**
  * Asks for approval of an action. Without a matching rule nothing is stored and the action may
  * proceed. With one, the request, its REQUESTED (and ESCALATED) events, its reviewers and
@@ -349,61 +449,27 @@ export async function requestApproval(
     }
     return found
   }
+  if (limits.rules) {
+    const outcome = await requestAtOnce(prisma, viewer, input, now, { ...limits, rules: limits.rules }, inputHash, existing)
+    if (outcome) return outcome
+  }
   // a retry with a key finds the request its first call made, whatever the rules say now
   const previous = await existing()
   if (previous) return { approvalRequired: true, request: previous, created: false }
-  const ungated = ungatedFromMemory(viewer, input, limits)
-  if (ungated) return ungated
   try {
     return await prisma.$transaction(async (tx) => {
       const prepared = await prepare(tx, viewer, input, limits)
       const match = await findMatchingRule(tx, prepared.facts, limits.rules)
       if (!match) return { approvalRequired: false, request: null } as const
       const { rule } = match
-      const subject: ReviewSubject = {
-        requesterAgentId: viewer.kind === 'agent' ? viewer.id : null,
-        requesterOwnerId: prepared.requesterOwnerId,
-        onBehalfOfId: prepared.onBehalfOfId,
-        recordRefId: prepared.recordRefId,
-        allowSelfApproval: rule.allowSelfApproval,
-      }
-      const assignment = await assign(tx, rule, subject, 'primary')
-      const escalated = assignment.escalations.length > 0
+      const assignment = await assign(tx, rule, reviewSubject(viewer, prepared, rule), 'primary')
+      const data = newRequest(viewer, input, prepared, match, assignment, inputHash, now)
+      const { context, ...rest } = data
       const request = await tx.approvalRequest.create({
-        data: {
-          resourceType: input.resourceType,
-          actionType: input.actionType,
-          params: prepared.params as Prisma.InputJsonValue,
-          module: prepared.module,
-          recordId: prepared.recordId,
-          recordRefId: prepared.recordRefId,
-          summary: input.summary ?? null,
-          context: (input.context ?? Prisma.DbNull) as Prisma.InputJsonValue,
-          conditionError: match.conditionError,
-          ruleId: rule.id,
-          ruleSnapshot: ruleSnapshot(rule),
-          ...requesterColumns(viewer),
-          requesterKey: viewer.id,
-          onBehalfOfId: prepared.onBehalfOfId,
-          escalated,
-          expiresAt: rule.expiresAfterSeconds ? seconds(now, rule.expiresAfterSeconds) : null,
-          escalateAt:
-            !escalated && rule.escalateAfterSeconds && assignment.resolution.kind === 'reviewers'
-              ? seconds(now, rule.escalateAfterSeconds)
-              : null,
-          ...assignmentColumns(assignment, now),
-          idempotencyKey: key,
-          inputHash,
-          createdAt: now,
-        },
+        data: { ...rest, context: (context ?? Prisma.DbNull) as Prisma.InputJsonValue, ruleSnapshot: data.ruleSnapshot as Prisma.InputJsonValue, params: data.params as Prisma.InputJsonValue, createdAt: now },
       })
       if (assignment.resolution.kind === 'reviewers') await addReviewers(tx, request.id, assignment.resolution.reviewers, now)
-      await tx.approvalEvent.createMany({
-        data: [
-          { requestId: request.id, type: 'REQUESTED', ...actorColumns(viewer), comment: input.summary ?? null, at: now },
-          ...(escalated ? [{ requestId: request.id, type: 'ESCALATED' as const, comment: assignment.escalations.join('; '), at: now }] : []),
-        ],
-      })
+      await tx.approvalEvent.createMany({ data: newEvents(viewer, input, assignment).map((e) => ({ ...e, requestId: request.id, at: now })) })
       if (assignment.resolution.kind === 'auto' && assignment.resolution.delaySeconds === 0) {
         const approved = await finalize(tx, request.id, 'APPROVED', null, `Approved automatically by rule "${rule.name}".`, now)
         return { approvalRequired: true, request: approved!, created: true } as const
@@ -494,8 +560,38 @@ export async function getVisibleRequest(prisma: PrismaClient | Tx, viewer: Viewe
 
 const notPending = (r: ApprovalRequest) => conflict(`This request is no longer pending: it is ${r.status}.`)
 
-/** Approves or rejects a request, as one of its current reviewers. */
+/** A decided request, and, when known without a read, its reviewers past and present (ids, as many as asked for). */
+export interface Decision {
+  request: ApprovalRequest
+  principals?: string[]
+}
+
+/**
+ * Approves or rejects a request, as one of its current reviewers. An agent action is decided in
+ * two statements: a read of the request, then the guarded update with its event and execution
+ * (request-writes.ts). When the guard fails (or for a record mutation, which runs in the
+ * approving transaction), the transaction below decides it, or says why it cannot be decided.
+ */
 export async function decide(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  id: string,
+  status: 'APPROVED' | 'REJECTED',
+  comment: string | null,
+  now: Date,
+  principalsLimit = 101,
+): Promise<Decision> {
+  const current = await prisma.approvalRequest.findUnique({ where: { id } })
+  if (current && current.status === 'PENDING' && current.resourceType === 'AGENT_ACTION' && !isExpired(current, now)) {
+    const decided = await decideRequest(prisma, current, viewer, status, comment, now, principalsLimit)
+    if (decided) return decided
+  }
+  return { request: await decideInTransaction(prisma, viewer, id, status, comment, now) }
+}
+
+const isExpired = (request: Pick<ApprovalRequest, 'expiresAt'>, now: Date) => request.expiresAt !== null && request.expiresAt <= now
+
+async function decideInTransaction(
   prisma: PrismaClient,
   viewer: Viewer,
   id: string,

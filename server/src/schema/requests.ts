@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MAX_NAMED_PRINCIPALS } from '../approvals/notify.js'
 import { readableRecords, recordScope } from '../approvals/record-access.js'
 import * as requests from '../approvals/requests.js'
 import { builder } from '../builder.js'
@@ -9,7 +10,7 @@ import { Principal } from './directory.js'
 import { ApprovalEventType, ApprovalStatus, ResolverType, ResourceType } from './enums.js'
 import { parseId, parseOptionalId } from './ids.js'
 import { ApprovalRule, seesRules, shown } from './rules.js'
-import { nothing, reloadRequest } from './shared.js'
+import { answerRequest, nothing, reloadRequest } from './shared.js'
 
 const defaultLimits: requests.RequestSettings = { maxJsonBytes: requests.DEFAULT_MAX_JSON_BYTES }
 
@@ -151,7 +152,7 @@ const RequestApprovalPayload = builder
         type: 'ApprovalRequest',
         nullable: true,
         description: 'The request, when a rule matched; its status may already be final (e.g. AUTO_APPROVE with no delay).',
-        resolve: (query, p, _args, ctx) => (p.request ? reloadRequest(ctx, query, p.request.id) : nothing(query)),
+        resolve: (query, p, _args, ctx) => (p.request ? answerRequest(ctx, query, p.request) : nothing(query)),
       }),
     }),
   })
@@ -281,9 +282,13 @@ for (const [name, status] of [['approveRequest', 'APPROVED'], ['rejectRequest', 
       authScopes: { permission: 'approval:resolve' },
       args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
       resolve: async (query, _root, args, ctx) => {
-        const decided = await requests.decide(ctx.prisma, ctx.viewer!, parseId(args.id, ['ApprovalRequest'], 'id').id, status, args.comment || null, ctx.clock.now())
-        await ctx.notify.changed(decided.id)
-        return reloadRequest(ctx, query, decided.id)
+        const id = parseId(args.id, ['ApprovalRequest'], 'id').id
+        const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, status, args.comment || null, ctx.clock.now(), MAX_NAMED_PRINCIPALS + 1)
+        if (principals) {
+          const { requesterKey } = request
+          ctx.notify.publish({ requestId: id, status: request.status, requesterKey, executionReady: request.status === 'APPROVED', principals })
+        } else await ctx.notify.changed(id)
+        return answerRequest(ctx, query, request)
       },
     }),
   )
@@ -296,7 +301,11 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RequestApprovalInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const outcome = await requests.requestApproval(ctx.prisma, ctx.viewer!, decodeRequestInput(input), ctx.clock.now(), ctx.limits)
-      if (outcome.approvalRequired && outcome.created) await ctx.notify.changed(outcome.request.id)
+      if (outcome.approvalRequired && outcome.created) {
+        const { request, reviewers } = outcome
+        if (reviewers) ctx.notify.publish({ requestId: request.id, status: request.status, requesterKey: request.requesterKey, executionReady: false, principals: reviewers })
+        else await ctx.notify.changed(request.id)
+      }
       return outcome
     },
   }),

@@ -1,0 +1,154 @@
+// The two hot writes, each as one SQL statement: a new request with its reviewers and events, and
+// a decision with its event and execution. A statement of data-modifying CTEs is atomic on its own,
+// so neither needs a transaction (BEGIN, each statement, COMMIT: a round trip each). Each is
+// guarded so that it writes nothing when what it was prepared from no longer holds; the caller
+// then takes the transactional path, which reads again and says what went wrong.
+import { v7 as uuidv7 } from 'uuid'
+import type { Viewer } from '../auth/viewer.js'
+import { Prisma, type PrismaClient } from '../db.js'
+import type { ApprovalRequest } from '../generated/prisma/client.js'
+import { paramsDigest } from './executions.js'
+import type { Assignee } from './reviewers.js'
+
+/** The request to write, every column as stored. */
+export type NewRequest = Omit<ApprovalRequest, 'id' | 'status' | 'decidedByUserId' | 'decidedByAgentId' | 'decisionComment' | 'decidedAt' | 'createdAt' | 'updatedAt'>
+
+export interface NewEvent {
+  type: 'REQUESTED' | 'ESCALATED'
+  actorUserId?: string | null
+  actorAgentId?: string | null
+  comment: string | null
+}
+
+export type InsertOutcome =
+  | { kind: 'inserted'; request: ApprovalRequest }
+  /** The rule set changed since the rules were read: nothing written. */
+  | { kind: 'stale' }
+  /** The requester's idempotency key is taken (a retry, or a concurrent twin): nothing written. */
+  | { kind: 'duplicate' }
+
+const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value))
+
+/**
+ * Writes a request, its reviewers and its events in one statement, if the rule set is still at
+ * `setVersion` (held FOR SHARE meanwhile, as a rule change takes it FOR UPDATE) and the
+ * idempotency key is free. Answers with the request as written, built here rather than read back.
+ */
+export async function insertRequest(
+  prisma: PrismaClient,
+  data: NewRequest,
+  reviewers: Assignee[],
+  events: NewEvent[],
+  setVersion: number,
+  now: Date,
+): Promise<InsertOutcome> {
+  const id = uuidv7()
+  const at = now.toISOString()
+  const reviewerRows = reviewers.map((r) => ({ id: uuidv7(), userId: r.userId ?? null, agentId: r.agentId ?? null }))
+  const [row] = await prisma.$queryRaw<{ current: boolean; inserted: boolean }[]>`
+    WITH rs AS (
+      SELECT "version" FROM "RuleSet" WHERE "id" = 1 AND "version" = ${setVersion} FOR SHARE
+    ), ins AS (
+      INSERT INTO "ApprovalRequest" (
+        "id", "status", "resourceType", "actionType", "params", "module", "recordId", "recordRefId", "summary", "context",
+        "conditionError", "ruleId", "ruleSnapshot", "requesterUserId", "requesterAgentId", "onBehalfOfId", "resolverType",
+        "escalated", "expiresAt", "escalateAt", "autoApproveAt", "idempotencyKey", "inputHash", "requesterKey", "createdAt", "updatedAt"
+      )
+      SELECT ${id}::uuid, 'PENDING'::"ApprovalStatus", ${data.resourceType}::"ResourceType", ${data.actionType}, ${json(data.params)}::jsonb,
+        ${data.module}, ${data.recordId}, ${data.recordRefId}::uuid, ${data.summary}, ${json(data.context)}::jsonb,
+        ${data.conditionError}, ${data.ruleId}::uuid, ${json(data.ruleSnapshot)}::jsonb, ${data.requesterUserId}::uuid,
+        ${data.requesterAgentId}::uuid, ${data.onBehalfOfId}::uuid, ${data.resolverType}::"ResolverType", ${data.escalated},
+        ${data.expiresAt?.toISOString() ?? null}::timestamp, ${data.escalateAt?.toISOString() ?? null}::timestamp,
+        ${data.autoApproveAt?.toISOString() ?? null}::timestamp, ${data.idempotencyKey}, ${data.inputHash}, ${data.requesterKey}::uuid,
+        ${at}::timestamp, ${at}::timestamp
+      FROM rs
+      ON CONFLICT ("requesterKey", "idempotencyKey") DO NOTHING
+      RETURNING "id"
+    ), reviewers AS (
+      INSERT INTO "ApprovalReviewer" ("id", "requestId", "userId", "agentId", "active", "assignedAt")
+      SELECT r."id", ins."id", r."userId", r."agentId", true, ${at}::timestamp
+      FROM ins, jsonb_to_recordset(${JSON.stringify(reviewerRows)}::jsonb) AS r("id" uuid, "userId" uuid, "agentId" uuid)
+    ), events AS (
+      INSERT INTO "ApprovalEvent" ("requestId", "type", "actorUserId", "actorAgentId", "comment", "at")
+      SELECT ins."id", (e.value->>'type')::"ApprovalEventType", (e.value->>'actorUserId')::uuid, (e.value->>'actorAgentId')::uuid,
+        e.value->>'comment', ${at}::timestamp
+      FROM ins, jsonb_array_elements(${JSON.stringify(events)}::jsonb) WITH ORDINALITY AS e(value, n)
+      ORDER BY e.n
+    )
+    SELECT EXISTS (SELECT 1 FROM rs) AS "current", EXISTS (SELECT 1 FROM ins) AS "inserted"`
+  if (!row!.current) return { kind: 'stale' }
+  if (!row!.inserted) return { kind: 'duplicate' }
+  const request: ApprovalRequest = {
+    ...data,
+    id,
+    status: 'PENDING',
+    decidedByUserId: null,
+    decidedByAgentId: null,
+    decisionComment: null,
+    decidedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  }
+  return { kind: 'inserted', request }
+}
+
+export interface Decided {
+  request: ApprovalRequest
+  /** Its reviewers, past and present, as the notifier names them (at most `principalsLimit`). */
+  principals: string[]
+}
+
+/**
+ * Decides a pending agent action in one statement: the conditional update (still pending, not
+ * expired, the viewer still an active reviewer), its event, and, when approved, its execution,
+ * READY. `request` is the request as read just before (its params are what the execution runs:
+ * they never change). Null when the guard did not hold: nothing was written.
+ */
+export async function decideRequest(
+  prisma: PrismaClient,
+  request: ApprovalRequest,
+  viewer: Viewer,
+  status: 'APPROVED' | 'REJECTED',
+  comment: string | null,
+  now: Date,
+  principalsLimit: number,
+): Promise<Decided | null> {
+  const at = now.toISOString()
+  const userId = viewer.kind === 'user' ? viewer.id : null
+  const agentId = viewer.kind === 'agent' ? viewer.id : null
+  const execution =
+    status === 'APPROVED'
+      ? Prisma.sql`, execution AS (
+          INSERT INTO "Execution" ("requestId", "requesterKey", "actionType", "status", "params", "paramsDigest", "attempts", "readyAt", "createdAt", "updatedAt")
+          SELECT "id", "requesterKey", "actionType", 'READY'::"ExecutionStatus", "params", ${paramsDigest(request.params)}, 0,
+            ${at}::timestamp, ${at}::timestamp, ${at}::timestamp
+          FROM decided
+        )`
+      : Prisma.empty
+  const rows = await prisma.$queryRaw<(ApprovalRequest & { principals: string[] | null })[]>`
+    WITH decided AS (
+      UPDATE "ApprovalRequest" SET "status" = ${status}::"ApprovalStatus", "decidedAt" = ${at}::timestamp, "escalateAt" = NULL,
+        "autoApproveAt" = NULL, "decisionComment" = ${comment}, "decidedByUserId" = ${userId}::uuid, "decidedByAgentId" = ${agentId}::uuid,
+        "updatedAt" = ${at}::timestamp
+      WHERE "id" = ${request.id}::uuid AND "status" = 'PENDING' AND "resourceType" = 'AGENT_ACTION'
+        AND ("expiresAt" IS NULL OR "expiresAt" > ${at}::timestamp)
+        AND EXISTS (
+          SELECT 1 FROM "ApprovalReviewer"
+          WHERE "requestId" = ${request.id}::uuid AND "active" AND ("userId" = ${userId}::uuid OR "agentId" = ${agentId}::uuid)
+        )
+      RETURNING *
+    ), event AS (
+      INSERT INTO "ApprovalEvent" ("requestId", "type", "actorUserId", "actorAgentId", "comment", "at")
+      SELECT "id", ${status}::"ApprovalEventType", ${userId}::uuid, ${agentId}::uuid, ${comment}, ${at}::timestamp FROM decided
+    )${execution}
+    SELECT decided.*, (
+      SELECT json_agg(p.id) FROM (
+        SELECT coalesce("userId", "agentId") AS id FROM "ApprovalReviewer" WHERE "requestId" = ${request.id}::uuid LIMIT ${principalsLimit}
+      ) p
+    ) AS "principals"
+    FROM decided`
+  const [row] = rows
+  if (!row) return null
+  const { principals, ...decided } = row
+  return { request: decided, principals: principals ?? [] }
+}
