@@ -4,6 +4,7 @@
 // past `{"in": ["evil.com", {"var": "params.url"}]}` by sending the URL as a list or an object.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
+import { badInput } from '../errors.js'
 import type { ResourceType } from '../generated/prisma/client.js'
 
 type JsonSchema = Record<string, unknown>
@@ -91,6 +92,16 @@ export type ActionType = (typeof ACTION_TYPES)[number]
 
 export function findActionType(key: string): ActionType | undefined {
   return ACTION_TYPES.find((a) => a.key === key)
+}
+
+/** The action type of an input (a rule's, a request's), which must exist and be of its resource type; BAD_USER_INPUT if not. */
+export function checkActionType(resourceType: ResourceType, actionType: string): ActionType {
+  const action = findActionType(actionType)
+  if (!action) throw badInput(`Unknown action type "${actionType}"; see the actionTypes query.`, 'input.actionType')
+  if (action.resourceType !== resourceType) {
+    throw badInput(`Action type ${actionType} is a ${action.resourceType}, not a ${resourceType}.`, 'input.actionType')
+  }
+  return action
 }
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object

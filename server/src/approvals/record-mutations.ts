@@ -5,6 +5,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay'
 import type { Viewer } from '../auth/viewer.js'
 import type { Prisma, PrismaClient } from '../db.js'
+import { userExists } from '../directory/directory.js'
 import { badInput, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, Record } from '../generated/prisma/client.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
@@ -17,7 +18,7 @@ export interface RecordMutationResult {
 }
 
 async function assertOwnerExists(prisma: PrismaClient, ownerId: string | null | undefined) {
-  if (ownerId && !(await prisma.user.findUnique({ where: { id: ownerId }, select: { id: true } }))) {
+  if (ownerId && !(await userExists(prisma, ownerId))) {
     throw badInput('No user with this id.', 'input.ownerId')
   }
 }

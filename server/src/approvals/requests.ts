@@ -2,11 +2,12 @@
 // deciding, cancelling, and who may see what. Each state change is one transaction.
 import { createHash } from 'node:crypto'
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
-import type { Parties, Person, Viewer } from '../auth/viewer.js'
+import { principalColumn, type Parties, type Person, type Viewer } from '../auth/viewer.js'
+import { userExists } from '../directory/directory.js'
 import { Prisma, type PrismaClient } from '../db.js'
 import { ApiError, badInput, conflict, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated/prisma/client.js'
-import { checkParams, findActionType, paramsForConditions } from './catalogue.js'
+import { checkActionType, checkParams, paramsForConditions } from './catalogue.js'
 import { evaluateConditions, type ActionFacts } from './conditions.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
 import { createExecution, recordServerExecution } from './executions.js'
@@ -187,7 +188,7 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
     if (params.ownerId !== null) {
       ownerId = userIdOf(params.ownerId as string)
       if (!ownerId) throw paramsError('/ownerId', "must be a user's ID or null")
-      if (!(await tx.user.findUnique({ where: { id: ownerId }, select: { id: true } }))) throw paramsError('/ownerId', 'names no user')
+      if (!(await userExists(tx, ownerId))) throw paramsError('/ownerId', 'names no user')
     }
     const changes = isCreate ? ownerId !== onBehalfOfId : ownerId !== record!.ownerId
     if (changes && !mayAssignOwner(scope, isCreate ? undefined : record!.ownerId, ownerId)) {
@@ -199,11 +200,7 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
 
 /** What can be checked of a request without the database: its action type, sizes and params. */
 function checkInput(input: RequestInput, limits: RequestSettings) {
-  const action = findActionType(input.actionType)
-  if (!action) throw badInput(`Unknown action type "${input.actionType}"; see the actionTypes query.`, 'input.actionType')
-  if (action.resourceType !== input.resourceType) {
-    throw badInput(`Action type ${input.actionType} is a ${action.resourceType}, not a ${input.resourceType}.`, 'input.actionType')
-  }
+  checkActionType(input.resourceType, input.actionType)
   for (const field of ['params', 'context'] as const) {
     if (jsonBytes(input[field]) > limits.maxJsonBytes) {
       throw badInput(`${field} must be at most ${limits.maxJsonBytes} bytes as JSON.`, `input.${field}`)
@@ -531,26 +528,29 @@ export async function finalize(
   return request
 }
 
+/** Whether a request's deadline has passed: it can no longer be decided (the scheduler expires it soon). */
+const isExpired = (request: Pick<ApprovalRequest, 'expiresAt'>, now: Date) => request.expiresAt !== null && request.expiresAt <= now
+/** The same, as a condition on the rows it leaves: those not expired. */
+const notExpired = (now: Date) => ({ OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] }) satisfies Prisma.ApprovalRequestWhereInput
+
 /** The requests a viewer may see: their own, those for them, those they review or reviewed; all with approval:view. */
 export function visibleTo(viewer: Viewer): Prisma.ApprovalRequestWhereInput {
   if (viewer.permissions.has('approval:view')) return {}
-  const reviewer = viewer.kind === 'user' ? { userId: viewer.id } : { agentId: viewer.id }
   return {
     OR: [
       requesterColumns(viewer),
       ...(viewer.kind === 'user' ? [{ onBehalfOfId: viewer.id }] : []),
-      { reviewers: { some: reviewer } },
+      { reviewers: { some: principalColumn(viewer) } },
     ],
   }
 }
 
 /** Pending requests the viewer may decide now (deadline not passed). */
 export function decidableBy(viewer: Viewer, now: Date): Prisma.ApprovalRequestWhereInput {
-  const reviewer = viewer.kind === 'user' ? { userId: viewer.id } : { agentId: viewer.id }
   return {
     status: 'PENDING',
-    reviewers: { some: { ...reviewer, active: true } },
-    OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
+    reviewers: { some: { ...principalColumn(viewer), active: true } },
+    ...notExpired(now),
   }
 }
 
@@ -589,7 +589,6 @@ export async function decide(
   return { request: await decideInTransaction(prisma, viewer, id, status, comment, now) }
 }
 
-const isExpired = (request: Pick<ApprovalRequest, 'expiresAt'>, now: Date) => request.expiresAt !== null && request.expiresAt <= now
 
 async function decideInTransaction(
   prisma: PrismaClient,
@@ -603,13 +602,13 @@ async function decideInTransaction(
     const request = await getVisibleRequest(tx, viewer, id)
     if (!request) throw notFound('Approval request')
     if (request.status !== 'PENDING') throw notPending(request)
-    if (request.expiresAt && request.expiresAt <= now) throw conflict('This request has expired.')
+    if (isExpired(request, now)) throw conflict('This request has expired.')
     const reviewer = await tx.approvalReviewer.findFirst({
-      where: { requestId: id, active: true, ...(viewer.kind === 'user' ? { userId: viewer.id } : { agentId: viewer.id }) },
+      where: { requestId: id, active: true, ...principalColumn(viewer) },
       select: { id: true },
     })
     if (!reviewer) throw forbidden('Only a current reviewer of this request may decide it.')
-    const decided = await finalize(tx, id, status, viewer, comment, now, { OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] })
+    const decided = await finalize(tx, id, status, viewer, comment, now, notExpired(now))
     if (!decided) throw conflict('This request was decided or withdrawn meanwhile.')
     return decided
   })
@@ -625,9 +624,8 @@ export async function escalate(prisma: PrismaClient, viewer: Viewer, id: string,
     const request = await getVisibleRequest(tx, viewer, id)
     if (!request) throw notFound('Approval request')
     if (request.status !== 'PENDING') throw notPending(request)
-    if (request.expiresAt && request.expiresAt <= now) throw conflict('This request has expired.')
-    const own = viewer.kind === 'user' ? { userId: viewer.id } : { agentId: viewer.id }
-    if (!(await tx.approvalReviewer.findFirst({ where: { requestId: id, active: true, ...own }, select: { id: true } }))) {
+    if (isExpired(request, now)) throw conflict('This request has expired.')
+    if (!(await tx.approvalReviewer.findFirst({ where: { requestId: id, active: true, ...principalColumn(viewer) }, select: { id: true } }))) {
       throw forbidden('Only a current reviewer of this request may hand it on.')
     }
     const rule = requestRule(request)

@@ -1,9 +1,10 @@
 // Approval rules: validation, storage, and the snapshot a request keeps of the rule it matched.
 import { z } from 'zod'
 import { Prisma, type PrismaClient } from '../db.js'
+import { userExists } from '../directory/directory.js'
 import { badInput, notFound } from '../errors.js'
 import type { ApprovalRule, ResolverType, ResourceType } from '../generated/prisma/client.js'
-import { findActionType } from './catalogue.js'
+import { checkActionType } from './catalogue.js'
 import { parseConditions } from './conditions.js'
 
 /** A resolver as stored: ids are database ids. */
@@ -103,9 +104,7 @@ async function validateResolver(tx: Prisma.TransactionClient, input: ResolverInp
   }
   switch (input.type) {
     case 'NAMED_USER':
-      if (!(await tx.user.findUnique({ where: { id: input.userId! }, select: { id: true } }))) {
-        throw badInput('No user with this id.', `${field}.userId`)
-      }
+      if (!(await userExists(tx, input.userId!))) throw badInput('No user with this id.', `${field}.userId`)
       return { type: 'NAMED_USER', userId: input.userId! }
     case 'ROLE':
       if (!(await tx.role.findUnique({ where: { key: input.roleKey! }, select: { id: true } }))) {
@@ -146,11 +145,7 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
     const issue = shape.error.issues[0]!
     throw badInput(issue.message, `input.${issue.path.join('.')}`)
   }
-  const action = findActionType(input.actionType)
-  if (!action) throw badInput(`Unknown action type "${input.actionType}"; see the actionTypes query.`, 'input.actionType')
-  if (action.resourceType !== input.resourceType) {
-    throw badInput(`Action type ${input.actionType} is a ${action.resourceType}, not a ${input.resourceType}.`, 'input.actionType')
-  }
+  checkActionType(input.resourceType, input.actionType)
   const conditions = parseConditions(input.conditions)
   const primaryResolver = await validateResolver(tx, input.primaryResolver, 'input.primaryResolver')
   const fallbackResolver = input.fallbackResolver ? await validateResolver(tx, input.fallbackResolver, 'input.fallbackResolver') : null

@@ -2,6 +2,10 @@ import type { PrismaClient } from '../db.js'
 import { AGENT_PERMISSIONS, type Permission } from './permissions.js'
 import { hashToken } from './tokens.js'
 
+/** The column pair a user or an agent fills wherever either may stand (a reviewer, a token's holder). */
+export const principalColumn = (principal: { kind: 'user' | 'agent'; id: string }): { userId: string } | { agentId: string } =>
+  principal.kind === 'user' ? { userId: principal.id } : { agentId: principal.id }
+
 /** A person as a request's conditions and routing see them. */
 export interface Person {
   id: string

@@ -1,7 +1,7 @@
 // The directory: users with their roles, managers and availability; agents; API tokens.
 // Every function validates what it is given against the database and changes nothing when the
 // input is bad (one transaction per change).
-import type { Viewer } from '../auth/viewer.js'
+import { principalColumn, type Viewer } from '../auth/viewer.js'
 import { AGENT_PERMISSIONS, OWNER_ROLE_KEY } from '../auth/permissions.js'
 import { generateToken, hashToken } from '../auth/tokens.js'
 import { Prisma, type PrismaClient } from '../db.js'
@@ -207,6 +207,11 @@ export async function updateAgent(prisma: PrismaClient, actor: Viewer, id: strin
 
 export type PrincipalRef = { kind: 'user' | 'agent'; id: string }
 
+/** Whether a user with this database id exists. */
+export async function userExists(prisma: Prisma.TransactionClient | PrismaClient, id: string): Promise<boolean> {
+  return (await prisma.user.findUnique({ where: { id }, select: { id: true } })) !== null
+}
+
 const STANDING = { roles: { select: { key: true, permissions: true } } } as const
 type Standing = { permissions: Set<string>; owner: boolean }
 const standingOfRoles = (users: { roles: { key: string; permissions: string[] }[] }[], base: readonly string[] = []): Standing => ({
@@ -259,7 +264,7 @@ export async function createApiToken(prisma: PrismaClient, actor: Viewer, princi
     data: {
       name: name.trim(),
       tokenHash: hashToken(token),
-      ...(principal.kind === 'user' ? { userId: principal.id } : { agentId: principal.id }),
+      ...principalColumn(principal),
     },
   })
   return { token, apiToken }
