@@ -6,7 +6,11 @@
 // It creates a throwaway database under DATABASE_URL (dropped at the end), runs two server
 // instances in this process (each with its own connection pool and Redis clients, talking to
 // each other only through PostgreSQL and Redis), and drives them through real HTTP and WebSocket
-// clients. A benchmark, not a test: it prints numbers and asserts nothing.
+// clients. A benchmark, not a test: it prints numbers and asserts nothing. Each case starts once
+// every subscription is listening (the instances' onSubscribed), not after a guessed wait. The
+// heap per idle inbox subscriber counts both ends (the graphql-ws clients are in this process
+// too), so it bounds the server's share from above; `npm run bench` runs node with --expose-gc
+// so that it is measured after a collection.
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
@@ -68,6 +72,22 @@ interface Instance {
   close(): Promise<void>
 }
 
+/** Subscriptions listening so far, per field, on every instance (each instance reports them through onSubscribed). */
+const listening = { approvalDecision: 0, approvalInbox: 0, approvedActions: 0 }
+const listeners = new Set<() => void>()
+/** Resolves once `count` more subscriptions of `field` than `from` are listening. */
+function listeningReached(field: keyof typeof listening, from: number, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (listening[field] - from < count) return
+      listeners.delete(check)
+      resolve()
+    }
+    listeners.add(check)
+    check()
+  })
+}
+
 async function startInstance(url: string): Promise<Instance> {
   const db = await openDatabase({ url })
   await db.migrate()
@@ -85,6 +105,10 @@ async function startInstance(url: string): Promise<Instance> {
     // service takes them: the abuse limits would refuse the benchmark's own load
     maxSubscriptionsPerPrincipal: Math.max(200, DECISIONS),
     rateLimit: { perMinute: 0 },
+    onSubscribed: (field) => {
+      listening[field]++
+      for (const check of [...listeners]) check()
+    },
   })
   const port = await app.listen(0, '127.0.0.1')
   return {
@@ -165,6 +189,7 @@ async function decisionLatency(waitOn: Instance, decideOn: Instance, agentToken:
     ids.push(res.requestApproval.request.id)
   }
   const arrivals = new Map<string, (t: number) => void>()
+  const started = listeningReached('approvalDecision', listening.approvalDecision, ids.length)
   const clients = Array.from({ length: Math.ceil(DECISIONS / 500) }, () => wsClient(waitOn.port, agentToken))
   ids.forEach((id, i) =>
     clients[i % clients.length]!.subscribe(
@@ -172,7 +197,7 @@ async function decisionLatency(waitOn: Instance, decideOn: Instance, agentToken:
       { next: () => arrivals.get(id)?.(performance.now()), error: (e) => console.error(e), complete: () => {} },
     ),
   )
-  await new Promise((r) => setTimeout(r, 3000)) // let every subscription start and read its (pending) state
+  await started // every subscription listens
   const fromReturn: number[] = []
   const fromCall: number[] = []
   let beforeReturn = 0
@@ -228,10 +253,13 @@ async function handlerLatency(workOn: Instance, decideOn: Instance, ownerId: str
   return fromReturn
 }
 
-async function fanout(a: Instance, b: Instance, n: number, agentToken: string): Promise<{ last: number[]; all: number[] }> {
+async function fanout(a: Instance, b: Instance, n: number, agentToken: string): Promise<{ last: number[]; all: number[]; heapPerSubscriber: number }> {
   const reviewers = await makeUsers(a.db, n, 'manager')
   // half the reviewers on each instance
   const received = new Map<string, (t: number) => void>()
+  global.gc?.()
+  const heapBefore = process.memoryUsage().heapUsed
+  const started = listeningReached('approvalInbox', listening.approvalInbox, n)
   const clients = reviewers.map((r, i) => wsClient(i % 2 ? b.port : a.port, r.token))
   clients.forEach((c, i) =>
     c.subscribe(
@@ -239,7 +267,9 @@ async function fanout(a: Instance, b: Instance, n: number, agentToken: string): 
       { next: () => received.get(reviewers[i]!.id)?.(performance.now()), error: (e) => console.error(e), complete: () => {} },
     ),
   )
-  await new Promise((r) => setTimeout(r, 3000 + n * 3))
+  await started // every inbox listens, its pending requests read
+  global.gc?.()
+  const heapPerSubscriber = (process.memoryUsage().heapUsed - heapBefore) / n
   const last: number[] = []
   const all: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
@@ -253,7 +283,7 @@ async function fanout(a: Instance, b: Instance, n: number, agentToken: string): 
   await Promise.all(clients.map((c) => c.dispose()))
   // the next case's ROLE rule would reach these users too: make them unavailable
   await a.db.prisma.user.updateMany({ where: { id: { in: reviewers.map((r) => r.id) } }, data: { available: false } })
-  return { last, all }
+  return { last, all, heapPerSubscriber }
 }
 
 await withDatabase(async (url) => {
@@ -296,7 +326,7 @@ await withDatabase(async (url) => {
       const last = summary(r.last)
       const each = summary(r.all)
       console.log(
-        `new request -> ${String(n).padStart(4)} inboxes (two instances):  all reached in p50 ${ms(last.p50)} (worst of ${ROUNDS} rounds ${ms(Math.max(...r.last))}); per inbox p50 ${ms(each.p50)} p99 ${ms(each.p99)}`,
+        `new request -> ${String(n).padStart(4)} inboxes (two instances):  all reached in p50 ${ms(last.p50)} (worst of ${ROUNDS} rounds ${ms(Math.max(...r.last))}); per inbox p50 ${ms(each.p50)} p99 ${ms(each.p99)}; heap per idle subscriber ${(r.heapPerSubscriber / 1024).toFixed(1)} KiB${global.gc ? '' : ' (without --expose-gc: rough)'}`,
       )
     }
   } finally {

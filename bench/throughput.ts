@@ -18,7 +18,8 @@
  * - viewer: `viewer { permissions }` as an agent: the token check and nothing else;
  * - requestApproval matching a rule whose primary resolver is ROLE `reviewer` (5 users hold it),
  *   and matching no rule (a module no rule covers); each with a fresh idempotencyKey, as the SDK
- *   sends one;
+ *   sends one (whose lookup is the one statement of an unmatched request: a retry must find the
+ *   request its first call made, whatever the rules say now), and the unmatched one without a key;
  * - approveRequest on pending requests created for it beforehand (one request each);
  * - approvalInbox(first: 50) with requester, rule and reviewers, for a reviewer with thousands pending;
  * - approvalHistory(first: 50), the same fields, for the owner (approval:view).
@@ -404,7 +405,7 @@ const OPERATIONS: Operation[] = [
     token: (f) => f.agentToken,
     query: `query { viewer { permissions } }`,
     variables: {},
-    check: (d) => expect(d.viewer.principal.__typename === 'Agent', 'viewer is not the agent'),
+    check: (d) => expect(Array.isArray(d.viewer.permissions) && d.viewer.permissions.includes('approval:resolve'), "the agent's permissions are missing"),
   },
   {
     key: 'request-match',
@@ -420,6 +421,15 @@ const OPERATIONS: Operation[] = [
     token: (f) => f.agentToken,
     query: REQUEST,
     variables: requestInput('unruled', '[<id>]'),
+    check: (d) => expect(d.requestApproval.approvalRequired === false, 'a rule matched'),
+  },
+  {
+    // without a key nothing could have been asked before: no lookup, no SQL at all
+    key: 'request-nomatch-nokey',
+    label: 'the same, without an idempotency key',
+    token: (f) => f.agentToken,
+    query: REQUEST,
+    variables: (({ idempotencyKey: _key, ...input }) => ({ input }))(requestInput('unruled', '').input),
     check: (d) => expect(d.requestApproval.approvalRequired === false, 'a rule matched'),
   },
   {

@@ -1,5 +1,5 @@
 // The records store, and the execution of approved record mutations.
-import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
+import { decodeGlobalID } from '@pothos/plugin-relay'
 import type { Prisma } from '../db.js'
 import type { ApprovalRequest } from '../generated/prisma/client.js'
 
@@ -79,11 +79,9 @@ async function run(tx: Tx, request: MutationRequest, params: RecordMutationParam
   }
   if (request.actionType === 'create_record') {
     const record = await createRecord(tx, { module: request.module!, data: params.data, ownerId: params.ownerId ?? null })
-    await tx.approvalRequest.update({
-      where: { id: request.id },
-      data: { recordRefId: record.id, recordId: encodeGlobalID('Record', record.id) },
-    })
-    return { type: 'EXECUTED', comment: `Created record ${encodeGlobalID('Record', record.id)}.` }
+    // the request names the record it made (its recordId, as the API shows it, follows from this)
+    await tx.approvalRequest.update({ where: { id: request.id }, data: { recordRefId: record.id } })
+    return { type: 'EXECUTED', comment: 'Created the record.' }
   }
   if (!request.recordRefId || !(await tx.record.findUnique({ where: { id: request.recordRefId }, select: { id: true } }))) {
     return failed('The record to update no longer exists.')

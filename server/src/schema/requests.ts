@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { encodeGlobalID } from '@pothos/plugin-relay'
 import { MAX_NAMED_PRINCIPALS } from '../approvals/notify.js'
 import { readableRecords, recordScope } from '../approvals/record-access.js'
 import * as requests from '../approvals/requests.js'
@@ -65,7 +66,12 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     actionType: t.exposeString('actionType'),
     params: t.expose('params', { type: 'JSON' }),
     module: t.exposeString('module', { nullable: true }),
-    recordId: t.exposeString('recordId', { nullable: true }),
+    recordId: t.string({
+      nullable: true,
+      description: "As the requester gave it; for a record mutation, the record's ID (once an approved create_record has made it).",
+      // the domain keeps database ids; the record a create_record made is named here, at the edge
+      resolve: (r) => r.recordId ?? (r.resourceType === 'RECORD_MUTATION' && r.recordRefId ? encodeGlobalID('Record', r.recordRefId) : null),
+    }),
     summary: t.exposeString('summary', { nullable: true }),
     context: t.expose('context', { type: 'JSON', nullable: true }),
     rule: t.field({
