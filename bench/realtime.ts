@@ -34,6 +34,8 @@ const { values: args } = parseArgs({
   },
 })
 const DECISIONS = Number(args.decisions)
+/** Decisions made before each decision case's measured ones, not counted. */
+const WARMUP = 50
 const FANOUT = args.fanout!.split(',').map(Number)
 const ROUNDS = Number(args.rounds)
 const databaseUrl = process.env.DATABASE_URL
@@ -103,7 +105,7 @@ async function startInstance(url: string): Promise<Instance> {
     maxSubscriptionsPerConnection: 1000,
     // the agent waits on every decision at once, and requests and decisions come as fast as the
     // service takes them: the abuse limits would refuse the benchmark's own load
-    maxSubscriptionsPerPrincipal: Math.max(200, DECISIONS),
+    maxSubscriptionsPerPrincipal: Math.max(200, WARMUP + DECISIONS),
     rateLimit: { perMinute: 0 },
     onSubscribed: (field) => {
       listening[field]++
@@ -181,16 +183,16 @@ async function redisFloor(count: number): Promise<number[]> {
   return times
 }
 
-/** Approves `DECISIONS` pending requests through `decideOn`, with the agent waiting on `waitOn`. */
+/** Approves `WARMUP` + `DECISIONS` pending requests through `decideOn`, with the agent waiting on `waitOn`; measures the last `DECISIONS`. */
 async function decisionLatency(waitOn: Instance, decideOn: Instance, agentToken: string, reviewerToken: string) {
   const ids: string[] = []
-  for (let i = 0; i < DECISIONS; i++) {
+  for (let i = 0; i < WARMUP + DECISIONS; i++) {
     const res = await gql(decideOn.port, agentToken, `mutation($p: JSON!) { requestApproval(input: { resourceType: AGENT_ACTION, actionType: "send_email", params: $p }) { request { id } } }`, { p: { to: 'x@bench.test', subject: 'Bench', body: 'Hello', i } })
     ids.push(res.requestApproval.request.id)
   }
   const arrivals = new Map<string, (t: number) => void>()
   const started = listeningReached('approvalDecision', listening.approvalDecision, ids.length)
-  const clients = Array.from({ length: Math.ceil(DECISIONS / 500) }, () => wsClient(waitOn.port, agentToken))
+  const clients = Array.from({ length: Math.ceil(ids.length / 500) }, () => wsClient(waitOn.port, agentToken))
   ids.forEach((id, i) =>
     clients[i % clients.length]!.subscribe(
       { query: `subscription($id: ID!) { approvalDecision(requestId: $id) { id status } }`, variables: { id } },
@@ -201,12 +203,13 @@ async function decisionLatency(waitOn: Instance, decideOn: Instance, agentToken:
   const fromReturn: number[] = []
   const fromCall: number[] = []
   let beforeReturn = 0
-  for (const id of ids) {
+  for (const [i, id] of ids.entries()) {
     const arrived = new Promise<number>((r) => arrivals.set(id, r))
     const t0 = performance.now()
     await gql(decideOn.port, reviewerToken, `mutation($id: ID!) { approveRequest(id: $id) { id } }`, { id })
     const t1 = performance.now()
     const t2 = await arrived
+    if (i < WARMUP) continue // the first decisions of a case warm the JIT and the connections up
     if (t2 < t1) beforeReturn++
     fromReturn.push(Math.max(0, t2 - t1))
     fromCall.push(t2 - t0)
