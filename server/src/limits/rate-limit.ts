@@ -1,4 +1,4 @@
-import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql'
+import { getOperationAST, Kind, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql'
 import type { Plugin } from 'graphql-yoga'
 import type { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
@@ -7,7 +7,8 @@ import { rateLimited } from '../errors.js'
 import type { Logger } from '../logger.js'
 
 /**
- * The root mutations held to APPROVALS_RATE_LIMIT: those that create or decide requests. A later
+ * The root mutations held to APPROVALS_RATE_LIMIT: those that create or decide requests (decideRequests
+ * by its prefix, one point per request it names). A later
  * mutation whose name starts with one of the prefixes is held to it without being listed.
  */
 export const RATE_LIMITED_MUTATIONS = {
@@ -20,18 +21,25 @@ export const isRateLimitedMutation = (field: string) =>
 
 /**
  * How many rate-limited root mutation fields an operation selects: one point each, aliases
- * included, and through fragments too (`mutation { ...on Mutation { requestApproval } }`).
+ * included, and through fragments too (`mutation { ...on Mutation { requestApproval } }`); a
+ * field that acts on a list of `ids` (decideRequests) counts one point per id.
  */
-export function rateLimitedFieldCount(document: DocumentNode, operationName?: string | null): number {
+export function rateLimitedFieldCount(document: DocumentNode, operationName?: string | null, variables: Record<string, unknown> = {}): number {
   const operation = getOperationAST(document, operationName)
   if (operation?.operation !== 'mutation') return 0
   const fragments = new Map<string, FragmentDefinitionNode>()
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d)
   const seen = new Set<string>()
+  const pointsOf = (field: FieldNode) => {
+    const ids = field.arguments?.find((a) => a.name.value === 'ids')?.value
+    if (ids?.kind === Kind.LIST) return Math.max(1, ids.values.length)
+    const given = ids?.kind === Kind.VARIABLE ? variables[ids.name.value] : undefined
+    return Array.isArray(given) ? Math.max(1, given.length) : 1
+  }
   const count = (selectionSet: SelectionSetNode): number => {
     let n = 0
     for (const s of selectionSet.selections) {
-      if (s.kind === Kind.FIELD) n += isRateLimitedMutation(s.name.value) ? 1 : 0
+      if (s.kind === Kind.FIELD) n += isRateLimitedMutation(s.name.value) ? pointsOf(s) : 0
       else if (s.kind === Kind.INLINE_FRAGMENT) n += count(s.selectionSet)
       else {
         const fragment = fragments.get(s.name.value)
@@ -76,7 +84,7 @@ export function useMutationRateLimit(options: RateLimitOptions & { log: Logger }
       const viewer = args.contextValue.viewer
       // anonymous calls to these mutations are refused by their permissions anyway
       if (!viewer) return
-      const points = rateLimitedFieldCount(args.document, args.operationName)
+      const points = rateLimitedFieldCount(args.document, args.operationName, args.variableValues ?? {})
       if (points === 0) return
       try {
         await limiter.consume(viewer.id, points)

@@ -22,6 +22,8 @@ export function fieldCost(args: Record<string, unknown>, _ctx: unknown, field: G
     return { field: 1, multiplier: Math.max(1, first) }
   }
   if (field.name === 'edges' && getNullableType(field.type) instanceof GraphQLList) return { field: 1, multiplier: 1 }
+  // one result per id given (decideRequests): each a decision of its own
+  if (Array.isArray(args.ids) && getNullableType(field.type) instanceof GraphQLList) return { field: args.ids.length, multiplier: Math.max(1, args.ids.length) }
   if (getNullableType(field.type) instanceof GraphQLList) return { field: 1, multiplier: LIST_ITEMS }
   return 1
 }

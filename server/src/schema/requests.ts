@@ -4,9 +4,10 @@ import { MAX_NAMED_PRINCIPALS } from '../approvals/notify.js'
 import { readableRecords, recordScope } from '../approvals/record-access.js'
 import * as requests from '../approvals/requests.js'
 import { builder } from '../builder.js'
-import { notFound } from '../errors.js'
+import { ApiError, notFound } from '../errors.js'
 import type { Context } from '../context.js'
 import type { Prisma } from '../db.js'
+import type { ApprovalRequest as ApprovalRequestRow } from '../generated/prisma/client.js'
 import { Principal } from './directory.js'
 import { ApprovalEventType, ApprovalStatus, ResolverType, ResourceType } from './enums.js'
 import { parseId, parseOptionalId } from './ids.js'
@@ -280,6 +281,17 @@ builder.queryFields((t) => ({
 
 const comment = z.string().trim().max(5000).nullish()
 
+/** Decides one request as the viewer and tells its subscribers; the decided row. */
+async function decideAndNotify(ctx: Context, globalId: string, field: string, status: 'APPROVED' | 'REJECTED', comment: string | null) {
+  const id = parseId(globalId, ['ApprovalRequest'], field).id
+  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, status, comment, ctx.clock.now(), MAX_NAMED_PRINCIPALS + 1)
+  if (principals) {
+    const { requesterKey } = request
+    ctx.notify.publish({ requestId: id, status: request.status, requesterKey, executionReady: request.status === 'APPROVED', principals })
+  } else await ctx.notify.changed(id)
+  return request
+}
+
 // approveRequest and rejectRequest: one field but for the status it decides
 for (const [name, status] of [['approveRequest', 'APPROVED'], ['rejectRequest', 'REJECTED']] as const) {
   builder.mutationField(name, (t) =>
@@ -287,18 +299,65 @@ for (const [name, status] of [['approveRequest', 'APPROVED'], ['rejectRequest', 
       type: 'ApprovalRequest',
       authScopes: { permission: 'approval:resolve' },
       args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
-      resolve: async (query, _root, args, ctx) => {
-        const id = parseId(args.id, ['ApprovalRequest'], 'id').id
-        const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, status, args.comment || null, ctx.clock.now(), MAX_NAMED_PRINCIPALS + 1)
-        if (principals) {
-          const { requesterKey } = request
-          ctx.notify.publish({ requestId: id, status: request.status, requesterKey, executionReady: request.status === 'APPROVED', principals })
-        } else await ctx.notify.changed(id)
-        return answerRequest(ctx, query, request)
-      },
+      resolve: async (query, _root, args, ctx) => answerRequest(ctx, query, await decideAndNotify(ctx, args.id, 'id', status, args.comment || null)),
     }),
   )
 }
+
+/** The most requests one decideRequests call decides. */
+export const MAX_BULK_DECISIONS = 100
+
+const Decision = builder.enumType('Decision', { values: ['APPROVE', 'REJECT'] as const })
+
+interface DecisionOutcome {
+  id: string
+  request: ApprovalRequestRow | null
+  code: string | null
+  message: string | null
+}
+
+const DecisionResult = builder.objectRef<DecisionOutcome>('DecisionResult').implement({
+  description: 'What became of one request of a decideRequests call: decided, or refused with the code a single decision would have had.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The ID as given.' }),
+    request: t.prismaField({
+      type: 'ApprovalRequest',
+      nullable: true,
+      description: 'The request after the decision; null when it was refused.',
+      resolve: (query, r, _args, ctx) => (r.request ? answerRequest(ctx, query, r.request) : nothing(query)),
+    }),
+    code: t.exposeString('code', { nullable: true, description: 'The error code it was refused with (CONFLICT, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT).' }),
+    message: t.exposeString('message', { nullable: true }),
+  }),
+})
+
+builder.mutationField('decideRequests', (t) =>
+  t.field({
+    type: [DecisionResult],
+    description: `Decides many requests at once (at most ${MAX_BULK_DECISIONS}), in the order given, each on its own: one refused (decided meanwhile, not the viewer's to decide, unknown) does not stop the others.`,
+    authScopes: { permission: 'approval:resolve' },
+    args: {
+      ids: t.arg.idList({ required: true, validate: z.array(z.unknown()).min(1, 'name at least one request').max(MAX_BULK_DECISIONS, `at most ${MAX_BULK_DECISIONS} requests at once`) }),
+      decision: t.arg({ type: Decision, required: true }),
+      comment: t.arg.string({ validate: comment }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const status = args.decision === 'APPROVE' ? 'APPROVED' : 'REJECTED'
+      const results: DecisionOutcome[] = []
+      // one after another: each its own transaction, the database's load bounded, the order kept
+      for (const [i, raw] of args.ids.entries()) {
+        const id = String(raw)
+        try {
+          results.push({ id, request: await decideAndNotify(ctx, id, `ids.${i}`, status, args.comment || null), code: null, message: null })
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err
+          results.push({ id, request: null, code: String(err.extensions.code), message: err.message })
+        }
+      }
+      return results
+    },
+  }),
+)
 
 builder.mutationFields((t) => ({
   requestApproval: t.field({
