@@ -16,6 +16,13 @@ export interface ExecutionContext {
   requestId: string | null
   /** 1 for the first attempt, 2 for the next (after a failure or a lost lease), and so on. */
   attempt: number
+  /**
+   * Whether the reviewer approved the action with changed params: the function receives those,
+   * not the ones asked for (`requestedParams`). Tell the agent's model, so that it knows what ran.
+   */
+  edited: boolean
+  /** The params as the agent asked for them (equal to the ones run unless `edited`). */
+  requestedParams: unknown
   /** Aborted when the lease is lost (it ran out, or another claim took it) or the client closes. */
   signal: AbortSignal
 }
@@ -75,7 +82,7 @@ export async function runLease<R>(
 
   let value: R
   try {
-    value = await fn(params, { requestId, attempt: lease.attempt, signal })
+    value = await fn(params, { requestId, attempt: lease.attempt, signal, edited: lease.request.edited ?? false, requestedParams: lease.request.params })
   } catch (error) {
     clearInterval(extend)
     if (!transport.closed.aborted) {

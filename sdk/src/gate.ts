@@ -201,7 +201,7 @@ export function createGate<P, R>(
       signal,
     )
     if (!payload.approvalRequired || !payload.request) {
-      return fn(params, { requestId: null, attempt: 1, signal: signal ?? new AbortController().signal })
+      return fn(params, { requestId: null, attempt: 1, signal: signal ?? new AbortController().signal, edited: false, requestedParams: params })
     }
     const requestId = payload.request.id
     callOptions.onRequest?.({ id: requestId, status: payload.request.status })

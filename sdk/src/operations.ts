@@ -24,12 +24,12 @@ export interface LeaseData {
   leaseToken: string
   attempt: number
   leaseExpiresAt: string
-  request: { id: string; actionType: string; params: unknown; execution: { params: unknown; paramsDigest: string } | null }
+  request: { id: string; actionType: string; params: unknown; edited?: boolean; execution: { params: unknown; paramsDigest: string } | null }
 }
 
 const EXECUTION = `execution { status params paramsDigest attempts result error }`
 const DECIDED = `id status decidedBy { name } decisionComment ${EXECUTION}`
-const LEASE = `leaseToken attempt leaseExpiresAt request { id actionType params execution { params paramsDigest } }`
+const LEASE = `leaseToken attempt leaseExpiresAt request { id actionType params edited execution { params paramsDigest } }`
 
 export const REQUEST_APPROVAL = `mutation RequestApproval($input: RequestApprovalInput!) {
   requestApproval(input: $input) { approvalRequired request { ${DECIDED} } }

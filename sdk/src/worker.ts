@@ -272,7 +272,7 @@ export function startWorker(transport: Transport, options: WorkerOptions): Worke
     const { summary, context, signal, ...ask } = submitOptions
     const payload = await requestApproval(transport, actionType, params, { ...ask, summary: summary === undefined ? undefined : () => summary, context: context === undefined ? undefined : () => context }, signal)
     if (payload.approvalRequired && payload.request) return { approvalRequired: true, request: payload.request }
-    const result = await handler(params, { requestId: null, attempt: 1, signal: signal ?? new AbortController().signal })
+    const result = await handler(params, { requestId: null, attempt: 1, signal: signal ?? new AbortController().signal, edited: false, requestedParams: params })
     return { approvalRequired: false, result }
   }
 

@@ -78,6 +78,21 @@ describe('gate()', () => {
     expect(calls).toHaveLength(1)
   })
 
+  it('approved with an edit: runs the edited params once and says so; the execution runs and digests those', async () => {
+    const module = await gatedModule(server, reviewer.id)
+    const calls: { params: unknown; edited: boolean; requestedParams: unknown }[] = []
+    const send = approvals.gate('send_email', (params, { edited, requestedParams }) => void calls.push({ params, edited, requestedParams }), { module })
+    const { result, waiting } = call(send, email(20))
+    const id = await waiting
+    const changed = { ...email(20), subject: 'Toned down' }
+    const res = await server.gql(`mutation($id: ID!, $p: JSON) { approveRequest(id: $id, params: $p) { edited } }`, { id, p: changed }, reviewer.token)
+    expect(res.errors).toBeUndefined()
+    await result
+    expect(calls).toEqual([{ params: changed, edited: true, requestedParams: email(20) }])
+    const read = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { params approvedParams edited execution { params status } } }`, { id }, agent.token)
+    expect(read.data.approvalRequest).toEqual({ params: email(20), approvedParams: changed, edited: true, execution: { params: changed, status: 'SUCCEEDED' } })
+  })
+
   it('rejected: ApprovalRejectedError with the reviewer and comment; the function never ran', async () => {
     const module = await gatedModule(server, reviewer.id)
     let ran = false

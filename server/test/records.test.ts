@@ -41,6 +41,22 @@ describe('records', () => {
     expect(read.data.record.data).toEqual({ name: 'Direct' })
   })
 
+  it('a gated createRecord approved with edited data creates the edited record; its owner or module may not be edited', async () => {
+    const res = await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Globex', value: 9000 }, ownerId: owner.id } }, agent.token)
+    const request = res.data.createRecord.approvalRequest
+    const APPROVE = `mutation($id: ID!, $p: JSON) { approveRequest(id: $id, params: $p) { status edited } }`
+    const retarget = await server.gql(APPROVE, { id: request.id, p: { ...request.params, ownerId: carol.id } }, carol.token)
+    expect(codes(retarget)).toEqual(['BAD_USER_INPUT'])
+    expect(retarget.errors![0]!.extensions).toMatchObject({ pointer: '/ownerId' })
+    const elsewhere = await server.gql(APPROVE, { id: request.id, p: { ...request.params, module: 'notes' } }, carol.token)
+    expect(codes(elsewhere)).toEqual(['BAD_USER_INPUT'])
+    const edited = { ...request.params, data: { name: 'Globex', value: 8000 } }
+    expect((await server.gql(APPROVE, { id: request.id, p: edited }, carol.token)).data.approveRequest).toEqual({ status: 'APPROVED', edited: true })
+    const after = (await getRequest(server, carol.token, request.id)).data.approvalRequest
+    expect(after.record).toMatchObject({ data: { name: 'Globex', value: 8000 }, owner: { id: owner.id } })
+    expect(after.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'EDITED', 'APPROVED', 'EXECUTED'])
+  })
+
   it('a gated createRecord runs once after approval, with its original input', async () => {
     const before = await deals()
     const res = await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Acme', value: 5000 }, ownerId: owner.id } }, agent.token)

@@ -133,7 +133,7 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
   const [draft, setDraft] = useState<RuleDraft>(() =>
     initial
       ? toDraft(initial)
-      : { name: '', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'MANAGER' }, fallbackResolver: null, enabled: true, priority: 0, allowSelfApproval: false },
+      : { name: '', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'MANAGER' }, fallbackResolver: null, enabled: true, priority: 0, allowSelfApproval: false, allowEdit: true },
   )
   const [query, setQuery] = useState<RuleGroupType>(() => queryFromJsonLogic(initial?.conditions))
   const [error, setError] = useState<string | null>(null)
@@ -213,6 +213,10 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
         The person the agent acts for may approve
       </label>
       <label className="check">
+        <input type="checkbox" checked={draft.allowEdit ?? true} onChange={(e) => set('allowEdit', e.target.checked)} />
+        Reviewers may edit the parameters before approving
+      </label>
+      <label className="check">
         <input type="checkbox" checked={draft.enabled ?? true} onChange={(e) => set('enabled', e.target.checked)} />
         Enabled
       </label>
@@ -235,8 +239,8 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
 }
 
 function toDraft(rule: RuleDraft): RuleDraft {
-  const { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval } = rule
-  return { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval }
+  const { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit } = rule
+  return { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit }
 }
 
 /** Runs matchApprovalRule on sample parameters: which saved rule would gate them. */

@@ -19,6 +19,7 @@ export const RulesQuery = graphql(`
       expiresAfterSeconds
       escalateAfterSeconds
       allowSelfApproval
+      allowEdit
       version
       primaryResolver {
         ...ResolverFields
@@ -116,6 +117,7 @@ export function draftFromRule(rule: Rule): RuleDraft {
     expiresAfterSeconds: rule.expiresAfterSeconds ?? null,
     escalateAfterSeconds: rule.escalateAfterSeconds ?? null,
     allowSelfApproval: rule.allowSelfApproval,
+    allowEdit: rule.allowEdit,
   }
 }
 

@@ -11,7 +11,10 @@ import { paramsDigest } from './executions.js'
 import type { Assignee } from './reviewers.js'
 
 /** The request to write, every column as stored. */
-export type NewRequest = Omit<ApprovalRequest, 'id' | 'status' | 'decidedByUserId' | 'decidedByAgentId' | 'decisionComment' | 'decidedAt' | 'createdAt' | 'updatedAt'>
+export type NewRequest = Omit<
+  ApprovalRequest,
+  'id' | 'status' | 'approvedParams' | 'edited' | 'decidedByUserId' | 'decidedByAgentId' | 'decisionComment' | 'decidedAt' | 'createdAt' | 'updatedAt'
+>
 
 export interface NewEvent {
   type: 'REQUESTED' | 'ESCALATED'
@@ -82,6 +85,8 @@ export async function insertRequest(
     ...data,
     id,
     status: 'PENDING',
+    approvedParams: null,
+    edited: false,
     decidedByUserId: null,
     decidedByAgentId: null,
     decisionComment: null,

@@ -1,6 +1,7 @@
 // Approval requests: matching a rule, creating the request with its reviewers and deadlines,
 // deciding, cancelling, and who may see what. Each state change is one transaction.
 import { createHash } from 'node:crypto'
+import fastJsonPatch, { type Operation } from 'fast-json-patch'
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 import { principalColumn, type Parties, type Person, type Viewer } from '../auth/viewer.js'
 import { userExists } from '../directory/directory.js'
@@ -11,6 +12,7 @@ import { checkActionType, checkParams, paramsForConditions } from './catalogue.j
 import { evaluateConditions, type ActionFacts } from './conditions.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
 import { createExecution, recordServerExecution } from './executions.js'
+import { MAX_NAMED_PRINCIPALS } from './notify.js'
 import { executeRecordMutation } from './records.js'
 import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
 import type { RuleCache } from './rule-cache.js'
@@ -19,6 +21,7 @@ import { lockRuleSet, readEnabledRules, ruleFromSnapshot, ruleSnapshot, type Rul
 
 type Tx = Prisma.TransactionClient
 
+const { compare } = fastJsonPatch
 export interface RequestInput {
   resourceType: ResourceType
   actionType: string
@@ -496,6 +499,7 @@ export async function finalize(
   comment: string | null,
   now: Date,
   guard: Prisma.ApprovalRequestWhereInput = {},
+  edit: CheckedEdit | null = null,
 ): Promise<ApprovalRequest | null> {
   const decision = status === 'APPROVED' || status === 'REJECTED'
   const { count } = await tx.approvalRequest.updateMany({
@@ -505,6 +509,7 @@ export async function finalize(
       decidedAt: now,
       escalateAt: null,
       autoApproveAt: null,
+      ...(edit && status === 'APPROVED' ? { approvedParams: edit.approvedParams as Prisma.InputJsonValue, edited: true } : {}),
       ...(decision
         ? {
             decisionComment: comment,
@@ -515,16 +520,26 @@ export async function finalize(
     },
   })
   if (count === 0) return null
-  await tx.approvalEvent.create({ data: { requestId: id, type: status, ...actorColumns(actor), comment, at: now } })
+  await tx.approvalEvent.createMany({
+    data: [
+      // the edit first: the decision's events read in the order they happened
+      ...(edit && status === 'APPROVED'
+        ? [{ requestId: id, type: 'EDITED' as const, ...actorColumns(actor), details: edit.patch as unknown as Prisma.InputJsonValue, at: now }]
+        : []),
+      { requestId: id, type: status, ...actorColumns(actor), comment, at: now },
+    ],
+  })
   const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id } })
+  // what runs is what was approved: a reviewer's edit, or the params as asked
+  const approved = { ...request, params: approvedParamsOf(request) }
   if (status === 'APPROVED' && request.resourceType === 'RECORD_MUTATION') {
-    const outcome = await executeRecordMutation(tx, request)
+    const outcome = await executeRecordMutation(tx, approved)
     await tx.approvalEvent.create({ data: { requestId: id, type: outcome.type, comment: outcome.comment, at: now } })
-    await recordServerExecution(tx, request, outcome, now)
+    await recordServerExecution(tx, approved, outcome, now)
     return tx.approvalRequest.findUniqueOrThrow({ where: { id } })
   }
   // the durable re-queue: the approved action waits, READY, for its requester's worker
-  if (status === 'APPROVED') await createExecution(tx, request, now)
+  if (status === 'APPROVED') await createExecution(tx, approved, now)
   return request
 }
 
@@ -576,17 +591,66 @@ export async function decide(
   prisma: PrismaClient,
   viewer: Viewer,
   id: string,
-  status: 'APPROVED' | 'REJECTED',
-  comment: string | null,
+  { status, comment, params }: DecisionInput,
   now: Date,
-  principalsLimit = 101,
+  options: { principalsLimit?: number; maxJsonBytes?: number } = {},
 ): Promise<Decision> {
-  const current = await prisma.approvalRequest.findUnique({ where: { id } })
-  if (current && current.status === 'PENDING' && current.resourceType === 'AGENT_ACTION' && !isExpired(current, now)) {
-    const decided = await decideRequest(prisma, current, viewer, status, comment, now, principalsLimit)
-    if (decided) return decided
+  if (params !== undefined && status !== 'APPROVED') throw badInput('Only an approval may change the params.', 'params')
+  // an edit is checked once the viewer is known to be a reviewer: the transaction does that
+  if (params === undefined) {
+    const current = await prisma.approvalRequest.findUnique({ where: { id } })
+    if (current && current.status === 'PENDING' && current.resourceType === 'AGENT_ACTION' && !isExpired(current, now)) {
+      const decided = await decideRequest(prisma, current, viewer, status, comment, now, options.principalsLimit ?? MAX_NAMED_PRINCIPALS + 1)
+      if (decided) return decided
+    }
   }
-  return { request: await decideInTransaction(prisma, viewer, id, status, comment, now) }
+  return { request: await decideInTransaction(prisma, viewer, id, { status, comment, params }, now, options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES) }
+}
+
+/** A reviewer's decision: approve or reject, with a comment, and for an approval optionally the params edited. */
+export interface DecisionInput {
+  status: 'APPROVED' | 'REJECTED'
+  comment: string | null
+  /** The params to approve instead of the requested ones (approveRequest's `params`). */
+  params?: unknown
+}
+
+/** A reviewer's edit, checked: the params to run, and the JSON Patch (RFC 6902) from the requested ones. */
+export interface CheckedEdit {
+  approvedParams: unknown
+  patch: Operation[]
+}
+
+/** The params an approved request runs with: a reviewer's edit, or the requested ones. */
+export function approvedParamsOf(request: Pick<ApprovalRequest, 'params' | 'approvedParams' | 'edited'>): Prisma.JsonValue {
+  return request.edited ? request.approvedParams : request.params
+}
+
+/** What the owner of a record change may not edit: which record, which module, whose it becomes. */
+const RECORD_TARGET_KEYS = ['module', 'recordId', 'ownerId'] as const
+
+/**
+ * Checks a reviewer's edit of a pending request's params: the rule must allow edits (FORBIDDEN),
+ * the edit must satisfy the action type's schema and size limit (BAD_USER_INPUT with the JSON
+ * pointer), and a record change's edit may change its data only (which record, module and owner
+ * stay: changing them would bypass the requester's record permissions). Null when the edit
+ * changes nothing: an approval as asked.
+ */
+export function checkEdit(request: ApprovalRequest, params: unknown, maxJsonBytes: number): CheckedEdit | null {
+  if (!requestRule(request).allowEdit) throw forbidden('The rule of this request does not allow approving with edited params.')
+  if (jsonBytes(params) > maxJsonBytes) throw badInput(`params must be at most ${maxJsonBytes} bytes as JSON.`, 'params')
+  const problem = checkParams(request.actionType, params)
+  if (problem) throw new ApiError('BAD_USER_INPUT', `params${problem.pointer} ${problem.message}`, { field: 'params', pointer: problem.pointer })
+  if (request.resourceType === 'RECORD_MUTATION') {
+    const [asked, edited] = [request.params as Record<string, unknown>, params as Record<string, unknown>]
+    for (const key of RECORD_TARGET_KEYS) {
+      if (stableJson(asked[key]) !== stableJson(edited[key])) {
+        throw new ApiError('BAD_USER_INPUT', `params/${key} may not be edited: only the data of a record change may.`, { field: 'params', pointer: `/${key}` })
+      }
+    }
+  }
+  const patch = compare(request.params as object, params as object)
+  return patch.length === 0 ? null : { approvedParams: params, patch }
 }
 
 
@@ -594,9 +658,9 @@ async function decideInTransaction(
   prisma: PrismaClient,
   viewer: Viewer,
   id: string,
-  status: 'APPROVED' | 'REJECTED',
-  comment: string | null,
+  { status, comment, params }: DecisionInput,
   now: Date,
+  maxJsonBytes: number,
 ): Promise<ApprovalRequest> {
   return prisma.$transaction(async (tx) => {
     const request = await getVisibleRequest(tx, viewer, id)
@@ -608,7 +672,8 @@ async function decideInTransaction(
       select: { id: true },
     })
     if (!reviewer) throw forbidden('Only a current reviewer of this request may decide it.')
-    const decided = await finalize(tx, id, status, viewer, comment, now, notExpired(now))
+    const edit = params === undefined ? null : checkEdit(request, params, maxJsonBytes)
+    const decided = await finalize(tx, id, status, viewer, comment, now, notExpired(now), edit)
     if (!decided) throw conflict('This request was decided or withdrawn meanwhile.')
     return decided
   })

@@ -32,6 +32,8 @@ export interface RuleView {
   expiresAfterSeconds: number | null
   escalateAfterSeconds: number | null
   allowSelfApproval: boolean
+  /** Whether reviewers may approve with edited parameters. */
+  allowEdit: boolean
   version: number
   createdById: string | null
   updatedById: string | null
@@ -55,7 +57,8 @@ export function ruleSnapshot(rule: RuleView): Prisma.InputJsonValue {
 
 export function ruleFromSnapshot(snapshot: unknown): RuleView {
   const s = snapshot as RuleView & { createdAt: string; updatedAt: string }
-  return { ...s, createdAt: new Date(s.createdAt), updatedAt: new Date(s.updatedAt) }
+  // snapshots taken before rules had allowEdit allowed edits, as rules did then by default
+  return { ...s, allowEdit: s.allowEdit ?? true, createdAt: new Date(s.createdAt), updatedAt: new Date(s.updatedAt) }
 }
 
 /** A resolver as the API takes it: ids already decoded from global IDs. */
@@ -81,6 +84,7 @@ export interface RuleInput {
   expiresAfterSeconds?: number | null
   escalateAfterSeconds?: number | null
   allowSelfApproval?: boolean | null
+  allowEdit?: boolean | null
 }
 
 const FIELDS_BY_TYPE: Record<ResolverType, (keyof ResolverInput)[]> = {
@@ -163,6 +167,7 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
     expiresAfterSeconds: input.expiresAfterSeconds ?? null,
     escalateAfterSeconds: input.escalateAfterSeconds ?? null,
     allowSelfApproval: input.allowSelfApproval ?? false,
+    allowEdit: input.allowEdit ?? true,
   }
 }
 

@@ -20,5 +20,6 @@ export const ApprovalEventType = builder.enumType('ApprovalEventType', {
     EXECUTION_FAILED: { description: 'The approved action failed for good (last attempt, or a final failure); the comment says why.' },
     EXECUTION_STARTED: { description: 'A worker claimed the approved action (one event per attempt).' },
     EXECUTION_RETRYING: { description: 'An attempt failed or its lease ran out; the action is ready to run again.' },
+    EDITED: { description: 'A reviewer approved with changed parameters; details holds the JSON Patch (RFC 6902) from params to approvedParams.' },
   } as const,
 })

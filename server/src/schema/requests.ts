@@ -66,6 +66,13 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     resourceType: t.expose('resourceType', { type: ResourceType }),
     actionType: t.exposeString('actionType'),
     params: t.expose('params', { type: 'JSON' }),
+    approvedParams: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: "The parameters as approved: the request's own, or a reviewer's edit. Null until approved.",
+      resolve: (r) => (r.status === 'APPROVED' ? requests.approvedParamsOf(r) : null),
+    }),
+    edited: t.exposeBoolean('edited', { description: 'Whether the approving reviewer changed the params (see approvedParams, and the EDITED event).' }),
     module: t.exposeString('module', { nullable: true }),
     recordId: t.string({
       nullable: true,
@@ -282,9 +289,10 @@ builder.queryFields((t) => ({
 const comment = z.string().trim().max(5000).nullish()
 
 /** Decides one request as the viewer and tells its subscribers; the decided row. */
-async function decideAndNotify(ctx: Context, globalId: string, field: string, status: 'APPROVED' | 'REJECTED', comment: string | null) {
+async function decideAndNotify(ctx: Context, globalId: string, field: string, decision: requests.DecisionInput) {
   const id = parseId(globalId, ['ApprovalRequest'], field).id
-  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, status, comment, ctx.clock.now(), MAX_NAMED_PRINCIPALS + 1)
+  const settings = { principalsLimit: MAX_NAMED_PRINCIPALS + 1, maxJsonBytes: ctx.limits?.maxJsonBytes }
+  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, decision, ctx.clock.now(), settings)
   if (principals) {
     const { requesterKey } = request
     ctx.notify.publish({ requestId: id, status: request.status, requesterKey, executionReady: request.status === 'APPROVED', principals })
@@ -292,17 +300,29 @@ async function decideAndNotify(ctx: Context, globalId: string, field: string, st
   return request
 }
 
-// approveRequest and rejectRequest: one field but for the status it decides
-for (const [name, status] of [['approveRequest', 'APPROVED'], ['rejectRequest', 'REJECTED']] as const) {
-  builder.mutationField(name, (t) =>
-    t.prismaField({
-      type: 'ApprovalRequest',
-      authScopes: { permission: 'approval:resolve' },
-      args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
-      resolve: async (query, _root, args, ctx) => answerRequest(ctx, query, await decideAndNotify(ctx, args.id, 'id', status, args.comment || null)),
-    }),
-  )
-}
+builder.mutationField('approveRequest', (t) =>
+  t.prismaField({
+    type: 'ApprovalRequest',
+    description:
+      "Approves the request. With params, approves the reviewer's edit of the action's parameters, checked against the action type's paramsSchema: the agent runs that instead (the request keeps both, and an EDITED event holds the JSON Patch).",
+    authScopes: { permission: 'approval:resolve' },
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }), params: t.arg({ type: 'JSON' }) },
+    resolve: async (query, _root, args, ctx) => {
+      const params = args.params === null ? undefined : args.params
+      return answerRequest(ctx, query, await decideAndNotify(ctx, args.id, 'id', { status: 'APPROVED', comment: args.comment || null, params }))
+    },
+  }),
+)
+
+builder.mutationField('rejectRequest', (t) =>
+  t.prismaField({
+    type: 'ApprovalRequest',
+    authScopes: { permission: 'approval:resolve' },
+    args: { id: t.arg.id({ required: true }), comment: t.arg.string({ validate: comment }) },
+    resolve: async (query, _root, args, ctx) =>
+      answerRequest(ctx, query, await decideAndNotify(ctx, args.id, 'id', { status: 'REJECTED', comment: args.comment || null })),
+  }),
+)
 
 /** The most requests one decideRequests call decides. */
 export const MAX_BULK_DECISIONS = 100
@@ -348,7 +368,7 @@ builder.mutationField('decideRequests', (t) =>
       for (const [i, raw] of args.ids.entries()) {
         const id = String(raw)
         try {
-          results.push({ id, request: await decideAndNotify(ctx, id, `ids.${i}`, status, args.comment || null), code: null, message: null })
+          results.push({ id, request: await decideAndNotify(ctx, id, `ids.${i}`, { status, comment: args.comment || null }), code: null, message: null })
         } catch (err) {
           if (!(err instanceof ApiError)) throw err
           results.push({ id, request: null, code: String(err.extensions.code), message: err.message })

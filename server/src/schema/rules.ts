@@ -90,6 +90,7 @@ export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalR
     expiresAfterSeconds: t.exposeInt('expiresAfterSeconds', { nullable: true, ...RULE_DETAIL }),
     escalateAfterSeconds: t.exposeInt('escalateAfterSeconds', { nullable: true, ...RULE_DETAIL }),
     allowSelfApproval: t.exposeBoolean('allowSelfApproval', RULE_DETAIL),
+    allowEdit: t.exposeBoolean('allowEdit', { ...RULE_DETAIL, description: 'Whether reviewers may approve with edited parameters.' }),
     version: t.exposeInt('version', { description: 'Starts at 1; every update adds one. A request shows the version it matched.', ...RULE_DETAIL }),
     createdBy: t.prismaField({
       type: 'User',
@@ -135,6 +136,7 @@ const ApprovalRuleInput = builder.inputType('ApprovalRuleInput', {
     expiresAfterSeconds: t.int(),
     escalateAfterSeconds: t.int({ description: 'Hand the request to the fallback when the primary has not decided in this time.' }),
     allowSelfApproval: t.boolean({ defaultValue: false }),
+    allowEdit: t.boolean({ defaultValue: true, description: 'Whether reviewers may approve with edited parameters (default true).' }),
   }),
 })
 
