@@ -59,6 +59,25 @@ async function gate(rule: Record<string, unknown>) {
 const types = (r: { events: { type: string }[] }) => r.events.map((e) => e.type)
 
 describe('deadlines (driven by an injected clock, no sleeping)', () => {
+  it('onExpiry APPROVE: reviewers may decide until the deadline; silence then approves, by nobody, and says so', async () => {
+    const rule = { primaryResolver: { type: 'NAMED_USER', userId: carol.id }, expiresAfterSeconds: 300, onExpiry: 'APPROVE' }
+    const rejected = await gate(rule)
+    expect((await decide(server, carol.token, rejected.id, 'rejectRequest', 'No')).data.rejectRequest.status).toBe('REJECTED')
+    const silent = await gate(rule)
+    clock.advance(299)
+    expect((await server.app.scheduler.runOnce()).expired).toEqual([])
+    clock.advance(2)
+    await server.app.scheduler.runOnce()
+    const after = (await getRequest(server, agent.token, silent.id)).data.approvalRequest
+    expect(after).toMatchObject({ status: 'APPROVED', decidedBy: null, decisionComment: expect.stringMatching(/nobody decided before the deadline/) })
+    expect(types(after)).toEqual(['REQUESTED', 'APPROVED'])
+    const execution = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { execution { status } } }`, { id: silent.id }, agent.token)
+    expect(execution.data.approvalRequest.execution).toEqual({ status: 'READY' })
+    // the rule shows it, and a rule without it still expires (covered below)
+    const rules = await server.gql(`{ approvalRules { name onExpiry } }`, {}, server.ownerToken)
+    expect(rules.data.approvalRules.filter((r: { onExpiry: string }) => r.onExpiry === 'APPROVE')).toHaveLength(2)
+  })
+
   it('expires a request when expiresAt passes; a decision after that is CONFLICT', async () => {
     const request = await gate({ primaryResolver: { type: 'NAMED_USER', userId: carol.id }, expiresAfterSeconds: 600 })
     expect(new Date(request.expiresAt).getTime() - clock.now().getTime()).toBe(600_000)

@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react'
 import { QueryBuilder, type RuleGroupType } from 'react-querybuilder'
 import { useClient, useMutation, useQuery } from 'urql'
 import { graphql } from '../gql'
-import type { ApprovalRuleInput, ResolverInput, ResolverType, ResourceType, RuleEditorOptionsQuery } from '../gql/graphql'
+import type { ApprovalRuleInput, ExpiryAction, ResolverInput, ResolverType, ResourceType, RuleEditorOptionsQuery } from '../gql/graphql'
 import { CONDITION_FIELDS, jsonLogicFromQuery, queryFromJsonLogic } from '../lib/conditions'
 import { humanize } from '../lib/format'
 
@@ -133,7 +133,7 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
   const [draft, setDraft] = useState<RuleDraft>(() =>
     initial
       ? toDraft(initial)
-      : { name: '', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'MANAGER' }, fallbackResolver: null, enabled: true, priority: 0, allowSelfApproval: false, allowEdit: true },
+      : { name: '', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'MANAGER' }, fallbackResolver: null, enabled: true, priority: 0, allowSelfApproval: false, allowEdit: true, onExpiry: 'EXPIRE' },
   )
   const [query, setQuery] = useState<RuleGroupType>(() => queryFromJsonLogic(initial?.conditions))
   const [error, setError] = useState<string | null>(null)
@@ -216,6 +216,13 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
         <input type="checkbox" checked={draft.allowEdit ?? true} onChange={(e) => set('allowEdit', e.target.checked)} />
         Reviewers may edit the parameters before approving
       </label>
+      <label>
+        When nobody decides before it expires
+        <select value={draft.onExpiry ?? 'EXPIRE'} onChange={(e) => set('onExpiry', e.target.value as ExpiryAction)}>
+          <option value="EXPIRE">Expire it: nothing runs</option>
+          <option value="APPROVE">Approve it: silence means yes</option>
+        </select>
+      </label>
       <label className="check">
         <input type="checkbox" checked={draft.enabled ?? true} onChange={(e) => set('enabled', e.target.checked)} />
         Enabled
@@ -239,8 +246,8 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
 }
 
 function toDraft(rule: RuleDraft): RuleDraft {
-  const { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit } = rule
-  return { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit }
+  const { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit, onExpiry } = rule
+  return { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit, onExpiry }
 }
 
 /** Runs matchApprovalRule on sample parameters: which saved rule would gate them. */

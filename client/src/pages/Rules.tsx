@@ -20,6 +20,7 @@ export const RulesQuery = graphql(`
       escalateAfterSeconds
       allowSelfApproval
       allowEdit
+      onExpiry
       version
       primaryResolver {
         ...ResolverFields
@@ -118,6 +119,7 @@ export function draftFromRule(rule: Rule): RuleDraft {
     escalateAfterSeconds: rule.escalateAfterSeconds ?? null,
     allowSelfApproval: rule.allowSelfApproval,
     allowEdit: rule.allowEdit,
+    onExpiry: rule.onExpiry,
   }
 }
 

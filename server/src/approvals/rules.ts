@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { Prisma, type PrismaClient } from '../db.js'
 import { userExists } from '../directory/directory.js'
 import { badInput, notFound } from '../errors.js'
-import type { ApprovalRule, ResolverType, ResourceType } from '../generated/prisma/client.js'
+import type { ApprovalRule, ExpiryAction, ResolverType, ResourceType } from '../generated/prisma/client.js'
 import { checkActionType } from './catalogue.js'
 import { parseConditions } from './conditions.js'
 
@@ -34,6 +34,8 @@ export interface RuleView {
   allowSelfApproval: boolean
   /** Whether reviewers may approve with edited parameters. */
   allowEdit: boolean
+  /** What the deadline does to a request nobody decided: EXPIRE it, or APPROVE it. */
+  onExpiry: ExpiryAction
   version: number
   createdById: string | null
   updatedById: string | null
@@ -57,8 +59,8 @@ export function ruleSnapshot(rule: RuleView): Prisma.InputJsonValue {
 
 export function ruleFromSnapshot(snapshot: unknown): RuleView {
   const s = snapshot as RuleView & { createdAt: string; updatedAt: string }
-  // snapshots taken before rules had allowEdit allowed edits, as rules did then by default
-  return { ...s, allowEdit: s.allowEdit ?? true, createdAt: new Date(s.createdAt), updatedAt: new Date(s.updatedAt) }
+  // snapshots taken before rules had these options behave as the options' defaults
+  return { ...s, allowEdit: s.allowEdit ?? true, onExpiry: s.onExpiry ?? 'EXPIRE', createdAt: new Date(s.createdAt), updatedAt: new Date(s.updatedAt) }
 }
 
 /** A resolver as the API takes it: ids already decoded from global IDs. */
@@ -85,6 +87,7 @@ export interface RuleInput {
   escalateAfterSeconds?: number | null
   allowSelfApproval?: boolean | null
   allowEdit?: boolean | null
+  onExpiry?: ExpiryAction | null
 }
 
 const FIELDS_BY_TYPE: Record<ResolverType, (keyof ResolverInput)[]> = {
@@ -168,6 +171,7 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
     escalateAfterSeconds: input.escalateAfterSeconds ?? null,
     allowSelfApproval: input.allowSelfApproval ?? false,
     allowEdit: input.allowEdit ?? true,
+    onExpiry: input.onExpiry ?? 'EXPIRE',
   }
 }
 

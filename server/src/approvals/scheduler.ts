@@ -106,15 +106,21 @@ async function eachOnItsOwn(
 }
 
 /**
- * Expires pending requests whose expiresAt has passed, unless an auto-approval fell due before.
+ * Expires pending requests whose expiresAt has passed, unless an auto-approval fell due before;
+ * a request whose rule says `onExpiry: APPROVE` is approved instead (silence means yes), by
+ * nobody, with a comment that says so.
  */
 export async function expireDueRequests(prisma: PrismaClient, now: Date, failures: TransitionFailures): Promise<string[]> {
   const due = { expiresAt: { lte: now } }
   return eachOnItsOwn(await dueIds(prisma, due, failures), 'expire', failures, (id) =>
     prisma.$transaction(async (tx) => {
-      const row = await tx.approvalRequest.findUnique({ where: { id }, select: { autoApproveAt: true, expiresAt: true } })
+      const row = await tx.approvalRequest.findUnique({ where: { id }, select: { autoApproveAt: true, expiresAt: true, ruleSnapshot: true } })
+      if (!row) return null
       // an auto-approval due before the expiry wins; autoApproveDueRequests takes it
-      if (row?.autoApproveAt && row.expiresAt && row.autoApproveAt < row.expiresAt) return null
+      if (row.autoApproveAt && row.expiresAt && row.autoApproveAt < row.expiresAt) return null
+      if (requestRule(row).onExpiry === 'APPROVE') {
+        return finalize(tx, id, 'APPROVED', null, 'Approved because nobody decided before the deadline (the rule approves on expiry).', now, due)
+      }
       return finalize(tx, id, 'EXPIRED', null, 'Expired before anyone decided.', now, due)
     }),
   )

@@ -2,6 +2,12 @@ import { builder } from '../builder.js'
 
 // Enums mirror the database's (see prisma/schema.prisma).
 export const ResourceType = builder.enumType('ResourceType', { values: ['AGENT_ACTION', 'RECORD_MUTATION'] as const })
+export const ExpiryAction = builder.enumType('ExpiryAction', {
+  values: {
+    EXPIRE: { description: 'The request expires and the action is cancelled (the default).' },
+    APPROVE: { description: 'Reviewers may decide until then; silence means approval, recorded as such.' },
+  } as const,
+})
 export const ResolverType = builder.enumType('ResolverType', {
   values: ['NAMED_USER', 'MANAGER', 'ROLE', 'RECORD_OWNER', 'AGENT', 'AUTO_APPROVE'] as const,
 })

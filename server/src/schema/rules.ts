@@ -3,7 +3,7 @@ import * as rules from '../approvals/rules.js'
 import type { ResolverSpec as ResolverSpecShape, RuleView } from '../approvals/rules.js'
 import { builder } from '../builder.js'
 import type { Context } from '../context.js'
-import { ResolverType, ResourceType } from './enums.js'
+import { ExpiryAction, ResolverType, ResourceType } from './enums.js'
 import { parseId, parseOptionalId } from './ids.js'
 import { nothing } from './shared.js'
 
@@ -91,6 +91,7 @@ export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalR
     escalateAfterSeconds: t.exposeInt('escalateAfterSeconds', { nullable: true, ...RULE_DETAIL }),
     allowSelfApproval: t.exposeBoolean('allowSelfApproval', RULE_DETAIL),
     allowEdit: t.exposeBoolean('allowEdit', { ...RULE_DETAIL, description: 'Whether reviewers may approve with edited parameters.' }),
+    onExpiry: t.expose('onExpiry', { ...RULE_DETAIL, type: ExpiryAction }),
     version: t.exposeInt('version', { description: 'Starts at 1; every update adds one. A request shows the version it matched.', ...RULE_DETAIL }),
     createdBy: t.prismaField({
       type: 'User',
@@ -137,6 +138,7 @@ const ApprovalRuleInput = builder.inputType('ApprovalRuleInput', {
     escalateAfterSeconds: t.int({ description: 'Hand the request to the fallback when the primary has not decided in this time.' }),
     allowSelfApproval: t.boolean({ defaultValue: false }),
     allowEdit: t.boolean({ defaultValue: true, description: 'Whether reviewers may approve with edited parameters (default true).' }),
+    onExpiry: t.field({ type: ExpiryAction, defaultValue: 'EXPIRE', description: 'What the deadline does to a request nobody decided (expiresAfterSeconds).' }),
   }),
 })
 

@@ -1,0 +1,5 @@
+-- CreateEnum
+CREATE TYPE "ExpiryAction" AS ENUM ('EXPIRE', 'APPROVE');
+
+-- AlterTable
+ALTER TABLE "ApprovalRule" ADD COLUMN     "onExpiry" "ExpiryAction" NOT NULL DEFAULT 'EXPIRE';
