@@ -112,6 +112,37 @@ describe('records', () => {
     expect((await read()).data).toEqual({ stage: 'won' })
   })
 
+  it('updateRecord merges (RFC 7396): fields left out stay, null removes; the request shows each field now and after', async () => {
+    const created = await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Initech', stage: 'lead', value: 100, notes: { a: 1, b: 2 } } } }, owner.token)
+    const id = created.data.createRecord.record.id
+    const read = async () => (await server.gql(READ, { id }, owner.token)).data.record.data
+    // at once, for the owner (no rule gates people)
+    expect((await server.gql(UPDATE, { id, input: { data: { value: 150 } } }, owner.token)).errors).toBeUndefined()
+    expect(await read()).toEqual({ name: 'Initech', stage: 'lead', value: 150, notes: { a: 1, b: 2 } })
+    // gated, for the agent: the reviewer sees what changes, field by field
+    const change = { stage: 'won', value: null, owner_note: 'signed', notes: { b: null, c: 3 }, name: 'Initech' }
+    const res = await server.gql(UPDATE, { id, input: { data: change } }, agent.token)
+    const requestId = res.data.updateRecord.approvalRequest.id
+    const CHANGES = `query($id: ID!) { approvalRequest(id: $id) { recordChanges { field current proposed change } } }`
+    const shown = await server.gql(CHANGES, { id: requestId }, owner.token)
+    expect(shown.errors).toBeUndefined()
+    // in the order the database keeps the params' fields (jsonb orders keys by itself)
+    const byField = (a: { field: string }, b: { field: string }) => a.field.localeCompare(b.field)
+    expect([...shown.data.approvalRequest.recordChanges].sort(byField)).toEqual([
+      { field: 'stage', current: 'lead', proposed: 'won', change: 'CHANGED' },
+      { field: 'value', current: 150, proposed: null, change: 'REMOVED' },
+      { field: 'owner_note', current: null, proposed: 'signed', change: 'ADDED' },
+      { field: 'notes', current: { a: 1, b: 2 }, proposed: { a: 1, c: 3 }, change: 'CHANGED' },
+      { field: 'name', current: 'Initech', proposed: 'Initech', change: 'UNCHANGED' },
+    ].sort(byField))
+    await decide(server, owner.token, requestId, 'approveRequest')
+    expect(await read()).toEqual({ name: 'Initech', stage: 'won', owner_note: 'signed', notes: { a: 1, c: 3 } })
+    // someone who may neither read the record nor review the request sees no values
+    const outsider = await createUserWithToken(server, { email: 'ned@example.com', name: 'Ned', roleKeys: ['member'] })
+    const hidden = await server.gql(CHANGES, { id: requestId }, outsider.token)
+    expect(codes(hidden)).toEqual(['NOT_FOUND'])
+  })
+
   it('refuses bad input and unauthenticated callers', async () => {
     expect(codes(await server.gql(CREATE, { input: { module: 'deals', data: {} } }))).toEqual(['UNAUTHENTICATED'])
     expect(codes(await server.gql(CREATE, { input: { module: ' ', data: {} } }, carol.token))).toEqual(['BAD_USER_INPUT'])

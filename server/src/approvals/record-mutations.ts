@@ -96,5 +96,7 @@ export async function updateRecordMutation(
     limits,
   )
   if (gated) return gated
-  return { record: await updateRecord(prisma, id, { data: input.data, ownerId: input.ownerId }), approvalRequest: null }
+  const updated = await prisma.$transaction((tx) => updateRecord(tx, id, { data: input.data, ownerId: input.ownerId }))
+  if (!updated) throw notFound('Record')
+  return { record: updated, approvalRequest: null }
 }

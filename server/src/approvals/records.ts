@@ -1,5 +1,6 @@
 // The records store, and the execution of approved record mutations.
 import { decodeGlobalID } from '@pothos/plugin-relay'
+import mergePatch from 'json-merge-patch'
 import type { Prisma } from '../db.js'
 import type { ApprovalRequest } from '../generated/prisma/client.js'
 
@@ -16,10 +17,47 @@ export function createRecord(tx: Tx, input: { module: string; data: Prisma.Input
   return tx.record.create({ data: input })
 }
 
-export function updateRecord(tx: Tx, id: string, input: RecordMutationParams) {
+/**
+ * A record's data with a change applied as a JSON Merge Patch (RFC 7396): the fields the change
+ * names take its values (objects merge field by field, null removes), and the others stay.
+ */
+export function mergeData(current: unknown, change: unknown): Prisma.InputJsonValue {
+  const base = current !== null && typeof current === 'object' && !Array.isArray(current) ? structuredClone(current) : {}
+  return mergePatch.apply(base, change) as Prisma.InputJsonValue
+}
+
+/**
+ * Applies `input.data` to a record as a JSON Merge Patch (fields it leaves out stay), and its
+ * owner when given. The row is locked first, so that of concurrent changes each applies to what
+ * the one before it left. Null when the record no longer exists.
+ */
+export async function updateRecord(tx: Tx, id: string, input: RecordMutationParams) {
+  const [row] = await tx.$queryRaw<{ data: Prisma.JsonValue }[]>`SELECT "data" FROM "Record" WHERE "id" = ${id}::uuid FOR UPDATE`
+  if (!row) return null
   return tx.record.update({
     where: { id },
-    data: { data: input.data, ...(input.ownerId !== undefined ? { ownerId: input.ownerId } : {}) },
+    data: { data: mergeData(row.data, input.data), ...(input.ownerId !== undefined ? { ownerId: input.ownerId } : {}) },
+  })
+}
+
+/** How one field of a record changes, as a request to update it proposes. */
+export interface RecordFieldChange {
+  field: string
+  current: Prisma.JsonValue | null
+  proposed: Prisma.JsonValue | null
+  change: 'ADDED' | 'CHANGED' | 'REMOVED' | 'UNCHANGED'
+}
+
+/** The fields a change names, each with the record's current value and the value it would have after it. */
+export function recordFieldChanges(current: unknown, change: unknown): RecordFieldChange[] {
+  if (change === null || typeof change !== 'object' || Array.isArray(change)) return []
+  const before = (current !== null && typeof current === 'object' && !Array.isArray(current) ? current : {}) as Record<string, Prisma.JsonValue>
+  const after = mergeData(before, change) as Record<string, Prisma.JsonValue>
+  return Object.keys(change).map((field) => {
+    const [had, has] = [field in before, field in after]
+    const [was, will] = [had ? before[field]! : null, has ? after[field]! : null]
+    const kind = !had && !has ? 'UNCHANGED' : !had ? 'ADDED' : !has ? 'REMOVED' : JSON.stringify(was) === JSON.stringify(will) ? 'UNCHANGED' : 'CHANGED'
+    return { field, current: was, proposed: will, change: kind }
   })
 }
 
@@ -83,10 +121,7 @@ async function run(tx: Tx, request: MutationRequest, params: RecordMutationParam
     await tx.approvalRequest.update({ where: { id: request.id }, data: { recordRefId: record.id } })
     return { type: 'EXECUTED', comment: 'Created the record.' }
   }
-  if (!request.recordRefId || !(await tx.record.findUnique({ where: { id: request.recordRefId }, select: { id: true } }))) {
-    return failed('The record to update no longer exists.')
-  }
-  await updateRecord(tx, request.recordRefId, params)
+  if (!request.recordRefId || !(await updateRecord(tx, request.recordRefId, params))) return failed('The record to update no longer exists.')
   return { type: 'EXECUTED', comment: 'Updated the record.' }
 }
 

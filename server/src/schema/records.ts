@@ -40,14 +40,14 @@ const RecordMutationPayload = builder.objectRef<Awaited<ReturnType<typeof create
 const CreateRecordInput = builder.inputType('CreateRecordInput', {
   fields: (t) => ({
     module: t.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(100) }),
-    data: t.field({ type: 'JSON', required: true }),
+    data: t.field({ type: 'JSON', required: true, description: 'The fields to change, as a JSON Merge Patch (RFC 7396): null removes a field; fields left out stay as they are.' }),
     ownerId: t.id(),
   }),
 })
 
 const UpdateRecordInput = builder.inputType('UpdateRecordInput', {
   fields: (t) => ({
-    data: t.field({ type: 'JSON', required: true }),
+    data: t.field({ type: 'JSON', required: true, description: 'The fields to change, as a JSON Merge Patch (RFC 7396): null removes a field; fields left out stay as they are.' }),
     ownerId: t.id(),
   }),
 })
@@ -91,7 +91,8 @@ builder.mutationFields((t) => ({
   }),
   updateRecord: t.field({
     type: RecordMutationPayload,
-    description: 'Replaces a record\'s data (and owner, when given) at once, or, when a rule gates it for this agent, asks for approval first.',
+    description:
+      "Changes a record's data as a JSON Merge Patch (RFC 7396: the fields given take their values, null removes one, the others stay), and its owner when given; at once, or, when a rule gates it for this agent, once approved.",
     authScopes: { authenticated: true },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateRecordInput, required: true }) },
     resolve: async (_root, { id, input }, ctx) => {

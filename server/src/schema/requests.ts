@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { encodeGlobalID } from '@pothos/plugin-relay'
 import { MAX_NAMED_PRINCIPALS } from '../approvals/notify.js'
 import { readableRecords, recordScope } from '../approvals/record-access.js'
+import { recordFieldChanges, type RecordFieldChange as RecordFieldChangeRow } from '../approvals/records.js'
 import * as requests from '../approvals/requests.js'
 import { builder } from '../builder.js'
 import { ApiError, notFound } from '../errors.js'
@@ -106,6 +107,22 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
       resolve: (query, r, _args, ctx) => {
         const ownerId = r.resourceType === 'RECORD_MUTATION' ? userIdOf((r.params as { ownerId?: unknown } | null)?.ownerId) : null
         return ownerId ? ctx.prisma.user.findUnique({ ...query, where: { id: ownerId } }) : nothing(query)
+      },
+    }),
+    recordChanges: t.field({
+      type: [RecordFieldChange],
+      nullable: true,
+      description:
+        "For an update_record request: each field its data names, with the record's value now and the value it would have after the change (as approved, once approved). Null for other requests, and for those who may not read the record (the same rule as `record`).",
+      select: { recordRefId: true, actionType: true, params: true, approvedParams: true, edited: true, status: true, ...REVIEWERS },
+      resolve: async (r, _args, ctx) => {
+        if (r.actionType !== 'update_record' || !r.recordRefId) return null
+        const id = r.recordRefId
+        const where = seesRules(ctx) || reviews(ctx, r.reviewers) ? { id } : { id, AND: [readableRecords(recordScope(ctx.viewer!))] }
+        const record = await ctx.prisma.record.findUnique({ where, select: { data: true } })
+        if (!record) return null
+        const params = (r.status === 'APPROVED' ? requests.approvedParamsOf(r) : r.params) as { data?: unknown } | null
+        return recordFieldChanges(record.data, params?.data)
       },
     }),
     record: t.prismaField({
@@ -287,6 +304,18 @@ builder.queryFields((t) => ({
 // ---- mutations
 
 const comment = z.string().trim().max(5000).nullish()
+
+const RecordFieldChangeKind = builder.enumType('RecordFieldChangeKind', { values: ['ADDED', 'CHANGED', 'REMOVED', 'UNCHANGED'] as const })
+
+const RecordFieldChange = builder.objectRef<RecordFieldChangeRow>('RecordFieldChange').implement({
+  description: "One field of a record change: the record's value now, and the value it would have after the change.",
+  fields: (t) => ({
+    field: t.exposeString('field'),
+    current: t.expose('current', { type: 'JSON', nullable: true, description: 'Null when the record has no such field.' }),
+    proposed: t.expose('proposed', { type: 'JSON', nullable: true, description: 'Null when the change removes the field.' }),
+    change: t.expose('change', { type: RecordFieldChangeKind }),
+  }),
+})
 
 /** Decides one request as the viewer and tells its subscribers; the decided row. */
 async function decideAndNotify(ctx: Context, globalId: string, field: string, decision: requests.DecisionInput) {
