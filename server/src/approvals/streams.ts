@@ -20,12 +20,59 @@ function signal<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve }
 }
 
-/** Resolves after `ms`, or as soon as `stopped` settles; leaves no timer behind. */
-function pause(ms: number, stopped: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), stopped.then(() => {})]).finally(() =>
-    clearTimeout(timer),
-  )
+/**
+ * What a long-lived stream waits on between reads: its next pubsub event, a catch-up timer, a
+ * poke (Redis back after an outage), or the client leaving. Each wait makes one promise and one
+ * timer and leaves neither behind, so a stream that lives for days (a worker's) holds no more
+ * than one that lives for seconds; racing `stop` on every wait would add a reaction to it each
+ * time.
+ */
+function waker(events: AsyncIterator<unknown>, stop: Promise<unknown>) {
+  let wake = signal<void>()
+  let stopped = false
+  let eventArrived = false
+  let listening = false
+  void stop.then(() => {
+    stopped = true
+    wake.resolve()
+  })
+  const listen = () => {
+    if (listening || stopped) return
+    listening = true
+    events.next().then(
+      (result) => {
+        listening = false
+        // an iterator that ended sends nothing more: the catch-up timer alone wakes the stream
+        if (result.done) return
+        eventArrived = true
+        wake.resolve()
+      },
+      () => {
+        listening = false
+        wake.resolve()
+      },
+    )
+  }
+  return {
+    /** Listens for the next event; the first call is what registers the subscription's listener. */
+    listen,
+    /** Wakes the current (or next) wait. */
+    poke: () => wake.resolve(),
+    /** Resolves when something happened, or after `ms`: 'stopped', 'event' (listening again), or 'other'. */
+    async wait(ms: number): Promise<'stopped' | 'event' | 'other'> {
+      if (!stopped && !eventArrived) {
+        const timer = setTimeout(() => wake.resolve(), ms)
+        await wake.promise
+        clearTimeout(timer)
+      }
+      wake = signal<void>()
+      if (stopped) return 'stopped'
+      if (!eventArrived) return 'other'
+      eventArrived = false
+      listen()
+      return 'event'
+    },
+  }
 }
 
 /**
@@ -38,10 +85,9 @@ export function decisionStream(ctx: Context, requestId: string): AsyncIterable<{
   const viewer = ctx.viewer!
   return new Repeater<{ requestId: string }>(async (push, stop) => {
     const events = ctx.pubsub.subscribe('decision', requestId)[Symbol.asyncIterator]()
-    const stopped = stop.then(() => 'stopped' as const)
+    const wakes = waker(events, stop)
     try {
-      // the first next() is what registers the listener
-      let event = events.next().then(() => 'event' as const)
+      wakes.listen()
       await ctx.pubsub.listening(`decision:${requestId}`)
       ctx.onSubscribed?.('approvalDecision')
       for (;;) {
@@ -51,9 +97,7 @@ export function decisionStream(ctx: Context, requestId: string): AsyncIterable<{
           await push({ requestId })
           return stop()
         }
-        const woke = await Promise.race([event, stopped, pause(ctx.catchUpIntervalMs, stopped).then(() => 'timer' as const)])
-        if (woke === 'stopped') return
-        if (woke === 'event') event = events.next().then(() => 'event' as const)
+        if ((await wakes.wait(ctx.catchUpIntervalMs)) === 'stopped') return
       }
     } finally {
       await events.return?.()
@@ -139,9 +183,8 @@ export function approvedActionsStream(ctx: Context, actionTypes: string[] | null
   const viewer = ctx.viewer!
   return new Repeater<{ requestId: string }>(async (push, stop) => {
     const events = ctx.pubsub.subscribe('executionReady', viewer.id)[Symbol.asyncIterator]()
-    const stopped = stop.then(() => 'stopped' as const)
-    let resync = signal<'resync'>()
-    const stopListening = ctx.pubsub.onReconnect(() => resync.resolve('resync'))
+    const wakes = waker(events, stop)
+    const stopListening = ctx.pubsub.onReconnect(wakes.poke)
     // the attempt count each action had when it was sent: sent again only once it is ready anew
     const sent = new Map<string, number>()
     const sendReady = async () => {
@@ -155,17 +198,12 @@ export function approvedActionsStream(ctx: Context, actionTypes: string[] | null
       }
     }
     try {
-      let event = events.next().then(() => 'event' as const)
+      wakes.listen()
       await ctx.pubsub.listening(`executionReady:${viewer.id}`)
       await sendReady()
       ctx.onSubscribed?.('approvedActions')
-      for (;;) {
-        const woke = await Promise.race([event, stopped, resync.promise, pause(ctx.catchUpIntervalMs, stopped).then(() => 'timer' as const)])
-        if (woke === 'stopped') return
-        if (woke === 'event') event = events.next().then(() => 'event' as const)
-        if (woke === 'resync') resync = signal<'resync'>()
-        await sendReady()
-      }
+      // an event, the catch-up timer or Redis back: read what is ready again
+      while ((await wakes.wait(ctx.catchUpIntervalMs)) !== 'stopped') await sendReady()
     } finally {
       stopListening()
       await events.return?.()
