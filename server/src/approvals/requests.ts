@@ -575,7 +575,7 @@ export async function getVisibleRequest(prisma: PrismaClient | Tx, viewer: Viewe
 
 const notPending = (r: ApprovalRequest) => conflict(`This request is no longer pending: it is ${r.status}.`)
 
-/** A decided request, and, when known without a read, its reviewers past and present (ids, as many as asked for). */
+/** A decided request, and, when known without a read, its reviewers past and present (ids, one past the notifier's bound at most). */
 export interface Decision {
   request: ApprovalRequest
   principals?: string[]
@@ -593,14 +593,15 @@ export async function decide(
   id: string,
   { status, comment, params }: DecisionInput,
   now: Date,
-  options: { principalsLimit?: number; maxJsonBytes?: number } = {},
+  options: { maxJsonBytes?: number } = {},
 ): Promise<Decision> {
   if (params !== undefined && status !== 'APPROVED') throw badInput('Only an approval may change the params.', 'params')
   // an edit is checked once the viewer is known to be a reviewer: the transaction does that
   if (params === undefined) {
     const current = await prisma.approvalRequest.findUnique({ where: { id } })
     if (current && current.status === 'PENDING' && current.resourceType === 'AGENT_ACTION' && !isExpired(current, now)) {
-      const decided = await decideRequest(prisma, current, viewer, status, comment, now, options.principalsLimit ?? MAX_NAMED_PRINCIPALS + 1)
+      // one reviewer past the notifier's bound: enough to know whether to name them
+      const decided = await decideRequest(prisma, current, viewer, status, comment, now, MAX_NAMED_PRINCIPALS + 1)
       if (decided) return decided
     }
   }

@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { encodeGlobalID } from '@pothos/plugin-relay'
-import { MAX_NAMED_PRINCIPALS } from '../approvals/notify.js'
 import { readableRecords, recordScope } from '../approvals/record-access.js'
 import { recordFieldChanges, type RecordFieldChange as RecordFieldChangeRow } from '../approvals/records.js'
 import * as requests from '../approvals/requests.js'
@@ -117,9 +116,7 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
       select: { recordRefId: true, actionType: true, params: true, approvedParams: true, edited: true, status: true, ...REVIEWERS },
       resolve: async (r, _args, ctx) => {
         if (r.actionType !== 'update_record' || !r.recordRefId) return null
-        const id = r.recordRefId
-        const where = seesRules(ctx) || reviews(ctx, r.reviewers) ? { id } : { id, AND: [readableRecords(recordScope(ctx.viewer!))] }
-        const record = await ctx.prisma.record.findUnique({ where, select: { data: true } })
+        const record = await ctx.prisma.record.findUnique({ where: shownRecord(ctx, r.recordRefId, r.reviewers), select: { data: true } })
         if (!record) return null
         const params = (r.status === 'APPROVED' ? requests.approvedParamsOf(r) : r.params) as { data?: unknown } | null
         return recordFieldChanges(record.data, params?.data)
@@ -132,13 +129,8 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
         'The record the request concerns: the one to update, or the one created once an approved create_record has run. Shown to its reviewers, approval viewers, and those who may read the record now.',
       select: { recordRefId: true, ...REVIEWERS },
       // findUnique calls of one tick are batched into one query by Prisma, so lists stay cheap
-      resolve: (query, r, _args, ctx) => {
-        const viewer = ctx.viewer!
-        if (!r.recordRefId) return nothing(query)
-        const id = r.recordRefId
-        const where = seesRules(ctx) || reviews(ctx, r.reviewers) ? { id } : { id, AND: [readableRecords(recordScope(viewer))] }
-        return ctx.prisma.record.findUnique({ ...query, where })
-      },
+      resolve: (query, r, _args, ctx) =>
+        r.recordRefId ? ctx.prisma.record.findUnique({ ...query, where: shownRecord(ctx, r.recordRefId, r.reviewers) }) : nothing(query),
     }),
     requester: t.field({
       type: Principal,
@@ -171,6 +163,14 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     execution: t.relation('execution', { nullable: true, description: 'How running the approved action goes; null unless the request was approved.' }),
   }),
 })
+
+/**
+ * The record a request names, as those who see the request may see it: its reviewers and
+ * approval viewers always, anyone else only if they may read the record now.
+ */
+function shownRecord(ctx: Context, id: string, reviewers: { userId: string | null; agentId: string | null }[]) {
+  return seesRules(ctx) || reviews(ctx, reviewers) ? { id } : { id, AND: [readableRecords(recordScope(ctx.viewer!))] }
+}
 
 const ApprovalRequestConnection = builder.connectionObject({ type: ApprovalRequest, name: 'ApprovalRequestConnection' }, { name: 'ApprovalRequestEdge' })
 
@@ -320,8 +320,7 @@ const RecordFieldChange = builder.objectRef<RecordFieldChangeRow>('RecordFieldCh
 /** Decides one request as the viewer and tells its subscribers; the decided row. */
 async function decideAndNotify(ctx: Context, globalId: string, field: string, decision: requests.DecisionInput) {
   const id = parseId(globalId, ['ApprovalRequest'], field).id
-  const settings = { principalsLimit: MAX_NAMED_PRINCIPALS + 1, maxJsonBytes: ctx.limits?.maxJsonBytes }
-  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, decision, ctx.clock.now(), settings)
+  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, decision, ctx.clock.now(), { maxJsonBytes: ctx.limits?.maxJsonBytes })
   if (principals) {
     const { requesterKey } = request
     ctx.notify.publish({ requestId: id, status: request.status, requesterKey, executionReady: request.status === 'APPROVED', principals })
