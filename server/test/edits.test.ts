@@ -11,7 +11,8 @@ let agent: { id: string; token: string }
 let rita: { id: string; token: string }
 
 beforeAll(async () => {
-  server = await startServer()
+  // a small bound on params, so that an edit past it is cheap to send
+  server = await startServer({ maxJsonBytes: 4096 })
   agent = await createAgentWithToken(server, { name: 'Mailer' })
   rita = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita', roleKeys: ['member'] })
   const rule = (module: string, extra: Record<string, unknown> = {}) =>
@@ -77,6 +78,10 @@ describe('approving with an edit', () => {
     expect(res.errors![0]!.extensions).toMatchObject({ field: 'params', pointer: '/to' })
     const missing = await server.gql(APPROVE, { id, p: { to: email.to } }, rita.token)
     expect(codes(missing)).toEqual(['BAD_USER_INPUT'])
+    // an edit is held to the same size bound as the params asked for
+    const huge = await server.gql(APPROVE, { id, p: { ...email, body: 'x'.repeat(5000) } }, rita.token)
+    expect(codes(huge)).toEqual(['BAD_USER_INPUT'])
+    expect(huge.errors![0]!).toMatchObject({ message: expect.stringMatching(/at most 4096 bytes/), extensions: { field: 'params' } })
     expect(await read(id)).toMatchObject({ status: 'PENDING', edited: false, approvedParams: null, events: [{ type: 'REQUESTED' }], execution: null })
   })
 
