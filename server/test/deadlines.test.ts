@@ -147,7 +147,7 @@ describe('deadlines (driven by an injected clock, no sleeping)', () => {
     clock.advance(61)
     server = await startServer({ clock, location, ownerToken: 'deadlines-owner-token' })
     const changes = await server.app.scheduler.runOnce()
-    expect(changes).toEqual({ expired: [expect.any(String)], autoApproved: [expect.any(String)], escalated: [expect.any(String)], requeued: [], executionsFailed: [] })
+    expect(changes).toEqual({ expired: [expect.any(String)], autoApproved: [expect.any(String)], escalated: [expect.any(String)], requeued: [], executionsFailed: [], returned: [] })
     const status = async (id: string) => (await getRequest(server, server.ownerToken, id)).data.approvalRequest
     expect((await status(expiring.id)).status).toBe('EXPIRED')
     expect((await status(auto.id)).status).toBe('APPROVED')

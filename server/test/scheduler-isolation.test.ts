@@ -112,7 +112,7 @@ describe('scheduler isolation', () => {
 
     // and the next pass has nothing left to do
     clock.advance(1)
-    expect(await server.app.scheduler.runOnce()).toEqual({ expired: [], autoApproved: [], escalated: [], requeued: [], executionsFailed: [] })
+    expect(await server.app.scheduler.runOnce()).toEqual({ expired: [], autoApproved: [], escalated: [], requeued: [], executionsFailed: [], returned: [] })
   })
 
   it('turns a write the database refuses into EXECUTION_FAILED instead of a failed pass', async () => {
@@ -160,10 +160,10 @@ describe('scheduler isolation', () => {
     )
     try {
       clock.advance(61)
-      expect(await scheduler.runOnce()).toEqual({ expired: [dbId(other)], autoApproved: [dbId(auto)], escalated: [], requeued: [], executionsFailed: [] })
+      expect(await scheduler.runOnce()).toEqual({ expired: [dbId(other)], autoApproved: [dbId(auto)], escalated: [], requeued: [], executionsFailed: [], returned: [] })
       for (let i = 0; i < 4; i++) {
         clock.advance(1)
-        expect(await scheduler.runOnce()).toEqual({ expired: [], autoApproved: [], escalated: [], requeued: [], executionsFailed: [] })
+        expect(await scheduler.runOnce()).toEqual({ expired: [], autoApproved: [], escalated: [], requeued: [], executionsFailed: [], returned: [] })
       }
       expect((await status(stuck)).status).toBe('PENDING')
       const errors = lines.filter((l) => l.level >= 50)

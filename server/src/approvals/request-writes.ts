@@ -17,10 +17,11 @@ export type NewRequest = Omit<
 >
 
 export interface NewEvent {
-  type: 'REQUESTED' | 'ESCALATED'
+  type: 'REQUESTED' | 'ESCALATED' | 'DELEGATED'
   actorUserId?: string | null
   actorAgentId?: string | null
   comment: string | null
+  details?: unknown
 }
 
 export type InsertOutcome =
@@ -55,7 +56,8 @@ export async function insertRequest(
       INSERT INTO "ApprovalRequest" (
         "id", "status", "resourceType", "actionType", "params", "module", "recordId", "recordRefId", "summary", "context",
         "conditionError", "ruleId", "ruleSnapshot", "requesterUserId", "requesterAgentId", "onBehalfOfId", "resolverType",
-        "escalated", "expiresAt", "escalateAt", "autoApproveAt", "idempotencyKey", "inputHash", "requesterKey", "createdAt", "updatedAt"
+        "escalated", "expiresAt", "escalateAt", "autoApproveAt", "idempotencyKey", "inputHash", "requesterKey", "createdAt", "updatedAt",
+        "stage", "stageCount", "requiredApprovals"
       )
       SELECT ${id}::uuid, 'PENDING'::"ApprovalStatus", ${data.resourceType}::"ResourceType", ${data.actionType}, ${json(data.params)}::jsonb,
         ${data.module}, ${data.recordId}, ${data.recordRefId}::uuid, ${data.summary}, ${json(data.context)}::jsonb,
@@ -63,7 +65,7 @@ export async function insertRequest(
         ${data.requesterAgentId}::uuid, ${data.onBehalfOfId}::uuid, ${data.resolverType}::"ResolverType", ${data.escalated},
         ${data.expiresAt?.toISOString() ?? null}::timestamp, ${data.escalateAt?.toISOString() ?? null}::timestamp,
         ${data.autoApproveAt?.toISOString() ?? null}::timestamp, ${data.idempotencyKey}, ${data.inputHash}, ${data.requesterKey}::uuid,
-        ${at}::timestamp, ${at}::timestamp
+        ${at}::timestamp, ${at}::timestamp, ${data.stage}, ${data.stageCount}, ${data.requiredApprovals}
       FROM rs
       ON CONFLICT ("requesterKey", "idempotencyKey") DO NOTHING
       RETURNING "id"
@@ -72,9 +74,9 @@ export async function insertRequest(
       SELECT r."id", ins."id", r."userId", r."agentId", true, ${at}::timestamp
       FROM ins, jsonb_to_recordset(${JSON.stringify(reviewerRows)}::jsonb) AS r("id" uuid, "userId" uuid, "agentId" uuid)
     ), events AS (
-      INSERT INTO "ApprovalEvent" ("requestId", "type", "actorUserId", "actorAgentId", "comment", "at")
+      INSERT INTO "ApprovalEvent" ("requestId", "type", "actorUserId", "actorAgentId", "comment", "details", "at")
       SELECT ins."id", (e.value->>'type')::"ApprovalEventType", (e.value->>'actorUserId')::uuid, (e.value->>'actorAgentId')::uuid,
-        e.value->>'comment', ${at}::timestamp
+        e.value->>'comment', e.value->'details', ${at}::timestamp
       FROM ins, jsonb_array_elements(${JSON.stringify(events)}::jsonb) WITH ORDINALITY AS e(value, n)
       ORDER BY e.n
     )
@@ -105,9 +107,12 @@ export interface Decided {
 
 /**
  * Decides a pending agent action in one statement: the conditional update (still pending, not
- * expired, the viewer still an active reviewer), its event, and, when approved, its execution,
- * READY. `request` is the request as read just before (its params are what the execution runs:
- * they never change). Null when the guard did not hold: nothing was written.
+ * expired, the viewer still an active reviewer), its event, and, when approved, the reviewer's
+ * vote and the execution, READY. An approval is decided here only in a last stage that needs
+ * one approval; others are votes (stages.ts). `request` is the request as read just before: its
+ * stage is checked again, so what it was approved with (params, or an earlier stage's edit,
+ * which only a stage's end can make) is what the execution runs. Null when the guard did not
+ * hold: nothing was written.
  */
 export async function decideRequest(
   prisma: PrismaClient,
@@ -125,18 +130,23 @@ export async function decideRequest(
     status === 'APPROVED'
       ? Prisma.sql`, execution AS (
           INSERT INTO "Execution" ("requestId", "requesterKey", "actionType", "status", "params", "paramsDigest", "attempts", "readyAt", "createdAt", "updatedAt")
-          SELECT "id", "requesterKey", "actionType", 'READY'::"ExecutionStatus", "params", ${paramsDigest(request.params)}, 0,
-            ${at}::timestamp, ${at}::timestamp, ${at}::timestamp
+          SELECT "id", "requesterKey", "actionType", 'READY'::"ExecutionStatus", CASE WHEN "edited" THEN "approvedParams" ELSE "params" END,
+            ${paramsDigest(request.edited ? request.approvedParams : request.params)}, 0, ${at}::timestamp, ${at}::timestamp, ${at}::timestamp
           FROM decided
+        ), vote AS (
+          INSERT INTO "ApprovalVote" ("id", "requestId", "stage", "userId", "agentId", "comment", "at")
+          SELECT ${uuidv7()}::uuid, "id", "stage", ${userId}::uuid, ${agentId}::uuid, ${comment}, ${at}::timestamp FROM decided
         )`
       : Prisma.empty
+  const lastStage = status === 'APPROVED' ? Prisma.sql`AND "stage" = "stageCount" AND "requiredApprovals" = 1` : Prisma.empty
   const rows = await prisma.$queryRaw<(ApprovalRequest & { principals: string[] | null })[]>`
     WITH decided AS (
       UPDATE "ApprovalRequest" SET "status" = ${status}::"ApprovalStatus", "decidedAt" = ${at}::timestamp, "escalateAt" = NULL,
         "autoApproveAt" = NULL, "decisionComment" = ${comment}, "decidedByUserId" = ${userId}::uuid, "decidedByAgentId" = ${agentId}::uuid,
         "updatedAt" = ${at}::timestamp
       WHERE "id" = ${request.id}::uuid AND "status" = 'PENDING' AND "resourceType" = 'AGENT_ACTION'
-        AND ("expiresAt" IS NULL OR "expiresAt" > ${at}::timestamp)
+        AND ("expiresAt" IS NULL OR "expiresAt" > ${at}::timestamp) AND "stage" = ${request.stage} ${lastStage}
+        AND NOT EXISTS (SELECT 1 FROM "ApprovalVote" WHERE "requestId" = ${request.id}::uuid AND ("userId" = ${userId}::uuid OR "agentId" = ${agentId}::uuid))
         AND EXISTS (
           SELECT 1 FROM "ApprovalReviewer"
           WHERE "requestId" = ${request.id}::uuid AND "active" AND ("userId" = ${userId}::uuid OR "agentId" = ${agentId}::uuid)

@@ -17,7 +17,8 @@ import { executeRecordMutation } from './records.js'
 import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
 import type { RuleCache } from './rule-cache.js'
 import { decideRequest, insertRequest, type NewEvent, type NewRequest } from './request-writes.js'
-import { lockRuleSet, readEnabledRules, ruleFromSnapshot, ruleSnapshot, type RuleView } from './rules.js'
+import { lockRuleSet, readEnabledRules, ruleFromSnapshot, ruleSnapshot, stageOf, type RuleView } from './rules.js'
+import { approveInStage, delegationEvents, lockRequest, passStage, subjectOf } from './stages.js'
 
 type Tx = Prisma.TransactionClient
 
@@ -355,16 +356,24 @@ function newRequest(viewer: Viewer, input: RequestInput, prepared: Prepared, mat
     escalateAt:
       !escalated && rule.escalateAfterSeconds && assignment.resolution.kind === 'reviewers' ? seconds(now, rule.escalateAfterSeconds) : null,
     ...assignmentColumns(assignment, now),
+    stage: 1,
+    stageCount: 1 + rule.nextStages.length,
+    requiredApprovals: rule.requiredApprovals,
     idempotencyKey: input.idempotencyKey || null,
     inputHash,
   }
 }
 
-/** A new request's events: REQUESTED, and ESCALATED when its first choice of reviewer could not take it. */
+/**
+ * A new request's events: REQUESTED, ESCALATED when its first choice of reviewer could not take
+ * it, and DELEGATED for each away reviewer whose delegate took their place.
+ */
 function newEvents(viewer: Viewer, input: RequestInput, assignment: Assignment): NewEvent[] {
+  const { resolution } = assignment
   return [
     { type: 'REQUESTED', ...actorColumns(viewer), comment: input.summary ?? null },
     ...(assignment.escalations.length > 0 ? [{ type: 'ESCALATED' as const, comment: assignment.escalations.join('; ') }] : []),
+    ...(resolution.kind === 'reviewers' ? delegationEvents(resolution.delegations) : []),
   ]
 }
 
@@ -397,7 +406,7 @@ async function requestAtOnce(
   const match = bestRule(rules.rules, facts)
   if (!match) return previousOr({ approvalRequired: false, request: null })
   const { rule } = match
-  const assignment = await assign(prisma, rule, reviewSubject(viewer, prepared, rule), 'primary')
+  const assignment = await assign(prisma, stageOf(rule, 1), reviewSubject(viewer, prepared, rule), 'primary')
   if (assignment.resolution.kind === 'auto' && assignment.resolution.delaySeconds === 0) return undefined
   const reviewers = assignment.resolution.kind === 'reviewers' ? assignment.resolution.reviewers : []
   const data = newRequest(viewer, input, prepared, match, assignment, inputHash, now)
@@ -462,16 +471,19 @@ export async function requestApproval(
       const match = await findMatchingRule(tx, prepared.facts, limits.rules)
       if (!match) return { approvalRequired: false, request: null } as const
       const { rule } = match
-      const assignment = await assign(tx, rule, reviewSubject(viewer, prepared, rule), 'primary')
+      const assignment = await assign(tx, stageOf(rule, 1), reviewSubject(viewer, prepared, rule), 'primary')
       const data = newRequest(viewer, input, prepared, match, assignment, inputHash, now)
       const { context, ...rest } = data
       const request = await tx.approvalRequest.create({
         data: { ...rest, context: (context ?? Prisma.DbNull) as Prisma.InputJsonValue, ruleSnapshot: data.ruleSnapshot as Prisma.InputJsonValue, params: data.params as Prisma.InputJsonValue, createdAt: now },
       })
       if (assignment.resolution.kind === 'reviewers') await addReviewers(tx, request.id, assignment.resolution.reviewers, now)
-      await tx.approvalEvent.createMany({ data: newEvents(viewer, input, assignment).map((e) => ({ ...e, requestId: request.id, at: now })) })
+      await tx.approvalEvent.createMany({
+        data: newEvents(viewer, input, assignment).map((e) => ({ ...e, details: e.details as Prisma.InputJsonValue, requestId: request.id, at: now })),
+      })
       if (assignment.resolution.kind === 'auto' && assignment.resolution.delaySeconds === 0) {
-        const approved = await finalize(tx, request.id, 'APPROVED', null, `Approved automatically by rule "${rule.name}".`, now)
+        // the first stage approves itself: the request is approved, or the next stage takes it
+        const approved = await passStage(tx, request, null, `Approved automatically by rule "${rule.name}".`, now)
         return { approvalRequired: true, request: approved!, created: true } as const
       }
       return { approvalRequired: true, request, created: true } as const
@@ -499,7 +511,6 @@ export async function finalize(
   comment: string | null,
   now: Date,
   guard: Prisma.ApprovalRequestWhereInput = {},
-  edit: CheckedEdit | null = null,
 ): Promise<ApprovalRequest | null> {
   const decision = status === 'APPROVED' || status === 'REJECTED'
   const { count } = await tx.approvalRequest.updateMany({
@@ -509,7 +520,6 @@ export async function finalize(
       decidedAt: now,
       escalateAt: null,
       autoApproveAt: null,
-      ...(edit && status === 'APPROVED' ? { approvedParams: edit.approvedParams as Prisma.InputJsonValue, edited: true } : {}),
       ...(decision
         ? {
             decisionComment: comment,
@@ -520,15 +530,7 @@ export async function finalize(
     },
   })
   if (count === 0) return null
-  await tx.approvalEvent.createMany({
-    data: [
-      // the edit first: the decision's events read in the order they happened
-      ...(edit && status === 'APPROVED'
-        ? [{ requestId: id, type: 'EDITED' as const, ...actorColumns(actor), details: edit.patch as unknown as Prisma.InputJsonValue, at: now }]
-        : []),
-      { requestId: id, type: status, ...actorColumns(actor), comment, at: now },
-    ],
-  })
+  await tx.approvalEvent.create({ data: { requestId: id, type: status, ...actorColumns(actor), comment, at: now } })
   const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id } })
   // what runs is what was approved: a reviewer's edit, or the params as asked
   const approved = { ...request, params: approvedParamsOf(request) }
@@ -635,7 +637,7 @@ const RECORD_TARGET_KEYS = ['module', 'recordId', 'ownerId'] as const
  * the edit must satisfy the action type's schema and size limit (BAD_USER_INPUT with the JSON
  * pointer), and a record change's edit may change its data only (which record, module and owner
  * stay: changing them would bypass the requester's record permissions). Null when the edit
- * changes nothing: an approval as asked.
+ * changes nothing of the version under review (the params, or an earlier stage's edit).
  */
 export function checkEdit(request: ApprovalRequest, params: unknown, maxJsonBytes: number): CheckedEdit | null {
   if (!requestRule(request).allowEdit) throw forbidden('The rule of this request does not allow approving with edited params.')
@@ -650,10 +652,26 @@ export function checkEdit(request: ApprovalRequest, params: unknown, maxJsonByte
       }
     }
   }
-  const patch = compare(request.params as object, params as object)
-  return patch.length === 0 ? null : { approvedParams: params, patch }
+  if (compare(approvedParamsOf(request) as object, params as object).length === 0) return null
+  return { approvedParams: params, patch: compare(request.params as object, params as object) }
 }
 
+/**
+ * Stores a reviewer's edit on the request (what later stages review and what runs), with an
+ * EDITED event holding the JSON Patch from the requested params to it. An edit back to the
+ * requested params leaves the request unedited.
+ */
+async function applyEdit(tx: Tx, request: ApprovalRequest, edit: CheckedEdit, actor: Viewer, now: Date): Promise<ApprovalRequest> {
+  const asAsked = edit.patch.length === 0
+  const edited = await tx.approvalRequest.update({
+    where: { id: request.id },
+    data: { approvedParams: asAsked ? Prisma.DbNull : (edit.approvedParams as Prisma.InputJsonValue), edited: !asAsked },
+  })
+  await tx.approvalEvent.create({
+    data: { requestId: request.id, type: 'EDITED', ...actorColumns(actor), details: edit.patch as unknown as Prisma.InputJsonValue, at: now },
+  })
+  return edited
+}
 
 async function decideInTransaction(
   prisma: PrismaClient,
@@ -664,7 +682,9 @@ async function decideInTransaction(
   maxJsonBytes: number,
 ): Promise<ApprovalRequest> {
   return prisma.$transaction(async (tx) => {
-    const request = await getVisibleRequest(tx, viewer, id)
+    // concurrent decisions of one request wait for each other here: each vote counts once
+    await lockRequest(tx, id)
+    let request = await getVisibleRequest(tx, viewer, id)
     if (!request) throw notFound('Approval request')
     if (request.status !== 'PENDING') throw notPending(request)
     if (isExpired(request, now)) throw conflict('This request has expired.')
@@ -674,7 +694,11 @@ async function decideInTransaction(
     })
     if (!reviewer) throw forbidden('Only a current reviewer of this request may decide it.')
     const edit = params === undefined ? null : checkEdit(request, params, maxJsonBytes)
-    const decided = await finalize(tx, id, status, viewer, comment, now, notExpired(now), edit)
+    if (edit) request = await applyEdit(tx, request, edit, viewer, now)
+    const decided =
+      status === 'APPROVED'
+        ? await approveInStage(tx, request, viewer, comment, now, notExpired(now))
+        : await finalize(tx, id, status, viewer, comment, now, notExpired(now))
     if (!decided) throw conflict('This request was decided or withdrawn meanwhile.')
     return decided
   })
@@ -694,14 +718,9 @@ export async function escalate(prisma: PrismaClient, viewer: Viewer, id: string,
     if (!(await tx.approvalReviewer.findFirst({ where: { requestId: id, active: true, ...principalColumn(viewer) }, select: { id: true } }))) {
       throw forbidden('Only a current reviewer of this request may hand it on.')
     }
-    const rule = requestRule(request)
-    const subject: ReviewSubject = {
-      requesterAgentId: request.requesterAgentId,
-      onBehalfOfId: request.onBehalfOfId,
-      recordRefId: request.recordRefId,
-      allowSelfApproval: rule.allowSelfApproval,
-    }
-    const assignment = await assign(tx, rule, subject, request.escalated || !rule.fallbackResolver ? 'lastResort' : 'fallback')
+    const stage = stageOf(requestRule(request), request.stage)
+    const subject = await subjectOf(tx, request)
+    const assignment = await assign(tx, stage, subject, request.escalated || !stage.fallbackResolver ? 'lastResort' : 'fallback')
     const { resolution } = assignment
     const others = resolution.kind === 'reviewers' ? resolution.reviewers.filter((r) => (r.userId ?? r.agentId) !== viewer.id) : []
     if (resolution.kind === 'reviewers' && others.length === 0) throw conflict('Nobody else can decide this request: decide it, or let it expire.')
@@ -712,8 +731,12 @@ export async function escalate(prisma: PrismaClient, viewer: Viewer, id: string,
     await tx.approvalEvent.create({
       data: { requestId: id, type: 'ESCALATED', ...actorColumns(viewer), comment: [reason, ...assignment.escalations].join('; '), at: now },
     })
+    if (resolution.kind === 'reviewers' && resolution.delegations.length > 0) {
+      const delegations = resolution.delegations.filter((d) => d.delegateId !== viewer.id)
+      await tx.approvalEvent.createMany({ data: delegationEvents(delegations).map((e) => ({ ...e, requestId: id, at: now })) })
+    }
     if (resolution.kind === 'auto' && resolution.delaySeconds === 0) {
-      return (await finalize(tx, id, 'APPROVED', null, 'Approved automatically by the fallback.', now))!
+      return (await passStage(tx, await tx.approvalRequest.findUniqueOrThrow({ where: { id } }), null, 'Approved automatically by the fallback.', now))!
     }
     return tx.approvalRequest.findUniqueOrThrow({ where: { id } })
   })

@@ -16,6 +16,15 @@ export interface ResolverSpec {
   delaySeconds?: number
 }
 
+/** One stage of a rule after its first: who decides, who takes over, how many approvals it needs. */
+export interface StageSpec {
+  name: string | null
+  primaryResolver: ResolverSpec
+  fallbackResolver: ResolverSpec | null
+  requiredApprovals: number
+  escalateAfterSeconds: number | null
+}
+
 /** A rule as the API shows it, whether read live or from a request's snapshot. */
 export interface RuleView {
   id: string
@@ -36,6 +45,10 @@ export interface RuleView {
   allowEdit: boolean
   /** What the deadline does to a request nobody decided: EXPIRE it, or APPROVE it. */
   onExpiry: ExpiryAction
+  /** Approvals the first stage needs. */
+  requiredApprovals: number
+  /** The stages decided in order after the first one. */
+  nextStages: StageSpec[]
   version: number
   createdById: string | null
   updatedById: string | null
@@ -49,7 +62,22 @@ export function ruleView(row: ApprovalRule): RuleView {
     conditions: row.conditions ?? null,
     primaryResolver: row.primaryResolver as unknown as ResolverSpec,
     fallbackResolver: (row.fallbackResolver as unknown as ResolverSpec | null) ?? null,
+    nextStages: (row.nextStages as unknown as StageSpec[] | null) ?? [],
   }
+}
+
+/** Stage `n` of a rule (from 1): the first is the rule's own resolvers. */
+export function stageOf(rule: RuleView, n: number): StageSpec {
+  if (n <= 1) {
+    return {
+      name: null,
+      primaryResolver: rule.primaryResolver,
+      fallbackResolver: rule.fallbackResolver,
+      requiredApprovals: rule.requiredApprovals,
+      escalateAfterSeconds: rule.escalateAfterSeconds,
+    }
+  }
+  return rule.nextStages[n - 2]!
 }
 
 /** What a request stores of its rule: JSON, so dates travel as strings. */
@@ -60,7 +88,13 @@ export function ruleSnapshot(rule: RuleView): Prisma.InputJsonValue {
 export function ruleFromSnapshot(snapshot: unknown): RuleView {
   const s = snapshot as RuleView & { createdAt: string; updatedAt: string }
   // snapshots taken before rules had these options behave as the options' defaults
-  return { ...s, allowEdit: s.allowEdit ?? true, onExpiry: s.onExpiry ?? 'EXPIRE', createdAt: new Date(s.createdAt), updatedAt: new Date(s.updatedAt) }
+  return {
+    ...s,
+    allowEdit: s.allowEdit ?? true,
+    onExpiry: s.onExpiry ?? 'EXPIRE',
+    requiredApprovals: s.requiredApprovals ?? 1,
+    nextStages: s.nextStages ?? [],
+    createdAt: new Date(s.createdAt), updatedAt: new Date(s.updatedAt) }
 }
 
 /** A resolver as the API takes it: ids already decoded from global IDs. */
@@ -88,7 +122,22 @@ export interface RuleInput {
   allowSelfApproval?: boolean | null
   allowEdit?: boolean | null
   onExpiry?: ExpiryAction | null
+  requiredApprovals?: number | null
+  nextStages?: StageInput[] | null
 }
+
+export interface StageInput {
+  name?: string | null
+  primaryResolver: ResolverInput
+  fallbackResolver?: ResolverInput | null
+  requiredApprovals?: number | null
+  escalateAfterSeconds?: number | null
+}
+
+/** The most stages a rule has, its first included. */
+export const MAX_STAGES = 10
+/** The most approvals one stage may need. */
+export const MAX_REQUIRED_APPROVALS = 50
 
 const FIELDS_BY_TYPE: Record<ResolverType, (keyof ResolverInput)[]> = {
   NAMED_USER: ['userId'],
@@ -133,6 +182,11 @@ async function validateResolver(tx: Prisma.TransactionClient, input: ResolverInp
   }
 }
 
+const approvals = z
+  .number()
+  .int()
+  .min(1, 'requiredApprovals must be at least 1')
+  .max(MAX_REQUIRED_APPROVALS, `requiredApprovals must be at most ${MAX_REQUIRED_APPROVALS}`)
 const seconds = (field: string) =>
   z.number().int().positive(`${field} must be a positive number of seconds`).max(MAX_SECONDS, `${field} must be at most a year`)
 
@@ -143,6 +197,17 @@ const RuleShape = z.object({
   module: z.string().trim().min(1, 'module must not be empty when given').max(100).nullish(),
   expiresAfterSeconds: seconds('expiresAfterSeconds').nullish(),
   escalateAfterSeconds: seconds('escalateAfterSeconds').nullish(),
+  requiredApprovals: approvals.nullish(),
+  nextStages: z
+    .array(
+      z.object({
+        name: z.string().trim().max(200).nullish(),
+        requiredApprovals: approvals.nullish(),
+        escalateAfterSeconds: seconds('escalateAfterSeconds').nullish(),
+      }),
+    )
+    .max(MAX_STAGES - 1, `a rule has at most ${MAX_STAGES} stages, the first included`)
+    .nullish(),
 })
 
 /** Validates a rule input against the catalogue and the directory; returns the columns to store. */
@@ -156,6 +221,17 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
   const conditions = parseConditions(input.conditions)
   const primaryResolver = await validateResolver(tx, input.primaryResolver, 'input.primaryResolver')
   const fallbackResolver = input.fallbackResolver ? await validateResolver(tx, input.fallbackResolver, 'input.fallbackResolver') : null
+  const nextStages: StageSpec[] = []
+  for (const [i, stage] of (input.nextStages ?? []).entries()) {
+    const at = `input.nextStages.${i}`
+    nextStages.push({
+      name: shape.data.nextStages![i]!.name || null,
+      primaryResolver: await validateResolver(tx, stage.primaryResolver, `${at}.primaryResolver`),
+      fallbackResolver: stage.fallbackResolver ? await validateResolver(tx, stage.fallbackResolver, `${at}.fallbackResolver`) : null,
+      requiredApprovals: stage.requiredApprovals ?? 1,
+      escalateAfterSeconds: stage.escalateAfterSeconds ?? null,
+    })
+  }
   return {
     name: shape.data.name,
     description: shape.data.description || null,
@@ -172,6 +248,8 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
     allowSelfApproval: input.allowSelfApproval ?? false,
     allowEdit: input.allowEdit ?? true,
     onExpiry: input.onExpiry ?? 'EXPIRE',
+    requiredApprovals: input.requiredApprovals ?? 1,
+    nextStages: nextStages as unknown as Prisma.InputJsonValue,
   }
 }
 

@@ -1,4 +1,4 @@
-// Deadlines: expiry, escalation and delayed auto-approval. All deadlines live in the database,
+// Deadlines: expiry, escalation, delayed auto-approval, and away users' return. All deadlines live in the database,
 // so nothing is lost on restart, and every transition is a conditional update, so several
 // instances may run the scheduler against one database and each request moves once. Each
 // request moves in a transaction of its own: one that fails is logged (once) and retried on the
@@ -8,6 +8,9 @@ import type { Clock } from '../clock.js'
 import type { Logger } from '../logger.js'
 import { addReviewers, assignmentColumns, finalize, requestRule } from './requests.js'
 import { assign } from './reviewers.js'
+import { stageOf } from './rules.js'
+import { returnFromAway } from './delegation.js'
+import { delegationEvents, lockRequest, passStage, subjectOf } from './stages.js'
 import { DEFAULT_MAX_EXECUTION_ATTEMPTS, requeueExpiredLeases, type ExecutionSettings } from './executions.js'
 
 /** How many due requests one pass takes per kind of deadline; the next pass takes the rest. */
@@ -24,6 +27,8 @@ export interface DeadlineChanges {
   requeued: string[]
   /** Approved actions whose last attempt's lease ran out: failed. */
   executionsFailed: string[]
+  /** Away users whose return date passed: available again. */
+  returned: string[]
 }
 
 export type Transition = 'expire' | 'autoApprove' | 'escalate'
@@ -129,7 +134,13 @@ export async function expireDueRequests(prisma: PrismaClient, now: Date, failure
 export async function autoApproveDueRequests(prisma: PrismaClient, now: Date, failures: TransitionFailures): Promise<string[]> {
   const due = { autoApproveAt: { lte: now } }
   return eachOnItsOwn(await dueIds(prisma, due, failures), 'autoApprove', failures, (id) =>
-    prisma.$transaction((tx) => finalize(tx, id, 'APPROVED', null, 'Approved automatically after the delay.', now, due)),
+    prisma.$transaction(async (tx) => {
+      await lockRequest(tx, id)
+      const request = await tx.approvalRequest.findUnique({ where: { id } })
+      if (!request || request.status !== 'PENDING') return null
+      // the stage approves itself: the request is approved, or its next stage takes it
+      return passStage(tx, request, null, 'Approved automatically after the delay.', now, due)
+    }),
   )
 }
 
@@ -141,18 +152,8 @@ export async function escalateDueRequests(prisma: PrismaClient, now: Date, failu
       const { count } = await tx.approvalRequest.updateMany({ where: { id, status: 'PENDING', ...due }, data: { escalated: true, escalateAt: null } })
       if (count === 0) return false
       const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id } })
-      const rule = requestRule(request)
-      const assignment = await assign(
-        tx,
-        rule,
-        {
-          requesterAgentId: request.requesterAgentId,
-          onBehalfOfId: request.onBehalfOfId,
-          recordRefId: request.recordRefId,
-          allowSelfApproval: rule.allowSelfApproval,
-        },
-        'fallback',
-      )
+      const stage = stageOf(requestRule(request), request.stage)
+      const assignment = await assign(tx, stage, await subjectOf(tx, request), 'fallback')
       const nobody = assignment.resolution.kind === 'reviewers' && assignment.resolution.reviewers.length === 0
       // never leave a request with nobody to decide it: when nobody else can, its reviewers keep it
       if (!nobody) {
@@ -161,10 +162,13 @@ export async function escalateDueRequests(prisma: PrismaClient, now: Date, failu
         await tx.approvalRequest.update({ where: { id }, data: assignmentColumns(assignment, now) })
       }
       const kept = nobody ? ['nobody else can decide it, so its reviewers keep it'] : []
-      const why = [`Not decided within ${rule.escalateAfterSeconds} s`, ...assignment.escalations, ...kept].join('; ')
+      const why = [`Not decided within ${stage.escalateAfterSeconds} s`, ...assignment.escalations, ...kept].join('; ')
       await tx.approvalEvent.create({ data: { requestId: id, type: 'ESCALATED', comment: why, at: now } })
+      if (!nobody && assignment.resolution.kind === 'reviewers') {
+        await tx.approvalEvent.createMany({ data: delegationEvents(assignment.resolution.delegations).map((e) => ({ ...e, requestId: id, at: now })) })
+      }
       if (assignment.resolution.kind === 'auto' && assignment.resolution.delaySeconds === 0) {
-        await finalize(tx, id, 'APPROVED', null, 'Approved automatically by the fallback.', now)
+        await passStage(tx, await tx.approvalRequest.findUniqueOrThrow({ where: { id } }), null, 'Approved automatically by the fallback.', now)
       }
       return true
     }),
@@ -185,7 +189,8 @@ export async function runDueDeadlines(
   const autoApproved = await autoApproveDueRequests(prisma, now, failures)
   const escalated = await escalateDueRequests(prisma, now, failures)
   const leases = await requeueExpiredLeases(prisma, now, executions)
-  return { expired, autoApproved, escalated, requeued: leases.ready, executionsFailed: leases.failed }
+  const returned = await returnFromAway(prisma, now)
+  return { expired, autoApproved, escalated, requeued: leases.ready, executionsFailed: leases.failed, returned }
 }
 
 export interface Scheduler {

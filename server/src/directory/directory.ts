@@ -6,6 +6,7 @@ import { AGENT_PERMISSIONS, OWNER_ROLE_KEY } from '../auth/permissions.js'
 import { generateToken, hashToken } from '../auth/tokens.js'
 import { Prisma, type PrismaClient } from '../db.js'
 import { badInput, forbidden, notFound } from '../errors.js'
+import { changeAvailability, type AvailabilityChange } from '../approvals/delegation.js'
 
 type Tx = Prisma.TransactionClient
 
@@ -26,6 +27,16 @@ export interface UpdateUserInput {
   /** null removes the manager; undefined leaves it. */
   managerId?: string | null
   available?: boolean | null
+  /** Who reviews in the user's place while away; null removes them. */
+  delegateId?: string | null
+  /** When an away user becomes available again by itself. */
+  awayUntil?: Date | null
+}
+
+/** A user after a change, and the pending requests that moved to their delegate (to notify once committed). */
+export interface UserChange<T> {
+  user: T
+  moved: string[]
 }
 
 /** Serialises changes to the manager graph so that two concurrent updates cannot close a cycle. */
@@ -82,7 +93,7 @@ export async function createUser(prisma: PrismaClient, actor: Viewer, input: Cre
   }
 }
 
-export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateUserInput, query: UserQuery = {}) {
+export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateUserInput, now: Date, query: UserQuery = {}) {
   return prisma.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id }, select: { id: true, roles: { select: { key: true } } } })
     if (!user) throw notFound('User')
@@ -92,7 +103,6 @@ export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string
     }
     const data: Prisma.UserUpdateInput = {}
     if (input.name != null) data.name = input.name.trim()
-    if (input.available != null) data.available = input.available
     if (input.roleKeys != null) {
       const roles = await rolesByKey(tx, input.roleKeys)
       assertMayChangeOwnerRole(actor, user.roles.map((r) => r.key), input.roleKeys)
@@ -109,12 +119,12 @@ export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string
         data.manager = { connect: { id: input.managerId } }
       }
     }
-    if (input.roleKeys != null) {
-      await tx.user.update({ where: { id }, data })
-      await assertAnOwnerRemains(tx)
-      return tx.user.findUniqueOrThrow({ ...query, where: { id } })
-    }
-    return tx.user.update({ ...query, where: { id }, data })
+    await tx.user.update({ where: { id }, data })
+    if (input.roleKeys != null) await assertAnOwnerRemains(tx)
+    const availability: AvailabilityChange = { available: input.available, awayUntil: input.awayUntil, delegateId: input.delegateId }
+    const changes = Object.values(availability).some((v) => v !== undefined)
+    const moved = changes ? await changeAvailability(tx, id, availability, now, 'input.') : []
+    return { user: await tx.user.findUniqueOrThrow({ ...query, where: { id } }), moved }
   })
 }
 
@@ -135,8 +145,12 @@ async function assertAnOwnerRemains(tx: Tx) {
   if (owners === 0) throw badInput('At least one user must keep the owner role.', 'input.roleKeys')
 }
 
-export async function setAvailability(prisma: PrismaClient, userId: string, available: boolean, query: UserQuery = {}) {
-  return prisma.user.update({ ...query, where: { id: userId }, data: { available } })
+/** A user's own change of availability (setMyAvailability); see changeAvailability. */
+export async function setAvailability(prisma: PrismaClient, userId: string, change: AvailabilityChange, now: Date, query: UserQuery = {}) {
+  return prisma.$transaction(async (tx) => {
+    const moved = await changeAvailability(tx, userId, change, now)
+    return { user: await tx.user.findUniqueOrThrow({ ...query, where: { id: userId } }), moved }
+  })
 }
 
 export interface CreateAgentInput {

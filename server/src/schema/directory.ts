@@ -54,7 +54,15 @@ builder.prismaNode('User', {
         ctx.viewer?.kind === 'agent' && !ctx.viewer.actsForUserIds.includes(user.id) ? { permission: 'directory:manage' } : { authenticated: true },
       directives: [{ name: 'auth', args: { anyOf: ['user', 'acting agent', 'directory:manage'] } }],
     }),
-    available: t.exposeBoolean('available', { description: 'False while the user cannot review; requests then go to the fallback.' }),
+    available: t.exposeBoolean('available', { description: "False while the user cannot review; requests then go to their delegate, or to the rule's fallback." }),
+    delegate: t.relation('delegate', {
+      nullable: true,
+      description: "Reviews in this user's place while the user is away.",
+      authScopes: (user, _args, ctx) =>
+        ctx.viewer?.kind === 'agent' && !ctx.viewer.actsForUserIds.includes(user.id) ? { permission: 'directory:manage' } : { authenticated: true },
+      directives: [{ name: 'auth', args: { anyOf: ['user', 'acting agent', 'directory:manage'] } }],
+    }),
+    awayUntil: t.expose('awayUntil', { type: 'DateTime', nullable: true, description: 'When an away user becomes available again by itself.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 })
@@ -173,6 +181,8 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
     roleKeys: t.stringList({ validate: z.array(z.string()).min(1, 'give at least one role').nullish() }),
     managerId: t.id({ description: 'null removes the manager.' }),
     available: t.boolean(),
+    delegateId: t.id({ description: "Who reviews in the user's place while away; null removes them." }),
+    awayUntil: t.field({ type: 'DateTime', description: 'When the user becomes available again by itself; setting it marks the user away.' }),
   }),
 })
 
@@ -217,25 +227,46 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateUserInput, required: true }) },
     resolve: async (query, _root, { id, input }, ctx) => {
       const userId = parseId(id, ['User'], 'id').id
-      const user = await directory.updateUser(
+      const { user, moved } = await directory.updateUser(
         ctx.prisma,
         ctx.viewer!,
         userId,
-        { ...input, managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId') },
+        {
+          ...input,
+          managerId: parseOptionalId(input.managerId, ['User'], 'input.managerId'),
+          delegateId: parseOptionalId(input.delegateId, ['User'], 'input.delegateId'),
+        },
+        ctx.clock.now(),
         query,
       )
       // roles decide what the user, and the agents acting for them, may do, and the name is what
       // conditions see of a requester: every instance reads the principals again
       ctx.pubsub.publish('principalChanged', { principalId: userId })
+      await Promise.all(moved.map((id) => ctx.notify.changed(id)))
       return user
     },
   }),
   setMyAvailability: t.prismaField({
     type: 'User',
-    description: "Marks the calling user available or not; while unavailable, their requests go to the fallback.",
+    description:
+      "Marks the calling user available or away (until a date, if given), optionally naming a delegate; while away, their pending and new requests go to the delegate, or without one to the rule's fallback.",
     authScopes: { user: true },
-    args: { available: t.arg.boolean({ required: true }) },
-    resolve: (query, _root, { available }, ctx) => directory.setAvailability(ctx.prisma, ctx.viewer!.id, available, query),
+    args: {
+      available: t.arg.boolean({ required: true }),
+      until: t.arg({ type: 'DateTime' }),
+      delegateId: t.arg.id(),
+    },
+    resolve: async (query, _root, { available, until, delegateId }, ctx) => {
+      const { user, moved } = await directory.setAvailability(
+        ctx.prisma,
+        ctx.viewer!.id,
+        { available, awayUntil: until, delegateId: parseOptionalId(delegateId, ['User'], 'delegateId') },
+        ctx.clock.now(),
+        query,
+      )
+      await Promise.all(moved.map((id) => ctx.notify.changed(id)))
+      return user
+    },
   }),
   createAgent: t.prismaField({
     type: 'Agent',

@@ -27,5 +27,8 @@ export const ApprovalEventType = builder.enumType('ApprovalEventType', {
     EXECUTION_STARTED: { description: 'A worker claimed the approved action (one event per attempt).' },
     EXECUTION_RETRYING: { description: 'An attempt failed or its lease ran out; the action is ready to run again.' },
     EDITED: { description: 'A reviewer approved with changed parameters; details holds the JSON Patch (RFC 6902) from params to approvedParams.' },
+    VOTED: { description: 'A reviewer approved; the stage needs more approvals (details: stage, approvals, requiredApprovals).' },
+    ADVANCED: { description: "A stage got all its approvals; the next stage's reviewers take over (details: from, to, stage name)." },
+    DELEGATED: { description: "An away reviewer's delegate was assigned in their place; details names them (absent, delegate)." },
   } as const,
 })

@@ -56,6 +56,20 @@ builder.prismaObject('ApprovalEvent', {
   }),
 })
 
+builder.prismaObject('ApprovalVote', {
+  description: 'An approval counted towards a stage of a request.',
+  fields: (t) => ({
+    stage: t.exposeInt('stage'),
+    reviewer: t.field({
+      type: Principal,
+      select: { user: true, agent: true },
+      resolve: (v) => (v.user ?? v.agent)!,
+    }),
+    comment: t.exposeString('comment', { nullable: true }),
+    at: t.expose('at', { type: 'DateTime' }),
+  }),
+})
+
 export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
   id: { field: 'id' },
   nullable: true,
@@ -69,10 +83,18 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     approvedParams: t.field({
       type: 'JSON',
       nullable: true,
-      description: "The parameters as approved: the request's own, or a reviewer's edit. Null until approved.",
-      resolve: (r) => (r.status === 'APPROVED' ? requests.approvedParamsOf(r) : null),
+      description:
+        "The parameters as approved: the request's own, or a reviewer's edit. Null until approved, except while a reviewer's edit in an earlier stage is what the later stages review.",
+      resolve: (r) => (r.status === 'APPROVED' || (r.status === 'PENDING' && r.edited) ? requests.approvedParamsOf(r) : null),
     }),
-    edited: t.exposeBoolean('edited', { description: 'Whether the approving reviewer changed the params (see approvedParams, and the EDITED event).' }),
+    edited: t.exposeBoolean('edited', { description: 'Whether a reviewer changed the params (see approvedParams, and the EDITED event).' }),
+    stage: t.exposeInt('stage', { description: 'The stage being decided now, from 1.' }),
+    stageCount: t.exposeInt('stageCount'),
+    requiredApprovals: t.exposeInt('requiredApprovals', { description: 'Approvals the current stage needs in all.' }),
+    votes: t.relation('votes', {
+      description: 'The approvals counted so far, in every stage, in the order given.',
+      query: { orderBy: [{ at: 'asc' }, { id: 'asc' }] },
+    }),
     module: t.exposeString('module', { nullable: true }),
     recordId: t.string({
       nullable: true,

@@ -1,6 +1,6 @@
 import { ACTION_TYPES, findActionType } from '../approvals/catalogue.js'
 import * as rules from '../approvals/rules.js'
-import type { ResolverSpec as ResolverSpecShape, RuleView } from '../approvals/rules.js'
+import type { ResolverSpec as ResolverSpecShape, RuleView, StageSpec } from '../approvals/rules.js'
 import { builder } from '../builder.js'
 import type { Context } from '../context.js'
 import { ExpiryAction, ResolverType, ResourceType } from './enums.js'
@@ -71,6 +71,17 @@ const ResolverSpec = builder.objectRef<ResolverSpecShape>('ResolverSpec').implem
   }),
 })
 
+const ApprovalStage = builder.objectRef<StageSpec>('ApprovalStage').implement({
+  description: 'One stage of a rule: who decides, who takes over, and how many approvals it needs.',
+  fields: (t) => ({
+    name: t.string({ nullable: true, resolve: (s) => s.name }),
+    primaryResolver: t.field({ type: ResolverSpec, resolve: (s) => s.primaryResolver }),
+    fallbackResolver: t.field({ type: ResolverSpec, nullable: true, resolve: (s) => s.fallbackResolver }),
+    requiredApprovals: t.exposeInt('requiredApprovals'),
+    escalateAfterSeconds: t.int({ nullable: true, resolve: (s) => s.escalateAfterSeconds }),
+  }),
+})
+
 export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalRule'), {
   id: { resolve: (r) => r.id },
   // node(id:) shows rules to those who manage them, as approvalRule does; reviewers see a
@@ -92,6 +103,8 @@ export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalR
     allowSelfApproval: t.exposeBoolean('allowSelfApproval', RULE_DETAIL),
     allowEdit: t.exposeBoolean('allowEdit', { ...RULE_DETAIL, description: 'Whether reviewers may approve with edited parameters.' }),
     onExpiry: t.expose('onExpiry', { ...RULE_DETAIL, type: ExpiryAction }),
+    requiredApprovals: t.exposeInt('requiredApprovals', { ...RULE_DETAIL, description: 'Approvals the first stage (primaryResolver / fallbackResolver) needs.' }),
+    nextStages: t.field({ type: [ApprovalStage], ...RULE_DETAIL, description: 'Stages decided in order after the first one.', resolve: (r) => r.nextStages }),
     version: t.exposeInt('version', { description: 'Starts at 1; every update adds one. A request shows the version it matched.', ...RULE_DETAIL }),
     createdBy: t.prismaField({
       type: 'User',
@@ -122,6 +135,16 @@ const ResolverInput = builder.inputType('ResolverInput', {
   }),
 })
 
+const ApprovalStageInput = builder.inputType('ApprovalStageInput', {
+  fields: (t) => ({
+    name: t.string(),
+    primaryResolver: t.field({ type: ResolverInput, required: true }),
+    fallbackResolver: t.field({ type: ResolverInput }),
+    requiredApprovals: t.int({ defaultValue: 1 }),
+    escalateAfterSeconds: t.int(),
+  }),
+})
+
 const ApprovalRuleInput = builder.inputType('ApprovalRuleInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
@@ -139,6 +162,8 @@ const ApprovalRuleInput = builder.inputType('ApprovalRuleInput', {
     allowSelfApproval: t.boolean({ defaultValue: false }),
     allowEdit: t.boolean({ defaultValue: true, description: 'Whether reviewers may approve with edited parameters (default true).' }),
     onExpiry: t.field({ type: ExpiryAction, defaultValue: 'EXPIRE', description: 'What the deadline does to a request nobody decided (expiresAfterSeconds).' }),
+    requiredApprovals: t.int({ defaultValue: 1, description: 'Approvals the first stage needs (1 to 50); its reviewers each approve once.' }),
+    nextStages: t.field({ type: [ApprovalStageInput], description: 'Stages decided in order after the first one (at most 9); the expiry covers them all.' }),
   }),
 })
 
@@ -157,6 +182,11 @@ function decodeRuleInput(input: typeof ApprovalRuleInput.$inferInput): rules.Rul
     ...input,
     primaryResolver: decodeResolver(input.primaryResolver, 'input.primaryResolver'),
     fallbackResolver: input.fallbackResolver ? decodeResolver(input.fallbackResolver, 'input.fallbackResolver') : null,
+    nextStages: input.nextStages?.map((stage, i) => ({
+      ...stage,
+      primaryResolver: decodeResolver(stage.primaryResolver, `input.nextStages.${i}.primaryResolver`),
+      fallbackResolver: stage.fallbackResolver ? decodeResolver(stage.fallbackResolver, `input.nextStages.${i}.fallbackResolver`) : null,
+    })),
   }
 }
 

@@ -1,0 +1,143 @@
+// Stages and quorum: a request moves through its rule's stages in order, each decided by its own
+// reviewers, each needing its number of approvals. An approval that leaves its stage short is a
+// vote (VOTED); the stage's last needed approval moves the request to the next stage (ADVANCED)
+// or approves it. Every step runs under the request's row lock (lockRequest), so of concurrent
+// votes each counts once and exactly one of them moves the request on.
+import { encodeGlobalID } from '@pothos/plugin-relay'
+import { principalColumn, type Viewer } from '../auth/viewer.js'
+import { Prisma } from '../db.js'
+import { conflict } from '../errors.js'
+import type { ApprovalRequest } from '../generated/prisma/client.js'
+import { addReviewers, assignmentColumns, finalize, requestRule } from './requests.js'
+import { assign, type Assignment, type Delegation, type ReviewSubject } from './reviewers.js'
+import { stageOf } from './rules.js'
+
+type Tx = Prisma.TransactionClient
+
+const seconds = (date: Date, s: number) => new Date(date.getTime() + s * 1000)
+
+const principalActor = (actor: Viewer) => (actor.kind === 'user' ? { actorUserId: actor.id } : { actorAgentId: actor.id })
+
+/** Takes the request's row lock until the transaction ends: its votes and stage changes wait for each other. */
+export async function lockRequest(tx: Tx, id: string): Promise<void> {
+  await tx.$queryRaw`SELECT 1 FROM "ApprovalRequest" WHERE "id" = ${id}::uuid FOR UPDATE`
+}
+
+/** Who approved the request already, in any stage (user or agent ids). */
+export async function votersOf(tx: Tx, requestId: string): Promise<string[]> {
+  const votes = await tx.approvalVote.findMany({ where: { requestId }, select: { userId: true, agentId: true } })
+  return votes.map((v) => (v.userId ?? v.agentId)!)
+}
+
+/** What decides who may review a stored request: its parties, its rule's self-approval, and who voted already. */
+export async function subjectOf(tx: Tx, request: ApprovalRequest): Promise<ReviewSubject> {
+  return {
+    requesterAgentId: request.requesterAgentId,
+    onBehalfOfId: request.onBehalfOfId,
+    recordRefId: request.recordRefId,
+    allowSelfApproval: requestRule(request).allowSelfApproval,
+    voters: await votersOf(tx, request.id),
+  }
+}
+
+/** DELEGATED events: each names the away reviewer and the delegate who reviews in their place. */
+export function delegationEvents(delegations: Delegation[]) {
+  return delegations.map((d) => ({
+    type: 'DELEGATED' as const,
+    comment: 'The reviewer is away; their delegate reviews in their place.',
+    details: { absent: encodeGlobalID('User', d.absentId), delegate: encodeGlobalID('User', d.delegateId) },
+  }))
+}
+
+/** Records a reviewer's approval as a vote of the request's current stage; CONFLICT if they approved it already, in any stage. */
+async function recordVote(tx: Tx, request: ApprovalRequest, viewer: Viewer, comment: string | null, now: Date) {
+  const earlier = await tx.approvalVote.findFirst({ where: { requestId: request.id, ...principalColumn(viewer) }, select: { stage: true } })
+  if (earlier) throw conflict(`You approved this request already (in stage ${earlier.stage}); nobody approves one request twice.`)
+  await tx.approvalVote.create({ data: { requestId: request.id, stage: request.stage, ...principalColumn(viewer), comment, at: now } })
+}
+
+/**
+ * A current reviewer's approval of a locked, pending request: a vote of its stage. Short of the
+ * stage's approvals, the reviewer leaves the stage's reviewers and the request stays PENDING
+ * (VOTED); the last needed one moves it on (passStage). Returns the request after it, or null
+ * when a guard failed (decided meanwhile, expired).
+ */
+export async function approveInStage(
+  tx: Tx,
+  request: ApprovalRequest,
+  viewer: Viewer,
+  comment: string | null,
+  now: Date,
+  guard: Prisma.ApprovalRequestWhereInput,
+): Promise<ApprovalRequest | null> {
+  const before = await tx.approvalVote.count({ where: { requestId: request.id, stage: request.stage } })
+  await recordVote(tx, request, viewer, comment, now)
+  const approvals = before + 1
+  if (approvals >= request.requiredApprovals) return passStage(tx, request, viewer, comment, now, guard)
+  const { count } = await tx.approvalRequest.updateMany({ where: { id: request.id, status: 'PENDING', ...guard }, data: { updatedAt: now } })
+  if (count === 0) return null
+  await tx.approvalReviewer.updateMany({ where: { requestId: request.id, active: true, ...principalColumn(viewer) }, data: { active: false } })
+  await tx.approvalEvent.create({
+    data: {
+      requestId: request.id,
+      type: 'VOTED',
+      ...principalActor(viewer),
+      comment,
+      details: { stage: request.stage, approvals, requiredApprovals: request.requiredApprovals },
+      at: now,
+    },
+  })
+  return tx.approvalRequest.findUniqueOrThrow({ where: { id: request.id } })
+}
+
+/**
+ * The request's current stage is done (its approvals are in, or it was approved automatically):
+ * the next stage's reviewers take over, or, after the last stage, the request is APPROVED.
+ */
+export async function passStage(
+  tx: Tx,
+  request: ApprovalRequest,
+  actor: Viewer | null,
+  comment: string | null,
+  now: Date,
+  guard: Prisma.ApprovalRequestWhereInput = {},
+): Promise<ApprovalRequest | null> {
+  if (request.stage >= request.stageCount) return finalize(tx, request.id, 'APPROVED', actor, comment, now, guard)
+  const rule = requestRule(request)
+  const to = request.stage + 1
+  const stage = stageOf(rule, to)
+  const assignment: Assignment = await assign(tx, stage, await subjectOf(tx, request), 'primary')
+  const { resolution } = assignment
+  const escalated = assignment.escalations.length > 0
+  const { count } = await tx.approvalRequest.updateMany({
+    where: { id: request.id, status: 'PENDING', stage: request.stage, ...guard },
+    data: {
+      stage: to,
+      requiredApprovals: stage.requiredApprovals,
+      escalated,
+      escalateAt: !escalated && stage.escalateAfterSeconds && resolution.kind === 'reviewers' ? seconds(now, stage.escalateAfterSeconds) : null,
+      ...assignmentColumns(assignment, now),
+    },
+  })
+  if (count === 0) return null
+  await tx.approvalReviewer.updateMany({ where: { requestId: request.id, active: true }, data: { active: false } })
+  if (resolution.kind === 'reviewers') await addReviewers(tx, request.id, resolution.reviewers, now)
+  const done = request.requiredApprovals > 1 ? `${request.requiredApprovals} approvals` : actor ? 'approved' : 'approved automatically'
+  await tx.approvalEvent.createMany({
+    data: [
+      {
+        type: 'ADVANCED' as const,
+        ...(actor ? principalActor(actor) : {}),
+        comment: `Stage ${request.stage} done (${done}); stage ${to}${stage.name ? ` (${stage.name})` : ''} decides now.`,
+        details: { from: request.stage, to, stage: stage.name } as Prisma.InputJsonValue,
+      },
+      ...(escalated ? [{ type: 'ESCALATED' as const, comment: assignment.escalations.join('; ') }] : []),
+      ...(resolution.kind === 'reviewers' ? delegationEvents(resolution.delegations) : []),
+    ].map((e) => ({ ...e, requestId: request.id, at: now })),
+  })
+  const moved = await tx.approvalRequest.findUniqueOrThrow({ where: { id: request.id } })
+  if (resolution.kind === 'auto' && resolution.delaySeconds === 0) {
+    return passStage(tx, moved, null, `Approved automatically in stage ${to}.`, now)
+  }
+  return moved
+}
