@@ -24,6 +24,12 @@ const approvedEmail = {
   context: null,
   resolverType: 'NAMED_USER',
   escalated: false,
+  stage: 1,
+  stageCount: 1,
+  requiredApprovals: 1,
+  edited: false,
+  approvedParams: null,
+  votes: [],
   decisionComment: 'Send it',
   decidedAt: '2026-01-01T10:05:00Z',
   expiresAt: null,
@@ -77,5 +83,31 @@ describe('RequestDetail', () => {
     renderWith({ ...approvedEmail, status: 'REJECTED', execution: null, events: approvedEmail.events.slice(0, 1) })
     await screen.findByText(/This request was rejected/)
     expect(document.querySelector('.execution')).toBeNull()
+  })
+
+  it('shows the stage, the approvals it still needs, who approved, and the version an earlier stage edited', async () => {
+    const lena = { __typename: 'User', id: 'u-lena', name: 'Lena Legal' }
+    renderWith({
+      ...approvedEmail,
+      status: 'PENDING',
+      execution: null,
+      decidedBy: null,
+      decisionComment: null,
+      decidedAt: null,
+      events: approvedEmail.events.slice(0, 1),
+      stage: 2,
+      stageCount: 2,
+      requiredApprovals: 2,
+      edited: true,
+      approvedParams: { ...approvedEmail.params, body: 'Hello again' },
+      votes: [
+        { __typename: 'ApprovalVote', stage: 1, comment: 'fine', reviewer: rita },
+        { __typename: 'ApprovalVote', stage: 2, comment: null, reviewer: lena },
+      ],
+    })
+    await screen.findByText('Email: Offer')
+    expect(document.querySelector('.stage-progress')!.textContent).toBe('Stage 2 of 2. 1 of 2 approvals in this stage.')
+    expect([...document.querySelectorAll('ul.votes li')].map((li) => li.textContent)).toEqual(['Stage 1: Rita Reviewer approved — “fine”', 'Stage 2: Lena Legal approved'])
+    expect(screen.getByText(/Hello again/)).toBeTruthy()
   })
 })

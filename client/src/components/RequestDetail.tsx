@@ -21,6 +21,20 @@ const RequestQuery = graphql(`
       context
       resolverType
       escalated
+      stage
+      stageCount
+      requiredApprovals
+      edited
+      approvedParams
+      votes {
+        stage
+        comment
+        reviewer {
+          __typename
+          id
+          name
+        }
+      }
       decisionComment
       decidedAt
       expiresAt
@@ -266,6 +280,32 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
           {request.status === 'PENDING' &&
             (others.length ? <>Also able to decide: {others.map((r) => r.name).join(', ')}.</> : <>Nobody else can decide it.</>)}
         </p>
+        {(request.stageCount > 1 || request.requiredApprovals > 1) && (
+          <p className="stage-progress">
+            {request.stageCount > 1 && <>Stage {request.stage} of {request.stageCount}. </>}
+            {request.status === 'PENDING' && (
+              <>
+                {request.votes.filter((v) => v.stage === request.stage).length} of {request.requiredApprovals} approvals in this stage.
+              </>
+            )}
+          </p>
+        )}
+        {request.votes.length > 0 && (
+          <ul className="votes" aria-label="Approvals so far">
+            {request.votes.map((v) => (
+              <li key={`${v.stage}-${v.reviewer.id}`}>
+                {request.stageCount > 1 && <>Stage {v.stage}: </>}
+                {v.reviewer.name} approved{v.comment ? <> — “{v.comment}”</> : null}
+              </li>
+            ))}
+          </ul>
+        )}
+        {request.status === 'PENDING' && request.edited && request.approvedParams != null && (
+          <>
+            <p>An earlier stage approved it with changes; this is the version under review:</p>
+            <pre className="json">{JSON.stringify(request.approvedParams, null, 2)}</pre>
+          </>
+        )}
       </section>
 
       {request.status === 'PENDING' && (

@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react'
 import { QueryBuilder, type RuleGroupType } from 'react-querybuilder'
 import { useClient, useMutation, useQuery } from 'urql'
 import { graphql } from '../gql'
-import type { ApprovalRuleInput, ExpiryAction, ResolverInput, ResolverType, ResourceType, RuleEditorOptionsQuery } from '../gql/graphql'
+import type { ApprovalRuleInput, ApprovalStageInput, ExpiryAction, ResolverInput, ResolverType, ResourceType, RuleEditorOptionsQuery } from '../gql/graphql'
 import { CONDITION_FIELDS, jsonLogicFromQuery, queryFromJsonLogic } from '../lib/conditions'
 import { humanize } from '../lib/format'
 
@@ -133,7 +133,7 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
   const [draft, setDraft] = useState<RuleDraft>(() =>
     initial
       ? toDraft(initial)
-      : { name: '', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'MANAGER' }, fallbackResolver: null, enabled: true, priority: 0, allowSelfApproval: false, allowEdit: true, onExpiry: 'EXPIRE' },
+      : { name: '', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'MANAGER' }, fallbackResolver: null, enabled: true, priority: 0, allowSelfApproval: false, allowEdit: true, onExpiry: 'EXPIRE', requiredApprovals: 1, nextStages: [] },
   )
   const [query, setQuery] = useState<RuleGroupType>(() => queryFromJsonLogic(initial?.conditions))
   const [error, setError] = useState<string | null>(null)
@@ -208,6 +208,11 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
           <input type="number" min={1} value={draft.escalateAfterSeconds ?? ''} placeholder="never" onChange={(e) => set('escalateAfterSeconds', optionalNumber(e.target.value))} />
         </label>
       </div>
+      <label>
+        Approvals needed
+        <input type="number" min={1} max={50} value={draft.requiredApprovals ?? 1} onChange={(e) => set('requiredApprovals', Number(e.target.value) || 1)} />
+      </label>
+      <StagesEditor stages={draft.nextStages ?? []} onChange={(v) => set('nextStages', v)} options={options} />
       <label className="check">
         <input type="checkbox" checked={draft.allowSelfApproval ?? false} onChange={(e) => set('allowSelfApproval', e.target.checked)} />
         The person the agent acts for may approve
@@ -245,9 +250,48 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
   )
 }
 
+/** The stages after the first: each with its reviewers, fallback, approvals needed and escalation time. */
+function StagesEditor({ stages, onChange, options }: { stages: ApprovalStageInput[]; onChange: (v: ApprovalStageInput[]) => void; options: Options }) {
+  const change = (i: number, patch: Partial<ApprovalStageInput>) => onChange(stages.map((s, j) => (j === i ? { ...s, ...patch } : s)))
+  return (
+    <fieldset className="stages">
+      <legend>Next stages</legend>
+      {stages.map((stage, i) => (
+        <fieldset key={i} className="stage">
+          <legend>Stage {i + 2}</legend>
+          <label>
+            Name
+            <input value={stage.name ?? ''} placeholder="e.g. Legal" onChange={(e) => change(i, { name: e.target.value || null })} />
+          </label>
+          <ResolverPicker label={`Stage ${i + 2} reviewers`} value={stage.primaryResolver} onChange={(v) => v && change(i, { primaryResolver: v })} options={options} />
+          <ResolverPicker label={`Stage ${i + 2} fallback`} value={stage.fallbackResolver ?? null} onChange={(v) => change(i, { fallbackResolver: v })} options={options} optional />
+          <div className="row">
+            <label>
+              Approvals needed
+              <input type="number" min={1} max={50} value={stage.requiredApprovals ?? 1} onChange={(e) => change(i, { requiredApprovals: Number(e.target.value) || 1 })} />
+            </label>
+            <label>
+              Escalate after (seconds)
+              <input type="number" min={1} value={stage.escalateAfterSeconds ?? ''} placeholder="never" onChange={(e) => change(i, { escalateAfterSeconds: optionalNumber(e.target.value) })} />
+            </label>
+          </div>
+          <button type="button" className="link" onClick={() => onChange(stages.filter((_, j) => j !== i))}>
+            Remove stage {i + 2}
+          </button>
+        </fieldset>
+      ))}
+      {stages.length < 9 && (
+        <button type="button" onClick={() => onChange([...stages, { primaryResolver: { type: 'MANAGER' }, requiredApprovals: 1 }])}>
+          Add a stage
+        </button>
+      )}
+    </fieldset>
+  )
+}
+
 function toDraft(rule: RuleDraft): RuleDraft {
-  const { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit, onExpiry } = rule
-  return { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit, onExpiry }
+  const { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit, onExpiry, requiredApprovals, nextStages } = rule
+  return { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit, onExpiry, requiredApprovals, nextStages }
 }
 
 /** Runs matchApprovalRule on sample parameters: which saved rule would gate them. */

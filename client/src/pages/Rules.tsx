@@ -21,6 +21,18 @@ export const RulesQuery = graphql(`
       allowSelfApproval
       allowEdit
       onExpiry
+      requiredApprovals
+      nextStages {
+        name
+        requiredApprovals
+        escalateAfterSeconds
+        primaryResolver {
+          ...ResolverFields
+        }
+        fallbackResolver {
+          ...ResolverFields
+        }
+      }
       version
       primaryResolver {
         ...ResolverFields
@@ -120,6 +132,14 @@ export function draftFromRule(rule: Rule): RuleDraft {
     allowSelfApproval: rule.allowSelfApproval,
     allowEdit: rule.allowEdit,
     onExpiry: rule.onExpiry,
+    requiredApprovals: rule.requiredApprovals,
+    nextStages: rule.nextStages.map((stage) => ({
+      name: stage.name ?? null,
+      requiredApprovals: stage.requiredApprovals,
+      escalateAfterSeconds: stage.escalateAfterSeconds ?? null,
+      primaryResolver: resolver(stage.primaryResolver),
+      fallbackResolver: stage.fallbackResolver ? resolver(stage.fallbackResolver) : null,
+    })),
   }
 }
 
