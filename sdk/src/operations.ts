@@ -62,8 +62,8 @@ export const FAIL_EXECUTION = `mutation FailExecution($leaseToken: String!, $err
 export const APPROVED_ACTIONS = `subscription ApprovedActions($actionTypes: [String!]) { approvedActions(actionTypes: $actionTypes) { id actionType } }`
 
 /** The fields a reviewer agent's decide() sees. */
-export const REVIEW_REQUEST = `id status resourceType actionType module recordId params summary context createdAt expiresAt escalated
-  requester { __typename id name } onBehalfOf { id name } rule { id name description }`
+export const REVIEW_REQUEST = `id status resourceType actionType module recordId params approvedParams edited stage stageCount requiredApprovals
+  summary context createdAt expiresAt escalated requester { __typename id name } onBehalfOf { id name } rule { id name description }`
 
 export const APPROVAL_INBOX_QUERY = `query ApprovalInbox($after: String) {
   approvalInbox(first: 50, after: $after) { edges { node { ${REVIEW_REQUEST} } } pageInfo { hasNextPage endCursor } }

@@ -19,6 +19,16 @@ export interface ReviewRequest {
   module: string | null
   recordId: string | null
   params: any
+  /**
+   * Set while pending when a reviewer of an earlier stage approved an edited version: that
+   * version is what this stage reviews and what runs (`edited` is then true).
+   */
+  approvedParams: any
+  edited: boolean
+  /** The stage being decided (from 1), of `stageCount`; an approval is one of `requiredApprovals` this stage needs. */
+  stage: number
+  stageCount: number
+  requiredApprovals: number
   summary: string | null
   context: unknown
   createdAt: string
