@@ -216,4 +216,26 @@ describe('the inbox in a browser', () => {
     expect(JSON.stringify(saved.conditions)).toMatch(/"params\.network"\},"x"\]/)
     await page.close()
   })
+
+  it('lets a reviewer go away from the header, naming a delegate: their pending request moves to the delegate', async () => {
+    const dana = await createUserWithToken(server, { email: 'dana@example.com', name: 'Dana Delegate', roleKeys: ['member'] })
+    const id = (await askToEmail('While I am away')).data.requestApproval.request.id
+    const page = await newPage()
+    await signIn(page, reviewer.token)
+    await page.getByLabel('Available').uncheck()
+    const form = page.getByRole('form', { name: 'Going away' })
+    await form.getByLabel('Reviews in my place').selectOption({ label: 'Dana Delegate' })
+    await form.getByRole('button', { name: 'Go away' }).click()
+    await form.waitFor({ state: 'detached' })
+    expect(await page.getByLabel('Available').isChecked()).toBe(false)
+    const read = async () => (await server.gql(`query($id: ID!) { approvalRequest(id: $id) { reviewers { id } events { type } } }`, { id }, server.ownerToken)).data.approvalRequest
+    expect(await read()).toMatchObject({ reviewers: [{ id: dana.id }], events: [{ type: 'REQUESTED' }, { type: 'DELEGATED' }] })
+    const me = await server.gql(`{ viewer { principal { ... on User { available delegate { name } } } } }`, {}, reviewer.token)
+    expect(me.data.viewer.principal).toEqual({ available: false, delegate: { name: 'Dana Delegate' } })
+    // back again: the header's checkbox
+    await page.getByLabel('Available').click()
+    await page.waitForFunction(() => (document.querySelector('.availability input') as HTMLInputElement | null)?.checked === true)
+    expect((await server.gql(`{ viewer { principal { ... on User { available } } } }`, {}, reviewer.token)).data.viewer.principal).toEqual({ available: true })
+    await page.close()
+  })
 })

@@ -1,7 +1,7 @@
-import { lazy, Suspense } from 'react'
+import { lazy, Suspense, useState } from 'react'
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter'
 import { useHashLocation } from 'wouter/use-hash-location'
-import { useMutation } from 'urql'
+import { useMutation, useQuery } from 'urql'
 import { graphql } from './gql'
 import { SessionProvider, useSession } from './lib/auth'
 import { HistoryPage } from './pages/History'
@@ -13,13 +13,90 @@ import { SignIn } from './pages/SignIn'
 const RulesPage = lazy(() => import('./pages/Rules').then((m) => ({ default: m.RulesPage })))
 
 const SetAvailability = graphql(`
-  mutation SetMyAvailability($available: Boolean!) {
-    setMyAvailability(available: $available) {
+  mutation SetMyAvailability($available: Boolean!, $until: DateTime, $delegateId: ID) {
+    setMyAvailability(available: $available, until: $until, delegateId: $delegateId) {
       id
       available
+      awayUntil
+      delegate {
+        id
+        name
+      }
     }
   }
 `)
+
+const People = graphql(`
+  query DelegateCandidates {
+    users {
+      id
+      name
+    }
+  }
+`)
+
+/**
+ * Going away: until when (optional: the scheduler brings you back), and who reviews in your place
+ * meanwhile (optional: without a delegate, the rules' fallbacks do). Your pending requests move to
+ * the delegate at once.
+ */
+function AwayForm({ onDone }: { onDone: () => void }) {
+  const session = useSession()
+  const [{ data }] = useQuery({ query: People })
+  const [until, setUntil] = useState('')
+  const [delegateId, setDelegateId] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const [{ fetching }, setAvailability] = useMutation(SetAvailability)
+  const submit = async () => {
+    const result = await setAvailability(
+      { available: false, until: until ? new Date(until).toISOString() : null, delegateId: delegateId || null },
+      { additionalTypenames: ['User'] },
+    )
+    if (result.error) setError(result.error.graphQLErrors[0]?.message ?? result.error.message)
+    else onDone()
+  }
+  return (
+    <form
+      className="away-form"
+      aria-label="Going away"
+      onSubmit={(e) => {
+        e.preventDefault()
+        void submit()
+      }}
+    >
+      <label>
+        Back on (optional)
+        <input type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} />
+      </label>
+      <label>
+        Reviews in my place
+        <select value={delegateId} onChange={(e) => setDelegateId(e.target.value)}>
+          <option value="">Nobody: the rules' fallbacks</option>
+          {data?.users
+            .filter((u) => u.id !== session.viewerId)
+            .map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.name}
+              </option>
+            ))}
+        </select>
+      </label>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <div className="buttons">
+        <button type="submit" disabled={fetching}>
+          Go away
+        </button>
+        <button type="button" className="link" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  )
+}
 
 /** IDs travel URI-encoded in the path (they may hold "/" and "="). */
 const decodeParam = (value: string | undefined) => (value === undefined ? undefined : decodeURIComponent(value))
@@ -37,6 +114,7 @@ function NavLink({ href, children }: { href: string; children: string }) {
 function Shell() {
   const session = useSession()
   const [{ fetching }, setAvailability] = useMutation(SetAvailability)
+  const [leaving, setLeaving] = useState(false)
   return (
     <div className="shell">
       <header>
@@ -49,16 +127,17 @@ function Shell() {
         </nav>
         <div className="me">
           {session.kind === 'User' && (
-            <label className="availability" title="While you are away, your requests go to the fallback reviewers">
+            <label className="availability" title="While you are away, your requests go to your delegate, or to the fallback reviewers">
               <input
                 type="checkbox"
-                checked={session.available}
+                checked={session.available && !leaving}
                 disabled={fetching}
-                onChange={(e) => void setAvailability({ available: e.target.checked }, { additionalTypenames: ['User'] })}
+                onChange={(e) => (e.target.checked ? void setAvailability({ available: true }, { additionalTypenames: ['User'] }) : setLeaving(true))}
               />
               Available
             </label>
           )}
+          {leaving && <AwayForm onDone={() => setLeaving(false)} />}
           <span className="who">{session.name}</span>
           <button type="button" className="link" onClick={session.signOut}>
             Sign out
