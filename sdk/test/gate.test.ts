@@ -1,6 +1,6 @@
 // gate(): what an agent sees when it calls a gated function, against a real server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ManualClock, startServer, type TestServer } from '../../server/test/harness.js'
+import { createRule, ManualClock, startServer, type TestServer } from '../../server/test/harness.js'
 import {
   ApprovalAbortedError,
   ApprovalExpiredError,
@@ -149,6 +149,34 @@ describe('gate()', () => {
     const error = await send(email(6)).then(() => null, (e: unknown) => e)
     expect(error).toBeInstanceOf(ApprovalTimeoutError)
     expect((await readRequest(server, agent.token, (error as ApprovalTimeoutError).requestId!)).status).toBe('PENDING')
+  })
+
+  it('a custom action type (an MCP tool, say) is gated like a built-in: its schema checks the params, an approval runs it', async () => {
+    const paramsSchema = {
+      type: 'object',
+      required: ['repo', 'title'],
+      properties: { repo: { type: 'string', pattern: '^[\\w.-]+/[\\w.-]+$' }, title: { type: 'string', minLength: 1 }, body: { type: 'string' } },
+    }
+    const created = await server.gql(
+      `mutation($i: ActionTypeInput!) { createActionType(input: $i) { key builtIn } }`,
+      { i: { key: 'github_create_issue', description: 'GitHub MCP server: create an issue', paramsSchema } },
+      server.ownerToken,
+    )
+    expect(created.data).toEqual({ createActionType: { key: 'github_create_issue', builtIn: false } })
+    await createRule(server, { name: 'New issues', resourceType: 'AGENT_ACTION', actionType: 'github_create_issue', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+    const calls: unknown[] = []
+    const createIssue = approvals.gate('github_create_issue', (params) => (calls.push(params), { number: 42 }))
+    const refused = await createIssue({ repo: 'acme/web' }).then(() => null, (e: unknown) => e)
+    expect(refused).toBeInstanceOf(ApprovalsError)
+    expect(refused).toMatchObject({ code: 'BAD_USER_INPUT', pointer: '/title' })
+    const issue = { repo: 'acme/web', title: 'Checkout fails on Safari' }
+    const { result, waiting } = call(createIssue, issue)
+    const id = await waiting
+    expect(calls).toEqual([])
+    await decideOk(server, reviewer, id, 'approveRequest')
+    expect(await result).toEqual({ number: 42 })
+    expect(calls).toEqual([issue])
+    expect(await readRequest(server, agent.token, id)).toMatchObject({ status: 'APPROVED', execution: { status: 'SUCCEEDED', attempts: 1, result: { number: 42 } } })
   })
 
   it('params that break the action schema: ApprovalsError BAD_USER_INPUT with the pointer', async () => {

@@ -17,6 +17,7 @@ import { WebSocketServer } from 'ws'
 import { parseBearer } from './auth/tokens.js'
 import type { Viewer } from './auth/viewer.js'
 import { createViewerCache, type ViewerCache } from './auth/viewer-cache.js'
+import { createActionTypeRegistry } from './approvals/catalogue.js'
 import { createRuleCache } from './approvals/rule-cache.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Context } from './context.js'
@@ -101,7 +102,10 @@ export interface AppOptions {
    * changes (default 5 minutes; 0: read it on every request). See auth/viewer-cache.ts.
    */
   authCacheTtlMs?: number
-  /** How long the enabled rules are served from memory while rule changes are announced (default 5 minutes; 0: read each time). */
+  /**
+   * How long the enabled rules, and the custom action types, are served from memory while their
+   * changes are announced (default 5 minutes; 0: read each time).
+   */
   ruleCacheTtlMs?: number
 }
 
@@ -193,7 +197,8 @@ export function buildApp(options: AppOptions): App {
   const maxBodyBytes = options.maxBodyBytes ?? 2 * 1024 * 1024
   const allowedOrigins = originSet(options.allowedOrigins)
   const rules = createRuleCache({ pubsub, clock, log: logger.child({ part: 'rules' }), ttlMs: options.ruleCacheTtlMs })
-  const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, rules }
+  const actionTypes = createActionTypeRegistry({ pubsub, clock, log: logger.child({ part: 'action-types' }), ttlMs: options.ruleCacheTtlMs })
+  const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, rules, actionTypes }
   const executions = { maxAttempts: options.maxExecutionAttempts ?? DEFAULT_MAX_EXECUTION_ATTEMPTS }
 
   const viewers = createViewerCache({ prisma: db.prisma, pubsub, clock, log: logger.child({ part: 'auth' }), ttlMs: options.authCacheTtlMs })
@@ -206,7 +211,7 @@ export function buildApp(options: AppOptions): App {
       viewer = token ? await viewers.viewerFor(token) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
-    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, inbox, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
+    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, inbox, actionTypes, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
   }
 
   const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({
@@ -399,6 +404,7 @@ export function buildApp(options: AppOptions): App {
         await access.stop()
         viewers.stop()
         rules.stop()
+        actionTypes.stop()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeIdleConnections()
         for (const client of wss.clients) client.close(1001, 'Server shutting down')

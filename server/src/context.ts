@@ -1,4 +1,5 @@
 import type { Viewer } from './auth/viewer.js'
+import type { ActionTypeRegistry } from './approvals/catalogue.js'
 import type { ExecutionSettings } from './approvals/executions.js'
 import type { InboxHub } from './approvals/inbox-hub.js'
 import type { Notifier } from './approvals/notify.js'
@@ -26,11 +27,13 @@ export interface Context {
   notify: Notifier
   /** The instance's inbox fan-out: one load per request change for all its inbox subscribers. */
   inbox: InboxHub
+  /** The action types: the built-ins, and the custom ones kept in memory. */
+  actionTypes: ActionTypeRegistry
   /** How often a waiting subscription re-reads the state, in case an event was lost (Redis down). */
   catchUpIntervalMs: number
   /** How approved actions are run (attempts); the defaults when not given. */
   executions?: ExecutionSettings
-  /** Size limits of requests' params and context (the defaults when not given). */
+  /** Size limits of requests' params and context, and the caches requests read (the defaults when not given). */
   limits?: RequestSettings
   /** Told when a subscription listens for its events (tests wait on it instead of sleeping). */
   onSubscribed?: (field: 'approvalDecision' | 'approvalInbox' | 'approvedActions') => void

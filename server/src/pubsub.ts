@@ -32,6 +32,8 @@ export type PubSubEvents = {
   principalChanged: [payload: { principalId: string }]
   /** A rule was created, changed or deleted: every instance drops the rules it has cached. Unscoped. */
   rulesChanged: [payload: { ruleId: string }]
+  /** A custom action type was created, changed or deleted: every instance drops the ones it has cached. Unscoped. */
+  actionTypesChanged: [payload: { key: string }]
 }
 
 /** The app's pub/sub: yoga's, plus what the subscriptions need to know about the transport. */

@@ -8,7 +8,7 @@ import { userExists } from '../directory/directory.js'
 import { Prisma, type PrismaClient } from '../db.js'
 import { ApiError, badInput, conflict, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated/prisma/client.js'
-import { checkActionType, checkParams, paramsForConditions } from './catalogue.js'
+import { checkActionType, checkParams, findActionType, paramsForConditions, type ActionTypeRegistry } from './catalogue.js'
 import { evaluateConditions, type ActionFacts } from './conditions.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
 import { createExecution, recordServerExecution } from './executions.js'
@@ -74,6 +74,8 @@ export interface RequestSettings {
   maxJsonBytes: number
   /** The enabled rules, kept in memory (none: read on each request). */
   rules?: RuleCache
+  /** The action types, the custom ones kept in memory (none: read on each request). */
+  actionTypes?: ActionTypeRegistry
 }
 
 const PERSON = { id: true, email: true, roles: { select: { key: true } } } as const
@@ -202,15 +204,15 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
   return { params, module: module ?? record?.module ?? null, recordId, recordRefId: record?.id ?? null }
 }
 
-/** What can be checked of a request without the database: its action type, sizes and params. */
-function checkInput(input: RequestInput, limits: RequestSettings) {
-  checkActionType(input.resourceType, input.actionType)
+/** What can be checked of a request without the database (but for a custom action type not in memory): its action type, sizes and params. */
+async function checkInput(db: Tx | PrismaClient, input: RequestInput, limits: RequestSettings) {
+  const action = await checkActionType(db, input.resourceType, input.actionType, limits.actionTypes)
   for (const field of ['params', 'context'] as const) {
     if (jsonBytes(input[field]) > limits.maxJsonBytes) {
       throw badInput(`${field} must be at most ${limits.maxJsonBytes} bytes as JSON.`, `input.${field}`)
     }
   }
-  const problem = checkParams(input.actionType, input.params)
+  const problem = checkParams(action, input.params)
   if (problem) throw paramsError(problem.pointer, problem.message)
 }
 
@@ -219,18 +221,18 @@ function checkInput(input: RequestInput, limits: RequestSettings) {
  * (its input, and whom the requester may act for, from its cached principal): it may proceed,
  * and nothing was read. Undefined when that cannot be told from memory.
  */
-function ungatedFromMemory(viewer: Viewer, input: RequestInput, limits: RequestSettings): { approvalRequired: false; request: null } | undefined {
+async function ungatedFromMemory(db: PrismaClient, viewer: Viewer, input: RequestInput, limits: RequestSettings): Promise<{ approvalRequired: false; request: null } | undefined> {
   if (!limits.rules || input.resourceType !== 'AGENT_ACTION' || input.recordId) return undefined
   const cached = limits.rules.peek(input.resourceType, input.actionType)
   if (!cached || cached.rules.some((rule) => rule.module === null || rule.module === (input.module ?? null))) return undefined
-  checkInput(input, limits)
+  await checkInput(db, input, limits)
   const target = input.onBehalfOfUserId
   if (viewer.kind === 'user' ? target && target !== viewer.id : target && !viewer.actsForUserIds.includes(target)) return undefined
   return { approvalRequired: false, request: null }
 }
 
 async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: RequestSettings): Promise<Prepared> {
-  checkInput(input, limits)
+  await checkInput(tx, input, limits)
   const parties = await resolveParties(tx, viewer, input.onBehalfOfUserId)
   const onBehalfOf = parties.onBehalfOf
   const target =
@@ -393,7 +395,7 @@ async function requestAtOnce(
   inputHash: string,
   existing: () => Promise<ApprovalRequest | null>,
 ): Promise<RequestOutcome | undefined> {
-  const ungated = ungatedFromMemory(viewer, input, limits)
+  const ungated = await ungatedFromMemory(prisma, viewer, input, limits)
   const previousOr = async (outcome: RequestOutcome) => {
     // a retry with a key finds the request its first call made, whatever the rules say now
     const previous = await existing()
@@ -595,7 +597,7 @@ export async function decide(
   id: string,
   { status, comment, params }: DecisionInput,
   now: Date,
-  options: { maxJsonBytes?: number } = {},
+  options: { maxJsonBytes?: number; actionTypes?: ActionTypeRegistry } = {},
 ): Promise<Decision> {
   if (params !== undefined && status !== 'APPROVED') throw badInput('Only an approval may change the params.', 'params')
   // an edit is checked once the viewer is known to be a reviewer: the transaction does that
@@ -607,7 +609,7 @@ export async function decide(
       if (decided) return decided
     }
   }
-  return { request: await decideInTransaction(prisma, viewer, id, { status, comment, params }, now, options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES) }
+  return { request: await decideInTransaction(prisma, viewer, id, { status, comment, params }, now, options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, options.actionTypes) }
 }
 
 /** A reviewer's decision: approve or reject, with a comment, and for an approval optionally the params edited. */
@@ -639,10 +641,12 @@ const RECORD_TARGET_KEYS = ['module', 'recordId', 'ownerId'] as const
  * stay: changing them would bypass the requester's record permissions). Null when the edit
  * changes nothing of the version under review (the params, or an earlier stage's edit).
  */
-export function checkEdit(request: ApprovalRequest, params: unknown, maxJsonBytes: number): CheckedEdit | null {
+export async function checkEdit(db: Tx | PrismaClient, request: ApprovalRequest, params: unknown, maxJsonBytes: number, actionTypes?: ActionTypeRegistry): Promise<CheckedEdit | null> {
   if (!requestRule(request).allowEdit) throw forbidden('The rule of this request does not allow approving with edited params.')
   if (jsonBytes(params) > maxJsonBytes) throw badInput(`params must be at most ${maxJsonBytes} bytes as JSON.`, 'params')
-  const problem = checkParams(request.actionType, params)
+  const action = await findActionType(db, request.actionType, actionTypes)
+  if (!action) throw badInput(`The action type ${request.actionType} no longer exists, so an edit cannot be checked: approve the params as asked, or reject.`, 'params')
+  const problem = checkParams(action, params)
   if (problem) throw new ApiError('BAD_USER_INPUT', `params${problem.pointer} ${problem.message}`, { field: 'params', pointer: problem.pointer })
   if (request.resourceType === 'RECORD_MUTATION') {
     const [asked, edited] = [request.params as Record<string, unknown>, params as Record<string, unknown>]
@@ -680,6 +684,7 @@ async function decideInTransaction(
   { status, comment, params }: DecisionInput,
   now: Date,
   maxJsonBytes: number,
+  actionTypes?: ActionTypeRegistry,
 ): Promise<ApprovalRequest> {
   return prisma.$transaction(async (tx) => {
     // concurrent decisions of one request wait for each other here: each vote counts once
@@ -693,7 +698,7 @@ async function decideInTransaction(
       select: { id: true },
     })
     if (!reviewer) throw forbidden('Only a current reviewer of this request may decide it.')
-    const edit = params === undefined ? null : checkEdit(request, params, maxJsonBytes)
+    const edit = params === undefined ? null : await checkEdit(tx, request, params, maxJsonBytes, actionTypes)
     if (edit) request = await applyEdit(tx, request, edit, viewer, now)
     const decided =
       status === 'APPROVED'

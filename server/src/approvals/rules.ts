@@ -217,7 +217,8 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
     const issue = shape.error.issues[0]!
     throw badInput(issue.message, `input.${issue.path.join('.')}`)
   }
-  checkActionType(input.resourceType, input.actionType)
+  // read in the transaction, not from memory: a delete of the type waits for it (bumpRuleSet)
+  await checkActionType(tx, input.resourceType, input.actionType)
   const conditions = parseConditions(input.conditions)
   const primaryResolver = await validateResolver(tx, input.primaryResolver, 'input.primaryResolver')
   const fallbackResolver = input.fallbackResolver ? await validateResolver(tx, input.fallbackResolver, 'input.fallbackResolver') : null
@@ -255,23 +256,23 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
 
 export async function createRule(prisma: PrismaClient, actorUserId: string, input: RuleInput): Promise<RuleView> {
   return prisma.$transaction(async (tx) => {
-    const data = await validateRule(tx, input)
-    const rule = ruleView(await tx.approvalRule.create({ data: { ...data, createdById: actorUserId, updatedById: actorUserId } }))
+    // first: a deleteActionType of the type it names runs before this or after it
     await bumpRuleSet(tx)
-    return rule
+    const data = await validateRule(tx, input)
+    return ruleView(await tx.approvalRule.create({ data: { ...data, createdById: actorUserId, updatedById: actorUserId } }))
   })
 }
 
 /** Replaces a rule's definition. Requests already created keep the version they matched. */
 export async function updateRule(prisma: PrismaClient, actorUserId: string, id: string, input: RuleInput): Promise<RuleView> {
   return prisma.$transaction(async (tx) => {
+    // first: a deleteActionType of the type it names runs before this or after it
+    await bumpRuleSet(tx)
     if (!(await tx.approvalRule.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Approval rule')
     const data = await validateRule(tx, input)
-    const rule = ruleView(
+    return ruleView(
       await tx.approvalRule.update({ where: { id }, data: { ...data, updatedById: actorUserId, version: { increment: 1 } } }),
     )
-    await bumpRuleSet(tx)
-    return rule
   })
 }
 
@@ -295,9 +296,10 @@ type Db = Prisma.TransactionClient | PrismaClient
 
 /**
  * Every change of a rule bumps the rule set's version in its transaction. The update takes the
- * row's lock, so it waits for the requests holding it FOR SHARE (lockRuleSet).
+ * row's lock, so it waits for the requests holding it FOR SHARE (lockRuleSet), and for another
+ * change of the rules or of the action types they name (deleteActionType) until it commits.
  */
-async function bumpRuleSet(tx: Prisma.TransactionClient) {
+export async function bumpRuleSet(tx: Prisma.TransactionClient) {
   await tx.$executeRaw`UPDATE "RuleSet" SET "version" = "version" + 1 WHERE "id" = 1`
 }
 

@@ -342,7 +342,7 @@ const RecordFieldChange = builder.objectRef<RecordFieldChangeRow>('RecordFieldCh
 /** Decides one request as the viewer and tells its subscribers; the decided row. */
 async function decideAndNotify(ctx: Context, globalId: string, field: string, decision: requests.DecisionInput) {
   const id = parseId(globalId, ['ApprovalRequest'], field).id
-  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, decision, ctx.clock.now(), { maxJsonBytes: ctx.limits?.maxJsonBytes })
+  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, decision, ctx.clock.now(), { maxJsonBytes: ctx.limits?.maxJsonBytes, actionTypes: ctx.actionTypes })
   if (principals) {
     const { requesterKey } = request
     ctx.notify.publish({ requestId: id, status: request.status, requesterKey, executionReady: request.status === 'APPROVED', principals })

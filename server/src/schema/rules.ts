@@ -1,4 +1,3 @@
-import { ACTION_TYPES, findActionType } from '../approvals/catalogue.js'
 import * as rules from '../approvals/rules.js'
 import type { ResolverSpec as ResolverSpecShape, RuleView, StageSpec } from '../approvals/rules.js'
 import { builder } from '../builder.js'
@@ -6,21 +5,6 @@ import type { Context } from '../context.js'
 import { ExpiryAction, ResolverType, ResourceType } from './enums.js'
 import { parseId, parseOptionalId } from './ids.js'
 import { nothing } from './shared.js'
-
-const ActionType = builder.objectRef<(typeof ACTION_TYPES)[number]>('ActionType').implement({
-  description: 'The action types requests may name: the built-in catalogue, and those an admin adds.',
-  fields: (t) => ({
-    key: t.exposeString('key'),
-    resourceType: t.field({ type: ResourceType, resolve: (a) => a.resourceType }),
-    description: t.exposeString('description'),
-    paramsSchema: t.field({
-      type: 'JSON',
-      description: "JSON Schema (draft 2020-12) that a request's params must satisfy, and an edited version too.",
-      resolve: (a) => a.paramsSchema,
-    }),
-    builtIn: t.boolean({ resolve: () => true }),
-  }),
-})
 
 /**
  * A rule as given to one viewer: `detail` says whether the viewer may see more than its id,
@@ -193,19 +177,6 @@ function decodeRuleInput(input: typeof ApprovalRuleInput.$inferInput): rules.Rul
 // ---- queries
 
 builder.queryFields((t) => ({
-  actionTypes: t.field({
-    type: [ActionType],
-    description: 'The catalogue of action types that rules can gate.',
-    authScopes: { authenticated: true },
-    resolve: () => [...ACTION_TYPES],
-  }),
-  actionType: t.field({
-    type: ActionType,
-    nullable: true,
-    authScopes: { authenticated: true },
-    args: { key: t.arg.string({ required: true }) },
-    resolve: (_root, { key }) => findActionType(key) ?? null,
-  }),
   approvalRules: t.field({
     type: [ApprovalRule],
     authScopes: { permission: 'approval:manage' },
