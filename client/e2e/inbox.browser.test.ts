@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KEYBOARD_DWELL_MS, UNDO_MS } from '../src/lib/timing'
 import { collect, createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
 
 let SCREENSHOTS: string
@@ -56,6 +57,8 @@ afterAll(async () => {
 async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
   const page = await browser.newPage({ viewport })
   page.setDefaultTimeout(10_000)
+  // the page's timers run on a clock the tests move: a decision's undo window passes without waiting
+  await page.clock.install()
   page.on('pageerror', (err) => errors.push(err.message))
   // a refused sign-in answers 401, which the browser reports; anything else is a fault
   page.on('console', (m) => m.type() === 'error' && !m.text().includes('status of 401') && errors.push(m.text()))
@@ -97,6 +100,15 @@ const askToEmail = (subject: string) =>
     context: { campaign: 'spring' },
   })
 
+/** A request in the inbox's list (its title also appears in announcements to screen readers). */
+const inList = (page: Page, text: string) => page.locator('ol.requests').getByText(text)
+
+/** The agent's wait for a request's decision: resolves with the final request once it is decided (sent once its undo window passed). */
+function decisionOf(id: string) {
+  const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status decisionComment } }`, { id })
+  return waiting.completed.then(() => waiting.events[0]!.data!.approvalDecision as { status: string; decisionComment: string | null })
+}
+
 describe('the inbox in a browser', () => {
   it('refuses a bad token with a clear message', async () => {
     const page = await newPage()
@@ -115,16 +127,20 @@ describe('the inbox in a browser', () => {
     const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status decisionComment } }`, { id })
 
     // appears without a reload, and the tab title counts it
-    await page.getByText('Email: Spring offer').waitFor()
+    await inList(page, 'Email: Spring offer').waitFor()
     await page.waitForFunction(() => document.title === '(1) Approvals')
     await page.screenshot({ path: join(SCREENSHOTS, 'inbox.png') })
 
-    await page.getByText('Email: Spring offer').click()
+    await inList(page, 'Email: Spring offer').click()
     await page.getByLabel('Email').getByText('lead@customer.example').waitFor()
     await page.getByText('Rule Outbound email').waitFor()
     await page.screenshot({ path: join(SCREENSHOTS, 'request-detail.png'), fullPage: true })
     await page.getByLabel('Comment (optional)').fill('Approved, send it today')
     await page.getByRole('button', { name: /Approve/ }).click()
+    // nothing is sent during the undo window; then it is
+    await page.locator('.toast').getByText('Approved “Email: Spring offer”').waitFor()
+    expect(waiting.events).toEqual([])
+    await page.clock.fastForward(UNDO_MS)
 
     await waiting.completed
     expect(waiting.events).toEqual([{ data: { approvalDecision: { status: 'APPROVED', decisionComment: 'Approved, send it today' } } }])
@@ -140,19 +156,26 @@ describe('the inbox in a browser', () => {
   it('moves with j and k, and rejects with r', async () => {
     const page = await newPage()
     await signInLive(page, reviewer.token)
-    await askToEmail('First')
+    const first = (await askToEmail('First')).data.requestApproval.request.id
+    const firstDecided = decisionOf(first)
     await askToEmail('Second')
-    await page.getByText('Email: Second').waitFor()
+    await inList(page, 'Email: Second').waitFor()
     await page.keyboard.press('j')
     await page.getByRole('heading', { name: 'Email: First' }).waitFor()
     await page.keyboard.press('j')
     await page.getByRole('heading', { name: 'Email: Second' }).waitFor()
     await page.keyboard.press('k')
     await page.getByRole('heading', { name: 'Email: First' }).waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    // r asks for a reason first
     await page.keyboard.press('r')
+    await page.getByLabel('Why reject it? The agent is told (optional)').fill('Not this week')
+    await page.getByRole('button', { name: 'Reject', exact: true }).click()
     // the next request opens after a decision
     await page.getByRole('heading', { name: 'Email: Second' }).waitFor()
-    await expect(page.getByText('Email: First').count()).resolves.toBe(0)
+    await expect(inList(page, 'Email: First').count()).resolves.toBe(0)
+    await page.clock.fastForward(UNDO_MS)
+    expect(await firstDecided).toEqual({ status: 'REJECTED', decisionComment: 'Not this week' })
     await page.close()
   })
 
@@ -161,7 +184,7 @@ describe('the inbox in a browser', () => {
     await signInLive(page, reviewer.token)
     const asked = await askToEmail('Withdrawn soon')
     const id = asked.data.requestApproval.request.id
-    await page.getByText('Email: Withdrawn soon').click()
+    await inList(page, 'Email: Withdrawn soon').click()
     await page.getByRole('button', { name: /Approve/ }).waitFor()
     // the agent withdraws it while the reviewer looks at it
     await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id, reason: "Sent by hand") { status } }`, { id }, agent.token)
@@ -236,6 +259,117 @@ describe('the inbox in a browser', () => {
     await page.getByLabel('Available').click()
     await page.waitForFunction(() => (document.querySelector('.availability input') as HTMLInputElement | null)?.checked === true)
     expect((await server.gql(`{ viewer { principal { ... on User { available } } } }`, {}, reviewer.token)).data.viewer.principal).toEqual({ available: true })
+    await page.close()
+  })
+
+  it('holding a decides at most one request, and a second tap on the request that just opened does nothing', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const ids: string[] = []
+    for (const subject of ['Held 1', 'Held 2', 'Held 3']) ids.push((await askToEmail(subject)).data.requestApproval.request.id)
+    const decided = decisionOf(ids[0]!)
+    await inList(page, 'Email: Held 1').click()
+    await page.getByRole('heading', { name: 'Email: Held 1' }).waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    // a key held down: one keydown, then the browser's auto-repeats
+    await page.keyboard.down('a')
+    await page.evaluate(() => {
+      for (let i = 0; i < 20; i++) window.dispatchEvent(new KeyboardEvent('keydown', { key: 'a', repeat: true, bubbles: true }))
+    })
+    await page.keyboard.up('a')
+    // the next request opens; a second tap right away is meant for the one just decided
+    await page.getByRole('heading', { name: 'Email: Held 2' }).waitFor()
+    await page.keyboard.press('a')
+    await expect(page.locator('.toast').count()).resolves.toBe(1)
+    await page.clock.fastForward(UNDO_MS)
+    expect(await decided).toMatchObject({ status: 'APPROVED' })
+    const pending = await server.gql(`{ approvalInbox(first: 100) { edges { node { id } } } }`, {}, reviewer.token)
+    const still = pending.data.approvalInbox.edges.map((e: { node: { id: string } }) => e.node.id)
+    expect(still).toEqual(expect.arrayContaining([ids[1], ids[2]]))
+    await page.close()
+  })
+
+  it('undo within the window sends nothing, and brings the request back', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Maybe not')).data.requestApproval.request.id
+    const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status } }`, { id })
+    await inList(page, 'Email: Maybe not').click()
+    await page.getByRole('button', { name: /Approve/ }).click()
+    await page.getByRole('button', { name: 'Undo' }).click()
+    await page.getByRole('heading', { name: 'Email: Maybe not' }).waitFor()
+    await page.getByRole('button', { name: /Approve/ }).waitFor()
+    await page.clock.fastForward(UNDO_MS * 3)
+    // still pending on the server: the decision was never sent
+    const res = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { status events { type } } }`, { id }, server.ownerToken)
+    expect(res.data.approvalRequest).toEqual({ status: 'PENDING', events: [{ type: 'REQUESTED' }] })
+    expect(waiting.events).toEqual([])
+    expect(await page.getByTestId('announcer').textContent()).toMatch(/Undone/)
+    waiting.dispose()
+    // and it is decided for real after all, to leave the inbox as it was
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    await page.getByRole('button', { name: /Approve/ }).click()
+    await page.clock.fastForward(UNDO_MS)
+    await inList(page, 'Email: Maybe not').waitFor({ state: 'detached' })
+    await page.close()
+  })
+
+  it('a half-written comment survives the request being settled elsewhere', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Settled elsewhere')).data.requestApproval.request.id
+    await inList(page, 'Email: Settled elsewhere').click()
+    await page.getByLabel('Comment (optional)').fill('Please shorten the second paragraph')
+    await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id, reason: "Sent by hand") { status } }`, { id }, agent.token)
+    await page.getByText('This request was cancelled by Outreach agent').waitFor()
+    await expect(page.getByLabel('Your unsent comment').inputValue()).resolves.toBe('Please shorten the second paragraph')
+    await page.close()
+  })
+
+  it('every pending request is reachable past the first page, with the true count; the 30th opens in view, and j keeps the selection in view', async () => {
+    const page = await newPage({ width: 1280, height: 700 })
+    const before = (await server.gql(`{ approvalInboxCount }`, {}, reviewer.token)).data.approvalInboxCount as number
+    const ids: string[] = []
+    for (let i = 1; i <= 60; i++) ids.push((await askToEmail(`Bulk ${String(i).padStart(2, '0')}`)).data.requestApproval.request.id)
+    const total = before + 60
+    await signInLive(page, reviewer.token)
+    await page.getByLabel('Sort').selectOption('OLDEST')
+    await page.getByLabel(`${total} pending`).waitFor()
+    await page.getByRole('button', { name: /Show more/ }).click()
+    await inList(page, 'Email: Bulk 60').waitFor()
+    await expect(page.locator('ol.requests li').count()).resolves.toBe(total)
+    const thirtieth = inList(page, 'Email: Bulk 30')
+    await thirtieth.scrollIntoViewIfNeeded()
+    await thirtieth.click()
+    const heading = page.getByRole('heading', { name: 'Email: Bulk 30' })
+    await heading.waitFor()
+    const inView = async (selector: string) =>
+      page.evaluate((sel) => {
+        const r = document.querySelector(sel)!.getBoundingClientRect()
+        return r.top >= 0 && r.bottom <= window.innerHeight
+      }, selector)
+    expect(await inView('.request h2')).toBe(true)
+    for (let i = 0; i < 12; i++) await page.keyboard.press('j')
+    await page.getByRole('heading', { name: 'Email: Bulk 42' }).waitFor()
+    expect(await inView('ol.requests li.selected')).toBe(true)
+    expect(await inView('.request h2')).toBe(true)
+    await page.close()
+    // leave the inbox as it was for the tests after this one
+    for (const id of ids) await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id }, agent.token)
+  }, 90_000)
+
+  it('on a phone the open request is a screen of its own, with a way back and the decision in reach', async () => {
+    const page = await newPage({ width: 390, height: 740 })
+    await signInLive(page, reviewer.token)
+    await askToEmail('On the go')
+    await inList(page, 'Email: On the go').click()
+    await page.getByRole('heading', { name: 'Email: On the go' }).waitFor()
+    const approve = page.getByRole('button', { name: /Approve/ })
+    const box = (await approve.boundingBox())!
+    expect(box.y + box.height).toBeLessThanOrEqual(740)
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    await page.getByRole('link', { name: '← Inbox' }).click()
+    await page.getByRole('heading', { name: /^Inbox/ }).waitFor()
     await page.close()
   })
 })

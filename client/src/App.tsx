@@ -4,6 +4,8 @@ import { useHashLocation } from 'wouter/use-hash-location'
 import { useMutation, useQuery } from 'urql'
 import { graphql } from './gql'
 import { SessionProvider, useSession } from './lib/auth'
+import { DecisionsProvider } from './lib/decisions'
+import { errorMessage } from './lib/format'
 import { HistoryPage } from './pages/History'
 import { InboxPage } from './pages/Inbox'
 import { PeoplePage } from './pages/People'
@@ -52,7 +54,7 @@ function AwayForm({ onDone }: { onDone: () => void }) {
       { available: false, until: until ? new Date(until).toISOString() : null, delegateId: delegateId || null },
       { additionalTypenames: ['User'] },
     )
-    if (result.error) setError(result.error.graphQLErrors[0]?.message ?? result.error.message)
+    if (result.error) setError(errorMessage(result.error))
     else onDone()
   }
   return (
@@ -116,48 +118,50 @@ function Shell() {
   const [{ fetching }, setAvailability] = useMutation(SetAvailability)
   const [leaving, setLeaving] = useState(false)
   return (
-    <div className="shell">
-      <header>
-        <strong className="brand">Approvals</strong>
-        <nav aria-label="Main">
-          {session.can('approval:resolve') && <NavLink href="/inbox">Inbox</NavLink>}
-          {session.can('approval:view') && <NavLink href="/history">History</NavLink>}
-          {session.can('approval:manage') && <NavLink href="/rules">Rules</NavLink>}
-          {session.can('directory:manage') && <NavLink href="/people">People and agents</NavLink>}
-        </nav>
-        <div className="me">
-          {session.kind === 'User' && (
-            <label className="availability" title="While you are away, your requests go to your delegate, or to the fallback reviewers">
-              <input
-                type="checkbox"
-                checked={session.available && !leaving}
-                disabled={fetching}
-                onChange={(e) => (e.target.checked ? void setAvailability({ available: true }, { additionalTypenames: ['User'] }) : setLeaving(true))}
-              />
-              Available
-            </label>
-          )}
-          {leaving && <AwayForm onDone={() => setLeaving(false)} />}
-          <span className="who">{session.name}</span>
-          <button type="button" className="link" onClick={session.signOut}>
-            Sign out
-          </button>
-        </div>
-      </header>
-      <main>
-        <Suspense fallback={<p className="state">Loading…</p>}>
-          <Switch>
-            <Route path="/inbox/:id?">{(params) => <InboxPage selectedId={decodeParam(params.id)} />}</Route>
-            <Route path="/history">{session.can('approval:view') ? <HistoryPage /> : <Redirect to="/inbox" />}</Route>
-            <Route path="/rules/:id?">{(params) => (session.can('approval:manage') ? <RulesPage selectedId={decodeParam(params.id)} /> : <Redirect to="/inbox" />)}</Route>
-            <Route path="/people">{session.can('directory:manage') ? <PeoplePage /> : <Redirect to="/inbox" />}</Route>
-            <Route>
-              <Redirect to="/inbox" />
-            </Route>
-          </Switch>
-        </Suspense>
-      </main>
-    </div>
+    <DecisionsProvider token={session.token}>
+      <div className="shell">
+        <header>
+          <strong className="brand">Approvals</strong>
+          <nav aria-label="Main">
+            {session.can('approval:resolve') && <NavLink href="/inbox">Inbox</NavLink>}
+            {session.can('approval:view') && <NavLink href="/history">History</NavLink>}
+            {session.can('approval:manage') && <NavLink href="/rules">Rules</NavLink>}
+            {session.can('directory:manage') && <NavLink href="/people">People and agents</NavLink>}
+          </nav>
+          <div className="me">
+            {session.kind === 'User' && (
+              <label className="availability" title="While you are away, your requests go to your delegate, or to the fallback reviewers">
+                <input
+                  type="checkbox"
+                  checked={session.available && !leaving}
+                  disabled={fetching}
+                  onChange={(e) => (e.target.checked ? void setAvailability({ available: true }, { additionalTypenames: ['User'] }) : setLeaving(true))}
+                />
+                Available
+              </label>
+            )}
+            {leaving && <AwayForm onDone={() => setLeaving(false)} />}
+            <span className="who">{session.name}</span>
+            <button type="button" className="link" onClick={session.signOut}>
+              Sign out
+            </button>
+          </div>
+        </header>
+        <main>
+          <Suspense fallback={<p className="state">Loading…</p>}>
+            <Switch>
+              <Route path="/inbox/:id?">{(params) => <InboxPage selectedId={decodeParam(params.id)} />}</Route>
+              <Route path="/history">{session.can('approval:view') ? <HistoryPage /> : <Redirect to="/inbox" />}</Route>
+              <Route path="/rules/:id?">{(params) => (session.can('approval:manage') ? <RulesPage selectedId={decodeParam(params.id)} /> : <Redirect to="/inbox" />)}</Route>
+              <Route path="/people">{session.can('directory:manage') ? <PeoplePage /> : <Redirect to="/inbox" />}</Route>
+              <Route>
+                <Redirect to="/inbox" />
+              </Route>
+            </Switch>
+          </Suspense>
+        </main>
+      </div>
+    </DecisionsProvider>
   )
 }
 

@@ -2,6 +2,7 @@
 import { cleanup, render, screen } from '@testing-library/react'
 import { Client, fetchExchange, Provider } from 'urql'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { DecisionsProvider } from '../lib/decisions'
 import { RequestDetail } from './RequestDetail'
 
 vi.mock('../lib/auth', () => ({ useSession: () => ({ viewerId: 'u-rita', can: () => true }) }))
@@ -62,7 +63,9 @@ function renderWith(approvalRequest: unknown) {
   })
   return render(
     <Provider value={client}>
-      <RequestDetail id="r-1" />
+      <DecisionsProvider token="t">
+        <RequestDetail id="r-1" />
+      </DecisionsProvider>
     </Provider>,
   )
 }

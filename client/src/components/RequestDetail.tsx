@@ -1,9 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { useMutation, useQuery } from 'urql'
+import { Link } from 'wouter'
+import { useQuery } from 'urql'
 import { graphql } from '../gql'
 import { useSession } from '../lib/auth'
-import { eventAttempt, eventLabel, formatDateTime, humanize, timeLeft } from '../lib/format'
+import { useDecisions } from '../lib/decisions'
+import { errorMessage, eventAttempt, eventLabel, formatDateTime, humanize, timeLeft } from '../lib/format'
 import { useNow, useShortcuts } from '../lib/hooks'
+import { KEYBOARD_DWELL_MS } from '../lib/timing'
 import { ExecutionStatus } from './ExecutionStatus'
 import { OwnerChange, ParamsView } from './ParamsView'
 
@@ -98,24 +101,6 @@ const RequestQuery = graphql(`
   }
 `)
 
-const Approve = graphql(`
-  mutation ApproveRequest($id: ID!, $comment: String) {
-    approveRequest(id: $id, comment: $comment) {
-      id
-      status
-    }
-  }
-`)
-
-const Reject = graphql(`
-  mutation RejectRequest($id: ID!, $comment: String) {
-    rejectRequest(id: $id, comment: $comment) {
-      id
-      status
-    }
-  }
-`)
-
 const STATUS_TEXT: Record<string, string> = {
   APPROVED: 'approved',
   REJECTED: 'rejected',
@@ -131,15 +116,39 @@ const restatesAttempt = (e: { type: string; comment?: string | null; details?: u
  * Everything a reviewer needs to decide a request, and the decision itself. `version` changes
  * when the inbox hears of a change, to read the request again.
  */
+
+const draftKey = (id: string) => `approvals.comment.${id}`
+
+/** A comment being written for a request, kept for the tab (it survives moving away and back, and the request being decided elsewhere). */
+function useDraftComment(id: string): [string, (value: string) => void] {
+  const [comment, setComment] = useState(() => sessionStorage.getItem(draftKey(id)) ?? '')
+  const set = useCallback(
+    (value: string) => {
+      setComment(value)
+      if (value) sessionStorage.setItem(draftKey(id), value)
+      else sessionStorage.removeItem(draftKey(id))
+    },
+    [id],
+  )
+  return [comment, set]
+}
+
+/**
+ * Everything a reviewer needs to decide a request, and the decision itself. `version` changes
+ * when the inbox hears of a change, to read the request again. A decision goes through the undo
+ * window (lib/decisions.tsx); a key decides only a request that has been on screen a moment, and
+ * a rejection asks for a reason first.
+ */
 export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }: { id: string; version?: number; onDecided?: (id: string) => void; shortcuts?: boolean }) {
   const session = useSession()
+  const decisions = useDecisions()
   const now = useNow()
   const [{ data, error, fetching }, refetch] = useQuery({ query: RequestQuery, variables: { id } })
-  const [comment, setComment] = useState('')
-  const [problem, setProblem] = useState<string | null>(null)
-  const [approveState, approve] = useMutation(Approve)
-  const [rejectState, reject] = useMutation(Reject)
-  const busy = approveState.fetching || rejectState.fetching
+  const [comment, setComment] = useDraftComment(id)
+  const [confirmReject, setConfirmReject] = useState(false)
+  const commentField = useRef<HTMLTextAreaElement>(null)
+  const heading = useRef<HTMLHeadingElement>(null)
+  const shownAt = useRef<number | null>(null)
   const first = useRef(true)
   useEffect(() => {
     if (first.current) {
@@ -150,41 +159,46 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   }, [version, refetch])
 
   const request = data?.approvalRequest
-  const canDecide = !!request && request.status === 'PENDING' && request.reviewers.some((r) => r.id === session.viewerId)
+  const canDecide = !!request && request.status === 'PENDING' && request.reviewers.some((r) => r.id === session.viewerId) && !decisions.waiting.has(id)
+  const loaded = !!request
+  useEffect(() => {
+    if (!loaded) return
+    shownAt.current = performance.now()
+    // in the inbox, focus follows the request that opened (after a decision, the next one)
+    if (shortcuts) heading.current?.focus({ preventScroll: true })
+  }, [loaded, shortcuts])
 
   const decide = useCallback(
-    async (verb: 'approve' | 'reject') => {
-      if (!canDecide || busy) return
-      setProblem(null)
-      const run = verb === 'approve' ? approve : reject
-      const result = await run({ id, comment: comment.trim() || null }, { additionalTypenames: ['ApprovalRequest'] })
-      const code = result.error?.graphQLErrors[0]?.extensions?.code
-      if (result.error) {
-        // decided, withdrawn or expired meanwhile: say so and show what happened
-        if (code === 'CONFLICT' || code === 'FORBIDDEN') {
-          setProblem(result.error.graphQLErrors[0]!.message)
-          refetch({ requestPolicy: 'network-only' })
-        } else setProblem(result.error.message)
+    (verb: 'approve' | 'reject') => {
+      if (!canDecide || !request) return
+      const reason = comment.trim()
+      // a rejection without a reason: ask for one first (the agent is told it)
+      if (verb === 'reject' && !reason && !confirmReject) {
+        setConfirmReject(true)
+        commentField.current?.focus()
         return
       }
+      decisions.decide({ requestId: id, verb, comment: reason || null, title: request.summary ?? humanize(request.actionType) })
       setComment('')
+      setConfirmReject(false)
       onDecided?.(id)
     },
-    [canDecide, busy, approve, reject, id, comment, onDecided, refetch],
+    [canDecide, request, comment, confirmReject, decisions, id, setComment, onDecided],
   )
   useShortcuts(
     useCallback(
       (key: string) => {
-        if (!shortcuts) return
-        if (key === 'a') void decide('approve')
-        if (key === 'r') void decide('reject')
+        if (!shortcuts || (key !== 'a' && key !== 'r')) return
+        // a key acts only on a request that has been on screen for a moment
+        if (shownAt.current === null || performance.now() - shownAt.current < KEYBOARD_DWELL_MS) return
+        decide(key === 'a' ? 'approve' : 'reject')
       },
       [shortcuts, decide],
     ),
   )
 
   // a requester who is not a reviewer is refused the rule's detail: the rest of the request still shows
-  if (error && !request) return <p className="state error">{error.graphQLErrors[0]?.extensions?.code === 'NOT_FOUND' ? 'This request does not exist, or you may not see it.' : error.message}</p>
+  if (error && !request) return <p className="state error">{error.graphQLErrors[0]?.extensions?.code === 'NOT_FOUND' ? 'This request does not exist, or you may not see it.' : errorMessage(error)}</p>
   if (fetching && !request) return <p className="state">Loading…</p>
   if (!request) return null
   const left = timeLeft(request.expiresAt, now)
@@ -201,7 +215,14 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
           {humanize(request.actionType)}
           {request.module && <> · {request.module}</>}
         </p>
-        <h2>{request.summary ?? humanize(request.actionType)}</h2>
+        {shortcuts && (
+          <Link href="/inbox" className="back">
+            ← Inbox
+          </Link>
+        )}
+        <h2 ref={heading} tabIndex={-1}>
+          {request.summary ?? humanize(request.actionType)}
+        </h2>
         <p className="meta">
           Asked by <strong>{request.requester.name}</strong>
           {request.requester.__typename === 'Agent' && ' (agent)'}
@@ -234,10 +255,19 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
           The rule's conditions could not be evaluated for this request, so it was held for review: {request.conditionError}
         </p>
       )}
-      {problem && (
-        <p className="banner warn" role="alert">
-          {problem}
-        </p>
+      {request.status !== 'PENDING' && comment && (
+        <div className="banner warn unsent" role="note">
+          <p>Your comment was not sent: the request was settled before you decided. Here it is, to use elsewhere:</p>
+          <textarea readOnly value={comment} aria-label="Your unsent comment" rows={2} />
+          <div className="buttons">
+            <button type="button" onClick={() => void navigator.clipboard?.writeText(comment)}>
+              Copy
+            </button>
+            <button type="button" className="link" onClick={() => setComment('')}>
+              Discard
+            </button>
+          </div>
+        </div>
       )}
 
       <section>
@@ -313,17 +343,43 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
           <h3>Your decision</h3>
           {canDecide ? (
             <>
-              <label htmlFor="comment">Comment (optional)</label>
-              <textarea id="comment" value={comment} onChange={(e) => setComment(e.target.value)} rows={3} placeholder="Why, or what to change" />
+              <label htmlFor="comment">{confirmReject ? 'Why reject it? The agent is told (optional)' : 'Comment (optional)'}</label>
+              <textarea
+                id="comment"
+                ref={commentField}
+                value={comment}
+                onChange={(e) => setComment(e.target.value)}
+                onKeyDown={(e) => {
+                  // Ctrl+Enter (⌘+Enter) sends the rejection being written
+                  if (confirmReject && e.key === 'Enter' && (e.ctrlKey || e.metaKey)) decide('reject')
+                }}
+                rows={3}
+                placeholder={confirmReject ? 'What was wrong, so the agent can do better' : 'Why, or what to change'}
+              />
               <div className="buttons">
-                <button type="button" className="approve" disabled={busy} onClick={() => void decide('approve')}>
-                  Approve <kbd>a</kbd>
-                </button>
-                <button type="button" className="reject" disabled={busy} onClick={() => void decide('reject')}>
-                  Reject <kbd>r</kbd>
-                </button>
+                {confirmReject ? (
+                  <>
+                    <button type="button" className="reject" onClick={() => decide('reject')}>
+                      {comment.trim() ? 'Reject' : 'Reject without a reason'}
+                    </button>
+                    <button type="button" className="link" onClick={() => setConfirmReject(false)}>
+                      Cancel
+                    </button>
+                  </>
+                ) : (
+                  <>
+                    <button type="button" className="approve" onClick={() => decide('approve')}>
+                      Approve <kbd>a</kbd>
+                    </button>
+                    <button type="button" className="reject" onClick={() => decide('reject')}>
+                      Reject <kbd>r</kbd>
+                    </button>
+                  </>
+                )}
               </div>
             </>
+          ) : decisions.waiting.has(id) ? (
+            <p className="muted">Your decision is sent in a few seconds unless you undo it.</p>
           ) : (
             <p className="muted">You are not a reviewer of this request.</p>
           )}

@@ -50,3 +50,10 @@ export function eventLabel(type: string, details?: unknown): string {
 export function titleWithCount(count: number): string {
   return count > 0 ? `(${count}) Approvals` : 'Approvals'
 }
+
+/** What to show of a failed operation: the API's message when it gave one, else the transport's. */
+export function errorMessage(error: { graphQLErrors: readonly { message: string }[]; message: string; networkError?: unknown }): string {
+  const first = error.graphQLErrors[0]
+  if (first) return first.message
+  return error.networkError ? 'The server cannot be reached. Check your connection and try again.' : error.message
+}

@@ -11,11 +11,14 @@ export function useNow(intervalMs = 30_000): Date {
   return now
 }
 
-/** Calls `onKey` for single-key shortcuts, unless the user is typing in a field. */
+/**
+ * Calls `onKey` for single-key shortcuts, unless the user is typing in a field. A key held down
+ * counts once: its auto-repeats are ignored, so holding `a` cannot decide request after request.
+ */
 export function useShortcuts(onKey: (key: string) => void) {
   useEffect(() => {
     const handler = (e: KeyboardEvent) => {
-      if (e.metaKey || e.ctrlKey || e.altKey) return
+      if (e.repeat || e.metaKey || e.ctrlKey || e.altKey) return
       const target = e.target as HTMLElement | null
       if (target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return
       onKey(e.key)

@@ -2,13 +2,20 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { Link, useLocation } from 'wouter'
 import { useQuery, useSubscription } from 'urql'
 import { RequestDetail } from '../components/RequestDetail'
+import type { ResultOf } from '@graphql-typed-document-node/core'
 import { graphql } from '../gql'
-import { humanize, timeLeft, titleWithCount } from '../lib/format'
+import { UNDO_MS, useDecisions } from '../lib/decisions'
+import { errorMessage, humanize, timeLeft, titleWithCount } from '../lib/format'
 import { useLiveConnection, useNow, useShortcuts } from '../lib/hooks'
 
 const InboxQuery = graphql(`
-  query Inbox {
-    approvalInbox(first: 100) {
+  query Inbox($after: String, $order: InboxOrder) {
+    approvalInboxCount
+    approvalInbox(first: 50, after: $after, order: $order) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
       edges {
         node {
           id
@@ -40,6 +47,8 @@ const InboxEvents = graphql(`
       request {
         id
         status
+        summary
+        actionType
       }
     }
   }
@@ -60,18 +69,45 @@ function useSeen(): [Set<string>, (id: string) => void] {
   return [seen, markSeen]
 }
 
+type InboxOrder = 'DEADLINE' | 'OLDEST' | 'NEWEST'
+const ORDER_KEY = 'approvals.inboxOrder'
+const ORDERS: { value: InboxOrder; label: string }[] = [
+  { value: 'DEADLINE', label: 'Deadline first' },
+  { value: 'OLDEST', label: 'Oldest first' },
+  { value: 'NEWEST', label: 'Newest first' },
+]
+
+/** The next pages of the inbox, past the first: loaded on demand, kept until the inbox is read again. */
+function useMorePages(order: InboxOrder, version: number) {
+  const [after, setAfter] = useState<string[]>([])
+  useEffect(() => setAfter([]), [order, version])
+  return [after, (cursor: string) => setAfter((a) => (a.includes(cursor) ? a : [...a, cursor]))] as const
+}
+
 export function InboxPage({ selectedId }: { selectedId?: string }) {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: InboxQuery, requestPolicy: 'cache-and-network' })
+  const [order, setOrder] = useState<InboxOrder>(() => (localStorage.getItem(ORDER_KEY) as InboxOrder | null) ?? 'DEADLINE')
+  const [{ data, fetching, error }, refetch] = useQuery({ query: InboxQuery, variables: { order }, requestPolicy: 'cache-and-network' })
   const [, navigate] = useLocation()
-  const now = useNow()
+  const now = useNow(1000)
   const [seen, markSeen] = useSeen()
+  const decisions = useDecisions()
   const [detailVersion, setDetailVersion] = useState(0)
+  const [arrived, setArrived] = useState<ReadonlySet<string>>(new Set())
+  // the requests this inbox has listed: an ADDED event for another one is an arrival
+  const seenIds = useRef(new Set<string>())
   // any change to the inbox: read it again (and the open request, which may have been decided elsewhere)
   useSubscription({ query: InboxEvents }, (_prev, event) => {
     refetch({ requestPolicy: 'network-only' })
     setDetailVersion((v) => v + 1)
+    const { type, request } = event.approvalInbox
+    if (type === 'ADDED' && !seenIds.current.has(request.id)) {
+      setArrived((prev) => new Set(prev).add(request.id))
+      decisions.announce(`New request: ${request.summary ?? humanize(request.actionType)}`)
+      notifyArrival(request.summary ?? humanize(request.actionType))
+    }
     return event
   })
+  const [more, loadMore] = useMorePages(order, detailVersion)
   // after a (re)connection, read the inbox again: events sent while the link was down are gone
   const reread = useCallback(() => {
     refetch({ requestPolicy: 'network-only' })
@@ -83,8 +119,27 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     const timer = setInterval(reread, 60_000)
     return () => clearInterval(timer)
   }, [reread])
-  const items = useMemo(() => data?.approvalInbox.edges.map((e) => e.node) ?? [], [data])
-  const unread = items.filter((r) => !seen.has(r.id)).length
+  const extra = useExtraPages(more, order)
+  const items = useMemo(() => {
+    const all = [...(data?.approvalInbox.edges.map((e) => e.node) ?? []), ...extra.items]
+    const unique = all.filter((r, i) => all.findIndex((x) => x.id === r.id) === i)
+    // a decision waiting out its undo window has left the inbox (undo brings it back)
+    return unique.filter((r) => !decisions.waiting.has(r.id))
+  }, [data, extra.items, decisions.waiting])
+  useEffect(() => {
+    for (const r of items) seenIds.current.add(r.id)
+  }, [items])
+  const lastPage = extra.pageInfo ?? data?.approvalInbox.pageInfo
+  const total = data ? data.approvalInboxCount - [...decisions.waiting].filter(Boolean).length : null
+  // a decision taken back: open that request again
+  useEffect(() => decisions.onUndo((requestId) => navigate(`/inbox/${encodeURIComponent(requestId)}`)), [decisions, navigate])
+  // the open request stays in view in the list
+  useEffect(() => {
+    if (!selectedId) return
+    document.querySelector(`[data-request-id="${CSS.escape(selectedId)}"]`)?.scrollIntoView({ block: 'nearest' })
+    document.querySelector('.inbox-split > .detail')?.scrollTo({ top: 0 })
+  }, [selectedId])
+  const unread = items.filter((r) => !seen.has(r.id)).length + Math.max(0, (total ?? 0) - items.length)
   useEffect(() => {
     document.title = titleWithCount(unread)
   }, [unread])
@@ -93,13 +148,12 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   }, [selectedId, markSeen])
 
   // the request shown after a decision: the one after the decided one, else the one before
-  const order = useRef<string[]>([])
-  order.current = items.map((r) => r.id)
+  const ids = useRef<string[]>([])
+  ids.current = items.map((r) => r.id)
   const openNext = useCallback(
     (decidedId: string) => {
-      const ids = order.current
-      const at = ids.indexOf(decidedId)
-      const rest = ids.filter((id) => id !== decidedId)
+      const at = ids.current.indexOf(decidedId)
+      const rest = ids.current.filter((id) => id !== decidedId)
       const next = rest[Math.min(Math.max(at, 0), rest.length - 1)]
       navigate(next ? `/inbox/${encodeURIComponent(next)}` : '/inbox')
     },
@@ -109,33 +163,50 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     useCallback(
       (key: string) => {
         if (key !== 'j' && key !== 'k') return
-        const ids = order.current
-        if (ids.length === 0) return
-        const at = selectedId ? ids.indexOf(selectedId) : -1
-        const next = key === 'j' ? Math.min(at + 1, ids.length - 1) : Math.max(at - 1, 0)
-        navigate(`/inbox/${encodeURIComponent(ids[next]!)}`)
+        const list = ids.current
+        if (list.length === 0) return
+        const at = selectedId ? list.indexOf(selectedId) : -1
+        const next = key === 'j' ? Math.min(at + 1, list.length - 1) : Math.max(at - 1, 0)
+        navigate(`/inbox/${encodeURIComponent(list[next]!)}`)
       },
       [selectedId, navigate],
     ),
   )
 
   return (
-    <div className={`split ${selectedId ? 'has-detail' : ''}`}>
+    <div className={`split inbox-split ${selectedId ? 'has-detail' : ''}`}>
       <section className="list" aria-label="Inbox">
         <h1>
-          Inbox {items.length > 0 && <span className="count">{items.length}</span>}
+          Inbox {total !== null && total > 0 && <span className="count" aria-label={`${total} pending`}>{total}</span>}
           <span className={`live ${live ? 'up' : ''}`} title={live ? 'New requests appear as they arrive' : 'Reconnecting…'}>
             {live ? 'Live' : 'Offline'}
           </span>
         </h1>
-        {error && <p className="state error">Could not load the inbox: {error.message}</p>}
+        <label className="order">
+          Sort
+          <select
+            value={order}
+            onChange={(e) => {
+              localStorage.setItem(ORDER_KEY, e.target.value)
+              setOrder(e.target.value as InboxOrder)
+            }}
+          >
+            {ORDERS.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {error && <p className="state error">Could not load the inbox: {errorMessage(error)}</p>}
         {fetching && !data && <p className="state">Loading…</p>}
         {data && items.length === 0 && <p className="state empty">Nothing waits for you. New requests appear here as they arrive.</p>}
         <ol className="requests">
           {items.map((r) => {
             const left = timeLeft(r.expiresAt, now)
+            const urgency = urgencyOf(r.expiresAt, now)
             return (
-              <li key={r.id} className={`${r.id === selectedId ? 'selected' : ''} ${seen.has(r.id) ? '' : 'unread'}`}>
+              <li key={r.id} className={`${r.id === selectedId ? 'selected' : ''} ${seen.has(r.id) ? '' : 'unread'} ${arrived.has(r.id) && !seen.has(r.id) ? 'arrived' : ''} ${urgency}`}>
                 <Link href={`/inbox/${encodeURIComponent(r.id)}`} data-request-id={r.id}>
                   <span className="action">{humanize(r.actionType)}</span>
                   <span className="summary">{r.summary ?? <span className="muted">No summary</span>}</span>
@@ -151,15 +222,56 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
             )
           })}
         </ol>
-        <p className="hint">Keys: j / k to move, a to approve, r to reject.</p>
+        {lastPage?.hasNextPage && (
+          <button type="button" className="more" disabled={extra.fetching} onClick={() => lastPage.endCursor && loadMore(lastPage.endCursor)}>
+            {extra.fetching ? 'Loading…' : `Show more (${Math.max(0, (total ?? 0) - items.length)} not shown)`}
+          </button>
+        )}
+        <p className="hint">Keys: j / k to move, a to approve, r to reject (asks for a reason); every decision can be undone for {UNDO_SECONDS} seconds.</p>
       </section>
       <section className="detail" aria-label="Request">
         {selectedId ? (
           <RequestDetail key={selectedId} id={selectedId} version={detailVersion} onDecided={openNext} shortcuts />
         ) : (
-          <p className="state empty">Select a request to see everything you need to decide it.</p>
+          <p className="state empty">{items.length ? 'Select a request to see everything you need to decide it.' : 'Your inbox is empty.'}</p>
         )}
       </section>
     </div>
   )
 }
+
+const UNDO_SECONDS = UNDO_MS / 1000
+
+/** How close a request's deadline is: under 5 minutes is urgent, under an hour soon. */
+function urgencyOf(expiresAt: string | null | undefined, now: Date): '' | 'urgent' | 'soon' {
+  if (!expiresAt) return ''
+  const left = new Date(expiresAt).getTime() - now.getTime()
+  return left < 5 * 60_000 ? 'urgent' : left < 3600_000 ? 'soon' : ''
+}
+
+/** A desktop notification of a new request, when the tab is hidden and the user allowed them. */
+function notifyArrival(title: string) {
+  if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || document.visibilityState !== 'hidden') return
+  new Notification('New approval request', { body: title, tag: 'approvals-inbox' })
+}
+
+/** The pages after the first, in order, loaded as the user asks for them. */
+function useExtraPages(cursors: string[], order: InboxOrder) {
+  const last = cursors.at(-1)
+  const [{ data, fetching }] = useQuery({ query: InboxQuery, variables: { after: last, order }, pause: !last, requestPolicy: 'network-only' })
+  const [pages, setPages] = useState<{ cursor: string; items: InboxItem[] }[]>([])
+  useEffect(() => {
+    if (cursors.length === 0) setPages([])
+  }, [cursors])
+  useEffect(() => {
+    if (!last || !data) return
+    setPages((prev) => (prev.some((p) => p.cursor === last) ? prev : [...prev, { cursor: last, items: data.approvalInbox.edges.map((e) => e.node) }]))
+  }, [data, last])
+  return {
+    items: pages.filter((p) => cursors.includes(p.cursor)).flatMap((p) => p.items),
+    pageInfo: last && data ? data.approvalInbox.pageInfo : undefined,
+    fetching,
+  }
+}
+
+type InboxItem = NonNullable<ResultOf<typeof InboxQuery>>['approvalInbox']['edges'][number]['node']

@@ -194,6 +194,20 @@ function shownRecord(ctx: Context, id: string, reviewers: { userId: string | nul
   return seesRules(ctx) || reviews(ctx, reviewers) ? { id } : { id, AND: [readableRecords(recordScope(ctx.viewer!))] }
 }
 
+const InboxOrder = builder.enumType('InboxOrder', {
+  values: {
+    OLDEST: { description: 'Oldest first (the default).' },
+    NEWEST: { description: 'Newest first.' },
+    DEADLINE: { description: 'The nearest deadline first; requests without one last, oldest first.' },
+  } as const,
+})
+
+const INBOX_ORDER = {
+  OLDEST: [{ createdAt: 'asc' }, { id: 'asc' }],
+  NEWEST: [{ createdAt: 'desc' }, { id: 'desc' }],
+  DEADLINE: [{ expiresAt: { sort: 'asc', nulls: 'last' } }, { createdAt: 'asc' }, { id: 'asc' }],
+} satisfies Record<string, Prisma.ApprovalRequestOrderByWithRelationInput[]>
+
 const ApprovalRequestConnection = builder.connectionObject({ type: ApprovalRequest, name: 'ApprovalRequestConnection' }, { name: 'ApprovalRequestEdge' })
 
 const RequestApprovalPayload = builder
@@ -294,19 +308,25 @@ builder.queryFields((t) => ({
     {
       type: 'ApprovalRequest',
       cursor: 'id',
-      description: 'Pending requests the viewer may decide now, oldest first.',
+      description: 'Pending requests the viewer may decide now, oldest first (or as `order` says).',
       authScopes: { permission: 'approval:resolve' },
       defaultSize: 20,
       maxSize: 100,
-      resolve: (query, _root, _args, ctx) =>
+      args: { order: t.arg({ type: InboxOrder, defaultValue: 'OLDEST' }) },
+      resolve: (query, _root, { order }, ctx) =>
         ctx.prisma.approvalRequest.findMany({
           ...query,
           where: requests.decidableBy(ctx.viewer!, ctx.clock.now()),
-          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+          orderBy: INBOX_ORDER[order ?? 'OLDEST'],
         }),
     },
     ApprovalRequestConnection,
   ),
+  approvalInboxCount: t.int({
+    description: 'How many pending requests the viewer may decide now (all of them, past any page).',
+    authScopes: { permission: 'approval:resolve' },
+    resolve: (_root, _args, ctx) => ctx.prisma.approvalRequest.count({ where: requests.decidableBy(ctx.viewer!, ctx.clock.now()) }),
+  }),
   approvalHistory: t.prismaConnection(
     {
       type: 'ApprovalRequest',

@@ -1,0 +1,188 @@
+// Decisions with an undo window, as Gmail's "undo send": a decision waits UNDO_MS before anything
+// is sent, with a toast that can take it back; only then does the mutation go out. A decision
+// still waiting when the page goes away is sent then (a keepalive request), so none is lost.
+// Decisions and arrivals are also announced to screen readers through one live region.
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
+import { useClient } from 'urql'
+import { graphql } from '../gql'
+import { errorMessage } from './format'
+
+import { UNDO_MS } from './timing'
+
+export { UNDO_MS }
+
+const Approve = graphql(`
+  mutation ApproveRequest($id: ID!, $comment: String) {
+    approveRequest(id: $id, comment: $comment) {
+      id
+      status
+    }
+  }
+`)
+
+const Reject = graphql(`
+  mutation RejectRequest($id: ID!, $comment: String) {
+    rejectRequest(id: $id, comment: $comment) {
+      id
+      status
+    }
+  }
+`)
+
+export interface PendingDecision {
+  requestId: string
+  verb: 'approve' | 'reject'
+  comment: string | null
+  /** What the toast calls the request. */
+  title: string
+}
+
+interface Toast {
+  key: number
+  text: string
+  /** Set while the decision can be taken back. */
+  undo?: () => void
+  tone?: 'error'
+}
+
+interface Decisions {
+  /** Queues a decision: sent after UNDO_MS unless taken back. */
+  decide(decision: PendingDecision): void
+  /** The requests whose decision waits to be sent (the inbox hides them meanwhile). */
+  waiting: ReadonlySet<string>
+  /** Says `text` to screen readers (politely). */
+  announce(text: string): void
+  /** Called when a decision was taken back: the request is shown again. */
+  onUndo(listener: (requestId: string) => void): () => void
+}
+
+const DecisionsContext = createContext<Decisions | null>(null)
+
+export function useDecisions(): Decisions {
+  const decisions = useContext(DecisionsContext)
+  if (!decisions) throw new Error('useDecisions outside <DecisionsProvider>')
+  return decisions
+}
+
+const past = { approve: 'Approved', reject: 'Rejected' }
+
+/** Holds decisions during their undo window, shows their toasts, and owns the live region. */
+export function DecisionsProvider({ token, children }: { token: string; children: ReactNode }) {
+  const client = useClient()
+  const [toasts, setToasts] = useState<Toast[]>([])
+  const [waiting, setWaiting] = useState<ReadonlySet<string>>(new Set())
+  const [spoken, setSpoken] = useState('')
+  const timers = useRef(new Map<string, { timer: ReturnType<typeof setTimeout>; decision: PendingDecision }>())
+  const undoListeners = useRef(new Set<(id: string) => void>())
+  const nextKey = useRef(0)
+
+  const announce = useCallback((text: string) => setSpoken(text), [])
+  const dropToast = useCallback((key: number) => setToasts((all) => all.filter((t) => t.key !== key)), [])
+  const setWaitingFor = useCallback((id: string, on: boolean) => {
+    setWaiting((prev) => {
+      const next = new Set(prev)
+      if (on) next.add(id)
+      else next.delete(id)
+      return next
+    })
+  }, [])
+
+  const send = useCallback(
+    async (decision: PendingDecision, toastKey: number) => {
+      timers.current.delete(decision.requestId)
+      dropToast(toastKey)
+      const mutation = decision.verb === 'approve' ? Approve : Reject
+      const result = await client.mutation(mutation, { id: decision.requestId, comment: decision.comment }, { additionalTypenames: ['ApprovalRequest'] }).toPromise()
+      setWaitingFor(decision.requestId, false)
+      if (result.error) {
+        const key = nextKey.current++
+        const text = `Could not ${decision.verb} “${decision.title}”: ${errorMessage(result.error)}`
+        setToasts((all) => [...all, { key, text, tone: 'error' }])
+        announce(text)
+        undoListeners.current.forEach((l) => l(decision.requestId))
+      }
+    },
+    [client, dropToast, setWaitingFor, announce],
+  )
+
+  const decide = useCallback(
+    (decision: PendingDecision) => {
+      if (timers.current.has(decision.requestId)) return // one decision per request
+      const key = nextKey.current++
+      const text = `${past[decision.verb]} “${decision.title}”`
+      const timer = setTimeout(() => void send(decision, key), UNDO_MS)
+      timers.current.set(decision.requestId, { timer, decision })
+      setWaitingFor(decision.requestId, true)
+      const undo = () => {
+        const held = timers.current.get(decision.requestId)
+        if (!held) return
+        clearTimeout(held.timer)
+        timers.current.delete(decision.requestId)
+        setWaitingFor(decision.requestId, false)
+        dropToast(key)
+        announce(`Undone: “${decision.title}” is back in your inbox`)
+        undoListeners.current.forEach((l) => l(decision.requestId))
+      }
+      setToasts((all) => [...all, { key, text, undo }])
+      announce(`${text}. Undo within ${UNDO_MS / 1000} seconds.`)
+    },
+    [send, setWaitingFor, dropToast, announce],
+  )
+
+  // the page goes away: send what waits now, in requests that outlive the page
+  useEffect(() => {
+    const flush = () => {
+      for (const { timer, decision } of timers.current.values()) {
+        clearTimeout(timer)
+        const field = decision.verb === 'approve' ? 'approveRequest' : 'rejectRequest'
+        void fetch('/graphql', {
+          method: 'POST',
+          keepalive: true,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: `mutation($id: ID!, $c: String) { ${field}(id: $id, comment: $c) { id } }`, variables: { id: decision.requestId, c: decision.comment } }),
+        })
+      }
+      timers.current.clear()
+    }
+    window.addEventListener('pagehide', flush)
+    return () => window.removeEventListener('pagehide', flush)
+  }, [token])
+
+  const value = useMemo<Decisions>(
+    () => ({
+      decide,
+      waiting,
+      announce,
+      onUndo: (listener) => {
+        undoListeners.current.add(listener)
+        return () => undoListeners.current.delete(listener)
+      },
+    }),
+    [decide, waiting, announce],
+  )
+
+  return (
+    <DecisionsContext.Provider value={value}>
+      {children}
+      <div className="toasts" aria-label="Decisions">
+        {toasts.map((t) => (
+          <div key={t.key} className={`toast ${t.tone ?? ''}`} role={t.tone === 'error' ? 'alert' : undefined}>
+            <span>{t.text}</span>
+            {t.undo ? (
+              <button type="button" onClick={t.undo}>
+                Undo
+              </button>
+            ) : (
+              <button type="button" className="link" aria-label="Dismiss" onClick={() => dropToast(t.key)}>
+                ×
+              </button>
+            )}
+          </div>
+        ))}
+      </div>
+      <div className="sr-only" aria-live="polite" role="status" data-testid="announcer">
+        {spoken}
+      </div>
+    </DecisionsContext.Provider>
+  )
+}

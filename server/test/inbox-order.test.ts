@@ -1,0 +1,56 @@
+// The inbox's order (OLDEST by default, NEWEST, DEADLINE) and its true count, past any page.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { codes, createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from './harness.js'
+
+let server: TestServer
+let rita: { id: string; token: string }
+let agent: { id: string; token: string }
+const ids: Record<string, string> = {}
+
+beforeAll(async () => {
+  server = await startServer()
+  rita = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita', roleKeys: ['member'] })
+  agent = await createAgentWithToken(server, { name: 'Mailer' })
+  const rule = (module: string, expiresAfterSeconds: number | null) =>
+    createRule(server, { name: module, resourceType: 'AGENT_ACTION', actionType: 'send_email', module, primaryResolver: { type: 'NAMED_USER', userId: rita.id }, expiresAfterSeconds })
+  await rule('day', 86_400)
+  await rule('hour', 3600)
+  await rule('never', null)
+  // asked in this order: never, day, hour
+  for (const module of ['never', 'day', 'hour']) {
+    const res = await server.gql(
+      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`,
+      { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: { to: 'a@example.com', subject: module, body: 'x' } } },
+      agent.token,
+    )
+    ids[module] = res.data.requestApproval.request.id
+  }
+})
+afterAll(async () => {
+  await server?.destroy()
+})
+
+const INBOX = `query($o: InboxOrder, $first: Int) { approvalInboxCount approvalInbox(first: $first, order: $o) { edges { node { id } } } }`
+const order = async (o?: string, first = 10) => {
+  const res = await server.gql(INBOX, { o, first }, rita.token)
+  expect(res.errors).toBeUndefined()
+  return { count: res.data.approvalInboxCount, ids: res.data.approvalInbox.edges.map((e: { node: { id: string } }) => e.node.id) }
+}
+
+describe('the inbox order and count', () => {
+  it('oldest first by default; newest first; the nearest deadline first, those without one last', async () => {
+    expect((await order()).ids).toEqual([ids.never, ids.day, ids.hour])
+    expect((await order('NEWEST')).ids).toEqual([ids.hour, ids.day, ids.never])
+    expect((await order('DEADLINE')).ids).toEqual([ids.hour, ids.day, ids.never])
+  })
+
+  it('counts every pending request, past the page', async () => {
+    expect(await order('DEADLINE', 1)).toEqual({ count: 3, ids: [ids.hour] })
+  })
+
+  it('needs approval:resolve, as the inbox does', async () => {
+    await server.db.prisma.role.create({ data: { key: 'observer', name: 'Observer', permissions: ['approval:view'] } })
+    const olga = await createUserWithToken(server, { email: 'olga@example.com', name: 'Olga', roleKeys: ['observer'] })
+    expect(codes(await server.gql(`{ approvalInboxCount }`, {}, olga.token))).toEqual(['FORBIDDEN'])
+  })
+})
