@@ -6,6 +6,9 @@ import { defineConfig } from 'vite'
 export default defineConfig({
   root: import.meta.dirname,
   plugins: [react()],
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  // 'hidden': maps for whoever runs the server, without a sourceMappingURL in the bundles; the
+  // server never serves them (server/src/http/static-files.ts). `npm run build` then writes the
+  // brotli and gzip copies (scripts/compress-client.mjs).
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: 'hidden' },
   server: { proxy: { '/graphql': { target: 'http://localhost:4000', ws: true } } },
 })

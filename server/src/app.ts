@@ -12,7 +12,6 @@ import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga'
 import { CloseCode } from 'graphql-ws'
 import { useServer } from 'graphql-ws/use/ws'
 import type { Redis } from 'ioredis'
-import sirv from 'sirv'
 import { WebSocketServer } from 'ws'
 import { parseBearer } from './auth/tokens.js'
 import type { Viewer } from './auth/viewer.js'
@@ -27,6 +26,7 @@ import { readBodyWithin } from './http/body-limit.js'
 import { isOriginAllowed, originSet } from './http/origin.js'
 import { requestIdFor } from './http/request-id.js'
 import { isGraphiQLRequest, setSecurityHeaders } from './http/security-headers.js'
+import { createInboxHandler } from './http/static-files.js'
 import { ConnectionRegistry } from './limits/connections.js'
 import { useMutationRateLimit, type RateLimitOptions } from './limits/rate-limit.js'
 import { watchAccess } from './limits/revocation.js'
@@ -247,7 +247,7 @@ export function buildApp(options: AppOptions): App {
   })
 
   const clientDir = options.clientDir === undefined ? findClientDist() : options.clientDir
-  const serveClient = clientDir ? sirv(clientDir, { single: true, etag: true, gzip: false }) : undefined
+  const serveClient = clientDir ? createInboxHandler(clientDir) : undefined
   const isApi = (url: string | undefined) => /^\/(graphql|healthz|readyz)(\/|\?|$)/.test(url ?? '')
 
   const server = createServer((req, res) => {
@@ -274,12 +274,7 @@ export function buildApp(options: AppOptions): App {
         if (body) yoga.handle(Object.assign(req, { body }), res)
       })
     }
-    if (serveClient) {
-      return serveClient(req, res, () => {
-        res.statusCode = 404
-        res.end('Not found')
-      })
-    }
+    if (serveClient) return serveClient(req, res)
     res.statusCode = 404
     res.setHeader('content-type', 'text/plain; charset=utf-8')
     res.end('The inbox is not built. Run `npm run build` (npm start does), or use the API at /graphql.')
