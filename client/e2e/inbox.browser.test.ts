@@ -372,4 +372,27 @@ describe('the inbox in a browser', () => {
     await page.getByRole('heading', { name: /^Inbox/ }).waitFor()
     await page.close()
   })
+
+  it('selects ten requests (a checkbox, or x on the open one) and approves them together, after the undo window', async () => {
+    const page = await newPage({ width: 1280, height: 900 })
+    await signInLive(page, reviewer.token)
+    const ids: string[] = []
+    for (let i = 1; i <= 10; i++) ids.push((await askToEmail(`Together ${String(i).padStart(2, '0')}`)).data.requestApproval.request.id)
+    await inList(page, 'Email: Together 10').waitFor()
+    for (let i = 1; i <= 9; i++) await page.getByLabel(`Select Email: Together ${String(i).padStart(2, '0')}`).check()
+    // the tenth with x, while it is open
+    await inList(page, 'Email: Together 10').click()
+    await page.getByRole('heading', { name: 'Email: Together 10' }).waitFor()
+    await page.keyboard.press('x')
+    const bar = page.getByRole('group', { name: 'Selected requests' })
+    await bar.getByText('10 selected').waitFor()
+    await bar.getByLabel('Comment for all (optional)').fill('Batch approved')
+    await bar.getByRole('button', { name: 'Approve 10' }).click()
+    await page.locator('.toast').getByText('Approved “10 requests”').waitFor()
+    await expect(page.locator('ol.requests').getByText('Email: Together').count()).resolves.toBe(0)
+    const decided = ids.map(decisionOf)
+    await page.clock.fastForward(UNDO_MS)
+    for (const d of await Promise.all(decided)) expect(d).toEqual({ status: 'APPROVED', decisionComment: 'Batch approved' })
+    await page.close()
+  }, 60_000)
 })

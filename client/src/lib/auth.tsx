@@ -108,7 +108,9 @@ export function SessionProvider({ signedOut, children }: { signedOut: (signIn: (
     setToken(t)
   }, [])
   const signOut = useCallback(() => {
-    sessionStorage.removeItem(TOKEN_KEY)
+    // nothing of this user stays for the next one: read marks, unsent comments, the tab's count
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith('approvals.')) sessionStorage.removeItem(key)
+    document.title = 'Approvals'
     setToken(null)
   }, [])
   const api = useMemo(() => (token ? createApiClient(token, signOut) : null), [token, signOut])

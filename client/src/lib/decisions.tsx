@@ -29,12 +29,24 @@ const Reject = graphql(`
   }
 `)
 
+const DecideMany = graphql(`
+  mutation DecideRequests($ids: [ID!]!, $decision: Decision!, $comment: String) {
+    decideRequests(ids: $ids, decision: $decision, comment: $comment) {
+      id
+      code
+      message
+    }
+  }
+`)
+
 export interface PendingDecision {
   requestId: string
   verb: 'approve' | 'reject'
   comment: string | null
   /** What the toast calls the request. */
   title: string
+  /** More requests decided alike, in one call (decideRequests); requestId is the first of them. */
+  more?: string[]
 }
 
 interface Toast {
@@ -91,6 +103,23 @@ export function DecisionsProvider({ token, children }: { token: string; children
     async (decision: PendingDecision, toastKey: number) => {
       timers.current.delete(decision.requestId)
       dropToast(toastKey)
+      const all = [decision.requestId, ...(decision.more ?? [])]
+      if (decision.more) {
+        const result = await client
+          .mutation(DecideMany, { ids: all, decision: decision.verb === 'approve' ? 'APPROVE' : 'REJECT', comment: decision.comment }, { additionalTypenames: ['ApprovalRequest'] })
+          .toPromise()
+        all.forEach((id) => setWaitingFor(id, false))
+        const refused = result.data?.decideRequests.filter((r) => r.code) ?? []
+        if (result.error || refused.length) {
+          const key = nextKey.current++
+          const text = result.error
+            ? `Could not decide ${all.length} requests: ${errorMessage(result.error)}`
+            : `${refused.length} of ${all.length} could not be decided: ${refused[0]!.message}`
+          setToasts((list) => [...list, { key, text, tone: 'error' }])
+          announce(text)
+        }
+        return
+      }
       const mutation = decision.verb === 'approve' ? Approve : Reject
       const result = await client.mutation(mutation, { id: decision.requestId, comment: decision.comment }, { additionalTypenames: ['ApprovalRequest'] }).toPromise()
       setWaitingFor(decision.requestId, false)
@@ -110,15 +139,16 @@ export function DecisionsProvider({ token, children }: { token: string; children
       if (timers.current.has(decision.requestId)) return // one decision per request
       const key = nextKey.current++
       const text = `${past[decision.verb]} “${decision.title}”`
+      const all = [decision.requestId, ...(decision.more ?? [])]
       const timer = setTimeout(() => void send(decision, key), UNDO_MS)
       timers.current.set(decision.requestId, { timer, decision })
-      setWaitingFor(decision.requestId, true)
+      all.forEach((id) => setWaitingFor(id, true))
       const undo = () => {
         const held = timers.current.get(decision.requestId)
         if (!held) return
         clearTimeout(held.timer)
         timers.current.delete(decision.requestId)
-        setWaitingFor(decision.requestId, false)
+        all.forEach((id) => setWaitingFor(id, false))
         dropToast(key)
         announce(`Undone: “${decision.title}” is back in your inbox`)
         undoListeners.current.forEach((l) => l(decision.requestId))
@@ -134,12 +164,15 @@ export function DecisionsProvider({ token, children }: { token: string; children
     const flush = () => {
       for (const { timer, decision } of timers.current.values()) {
         clearTimeout(timer)
-        const field = decision.verb === 'approve' ? 'approveRequest' : 'rejectRequest'
+        const ids = [decision.requestId, ...(decision.more ?? [])]
         void fetch('/graphql', {
           method: 'POST',
           keepalive: true,
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({ query: `mutation($id: ID!, $c: String) { ${field}(id: $id, comment: $c) { id } }`, variables: { id: decision.requestId, c: decision.comment } }),
+          body: JSON.stringify({
+            query: `mutation($ids: [ID!]!, $d: Decision!, $c: String) { decideRequests(ids: $ids, decision: $d, comment: $c) { id } }`,
+            variables: { ids, d: decision.verb === 'approve' ? 'APPROVE' : 'REJECT', c: decision.comment },
+          }),
         })
       }
       timers.current.clear()

@@ -108,6 +108,16 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     return event
   })
   const [more, loadMore] = useMorePages(order, detailVersion)
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set())
+  const [bulkReason, setBulkReason] = useState('')
+  const toggle = useCallback((id: string) => {
+    setPicked((prev) => {
+      const next = new Set(prev)
+      if (next.has(id)) next.delete(id)
+      else next.add(id)
+      return next
+    })
+  }, [])
   // after a (re)connection, read the inbox again: events sent while the link was down are gone
   const reread = useCallback(() => {
     refetch({ requestPolicy: 'network-only' })
@@ -162,6 +172,7 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   useShortcuts(
     useCallback(
       (key: string) => {
+        if (key === 'x' && selectedId) return toggle(selectedId)
         if (key !== 'j' && key !== 'k') return
         const list = ids.current
         if (list.length === 0) return
@@ -169,9 +180,19 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
         const next = key === 'j' ? Math.min(at + 1, list.length - 1) : Math.max(at - 1, 0)
         navigate(`/inbox/${encodeURIComponent(list[next]!)}`)
       },
-      [selectedId, navigate],
+      [selectedId, navigate, toggle],
     ),
   )
+  // requests picked and then decided elsewhere (or by this bulk decision) leave the selection
+  const pickedNow = items.filter((r) => picked.has(r.id))
+  const decideMany = (verb: 'approve' | 'reject') => {
+    const [firstId, ...rest] = pickedNow.map((r) => r.id)
+    if (!firstId) return
+    decisions.decide({ requestId: firstId, more: rest, verb, comment: bulkReason.trim() || null, title: `${pickedNow.length} requests` })
+    setPicked(new Set())
+    setBulkReason('')
+    if (selectedId && picked.has(selectedId)) openNext(selectedId)
+  }
 
   return (
     <div className={`split inbox-split ${selectedId ? 'has-detail' : ''}`}>
@@ -198,6 +219,21 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
             ))}
           </select>
         </label>
+        {pickedNow.length > 0 && (
+          <div className="bulk" role="group" aria-label="Selected requests">
+            <span>{pickedNow.length} selected</span>
+            <input aria-label="Comment for all (optional)" placeholder="Comment for all (optional)" value={bulkReason} onChange={(e) => setBulkReason(e.target.value)} />
+            <button type="button" className="approve" onClick={() => decideMany('approve')}>
+              Approve {pickedNow.length}
+            </button>
+            <button type="button" className="reject" onClick={() => decideMany('reject')}>
+              Reject {pickedNow.length}
+            </button>
+            <button type="button" className="link" onClick={() => setPicked(new Set())}>
+              Clear
+            </button>
+          </div>
+        )}
         {error && <p className="state error">Could not load the inbox: {errorMessage(error)}</p>}
         {fetching && !data && <p className="state">Loading…</p>}
         {data && items.length === 0 && <p className="state empty">Nothing waits for you. New requests appear here as they arrive.</p>}
@@ -207,6 +243,13 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
             const urgency = urgencyOf(r.expiresAt, now)
             return (
               <li key={r.id} className={`${r.id === selectedId ? 'selected' : ''} ${seen.has(r.id) ? '' : 'unread'} ${arrived.has(r.id) && !seen.has(r.id) ? 'arrived' : ''} ${urgency}`}>
+                <input
+                  type="checkbox"
+                  className="pick"
+                  aria-label={`Select ${r.summary ?? humanize(r.actionType)}`}
+                  checked={picked.has(r.id)}
+                  onChange={() => toggle(r.id)}
+                />
                 <Link href={`/inbox/${encodeURIComponent(r.id)}`} data-request-id={r.id}>
                   <span className="action">{humanize(r.actionType)}</span>
                   <span className="summary">{r.summary ?? <span className="muted">No summary</span>}</span>
@@ -227,7 +270,7 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
             {extra.fetching ? 'Loading…' : `Show more (${Math.max(0, (total ?? 0) - items.length)} not shown)`}
           </button>
         )}
-        <p className="hint">Keys: j / k to move, a to approve, r to reject (asks for a reason); every decision can be undone for {UNDO_SECONDS} seconds.</p>
+        <p className="hint">Keys: j / k to move, x to select, a to approve, r to reject (asks for a reason); every decision can be undone for {UNDO_SECONDS} seconds.</p>
       </section>
       <section className="detail" aria-label="Request">
         {selectedId ? (
