@@ -395,4 +395,37 @@ describe('the inbox in a browser', () => {
     for (const d of await Promise.all(decided)) expect(d).toEqual({ status: 'APPROVED', decisionComment: 'Batch approved' })
     await page.close()
   }, 60_000)
+
+  it('a record update shows its diff, field by field, and the change of owner', async () => {
+    await createRule(server, { name: 'Account updates', resourceType: 'RECORD_MUTATION', actionType: 'update_record', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+    const created = await server.gql(
+      `mutation($i: CreateRecordInput!) { createRecord(input: $i) { record { id } } }`,
+      { i: { module: 'accounts', data: { name: 'Acme', tier: 'gold', notes: 'Key account' } } },
+      server.ownerToken,
+    )
+    const recordId = created.data.createRecord.record.id
+    const owner = (await server.gql(`{ viewer { principal { id } } }`, {}, server.ownerToken)).data.viewer.principal.id
+    // the agent's owner is the service's owner: it may propose handing the record to Rita
+    const asked = await server.gql(
+      `mutation($id: ID!, $i: UpdateRecordInput!) { updateRecord(id: $id, input: $i) { approvalRequest { id } } }`,
+      { id: recordId, i: { data: { tier: 'silver', notes: null, region: 'EMEA' }, ownerId: reviewer.id } },
+      agent.token,
+    )
+    expect(asked.errors).toBeUndefined()
+    expect(owner).toBeTruthy()
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    await page.locator('ol.requests a').filter({ hasText: 'Update record' }).first().click()
+    const table = page.getByRole('table', { name: 'Record changes' })
+    await table.waitFor()
+    const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => (c.textContent ?? '').replace(/\s+/g, ' ').trim())))
+    expect(rows).toEqual([
+      ['tier changed', 'gold', 'silver'],
+      ['notes removed', 'Key account', 'removed'],
+      ['region added', 'not set', 'EMEA'],
+    ])
+    await page.getByText('Changes the owner:').waitFor()
+    await page.getByText('Rita Reviewer', { exact: true }).first().waitFor()
+    await page.close()
+  })
 })

@@ -97,3 +97,39 @@ export function OwnerChange({ request }: { request: { actionType: string; params
     </p>
   )
 }
+
+export interface FieldChange {
+  field: string
+  current?: unknown
+  proposed?: unknown
+  change: 'ADDED' | 'CHANGED' | 'REMOVED' | 'UNCHANGED'
+}
+
+const CHANGE_WORDS = { ADDED: 'added', CHANGED: 'changed', REMOVED: 'removed', UNCHANGED: 'unchanged' } as const
+
+/** An update of a record as a diff: each field it names, its value now and after, marked when it changes. */
+export function RecordChanges({ changes }: { changes: FieldChange[] }) {
+  if (changes.length === 0) return <p className="muted">The change names no fields.</p>
+  return (
+    <table className="record-changes" aria-label="Record changes">
+      <thead>
+        <tr>
+          <th scope="col">Field</th>
+          <th scope="col">Now</th>
+          <th scope="col">After</th>
+        </tr>
+      </thead>
+      <tbody>
+        {changes.map((c) => (
+          <tr key={c.field} className={c.change.toLowerCase()}>
+            <th scope="row">
+              {c.field} {c.change !== 'UNCHANGED' && <span className={`change ${c.change.toLowerCase()}`}>{CHANGE_WORDS[c.change]}</span>}
+            </th>
+            <td>{c.change === 'ADDED' ? <span className="muted">not set</span> : <Value value={c.current as Json} />}</td>
+            <td>{c.change === 'REMOVED' ? <span className="muted">removed</span> : <Value value={c.proposed as Json} />}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}

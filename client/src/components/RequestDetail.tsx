@@ -8,7 +8,7 @@ import { errorMessage, eventAttempt, eventLabel, formatDateTime, humanize, timeL
 import { useNow, useShortcuts } from '../lib/hooks'
 import { KEYBOARD_DWELL_MS } from '../lib/timing'
 import { ExecutionStatus } from './ExecutionStatus'
-import { OwnerChange, ParamsView } from './ParamsView'
+import { OwnerChange, ParamsView, RecordChanges } from './ParamsView'
 
 const RequestQuery = graphql(`
   query RequestDetail($id: ID!) {
@@ -59,6 +59,12 @@ const RequestQuery = graphql(`
       proposedOwner {
         id
         name
+      }
+      recordChanges {
+        field
+        current
+        proposed
+        change
       }
       conditionError
       reviewers {
@@ -272,7 +278,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
 
       <section>
         <h3>What the agent wants to do</h3>
-        <ParamsView actionType={request.actionType} params={request.params} />
+        {request.recordChanges ? <RecordChanges changes={request.recordChanges} /> : <ParamsView actionType={request.actionType} params={request.params} />}
         <OwnerChange request={request} />
         {request.record && request.actionType === 'update_record' && (
           <details>

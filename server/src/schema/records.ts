@@ -40,7 +40,7 @@ const RecordMutationPayload = builder.objectRef<Awaited<ReturnType<typeof create
 const CreateRecordInput = builder.inputType('CreateRecordInput', {
   fields: (t) => ({
     module: t.string({ required: true, validate: z.string().trim().min(1, 'must not be empty').max(100) }),
-    data: t.field({ type: 'JSON', required: true, description: 'The fields to change, as a JSON Merge Patch (RFC 7396): null removes a field; fields left out stay as they are.' }),
+    data: t.field({ type: 'JSON', required: true, description: "The new record's fields, as a JSON object." }),
     ownerId: t.id(),
   }),
 })
