@@ -39,6 +39,9 @@ const PERSONAL = {
   directives: [{ name: 'auth' as const, args: { anyOf: ['directory:manage', 'self', 'acting agent'] } }],
 }
 
+/** A principal's tokens as listed: those not revoked, newest first (ids are UUIDv7, so they break ties in time order). */
+const ACTIVE_TOKENS = { where: { revokedAt: null }, orderBy: [{ createdAt: 'desc' as const }, { id: 'desc' as const }] }
+
 builder.prismaNode('User', {
   id: { field: 'id' },
   nullable: true,
@@ -63,6 +66,13 @@ builder.prismaNode('User', {
       directives: [{ name: 'auth', args: { anyOf: ['user', 'acting agent', 'directory:manage'] } }],
     }),
     awayUntil: t.expose('awayUntil', { type: 'DateTime', nullable: true, description: 'When an away user becomes available again by itself.' }),
+    apiTokens: t.relation('apiTokens', {
+      description: "The user's tokens that still work (not revoked), newest first: names and use, never the secrets. Directory managers and the user see them.",
+      query: ACTIVE_TOKENS,
+      authScopes: (user, _args, ctx) =>
+        ctx.viewer?.kind === 'user' && ctx.viewer.id === user.id ? { authenticated: true } : { permission: 'directory:manage' },
+      directives: [{ name: 'auth', args: { anyOf: ['directory:manage', 'self'] } }],
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 })
@@ -82,6 +92,14 @@ builder.prismaNode('Agent', {
       authScopes: (agent, _args, ctx) =>
         ctx.viewer?.kind === 'agent' && ctx.viewer.id === agent.id ? { authenticated: true } : { permission: 'directory:manage' },
       directives: [{ name: 'auth', args: { anyOf: ['directory:manage', 'self'] } }],
+    }),
+    apiTokens: t.relation('apiTokens', {
+      description: "The agent's tokens that still work (not revoked), newest first: names and use, never the secrets. Directory managers and the agent's owner see them.",
+      query: ACTIVE_TOKENS,
+      // the owner may disable the agent, and so needs to see what it has been using
+      authScopes: (agent, _args, ctx) =>
+        ctx.viewer?.kind === 'user' && agent.ownerId === ctx.viewer.id ? { authenticated: true } : { permission: 'directory:manage' },
+      directives: [{ name: 'auth', args: { anyOf: ['directory:manage', "agent's owner"] } }],
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),

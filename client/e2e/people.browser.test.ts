@@ -1,0 +1,219 @@
+// End to end, as a directory manager uses People and agents: Debian's Chromium driven by
+// playwright-core against a real server on PGlite serving a fresh build of the app. Every change
+// made in the page is checked through the API (and tokens by using them). Screenshots go to a
+// temporary folder; `npm run screenshots` writes them to docs/screenshots for the README.
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { codes, createAgentWithToken, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
+
+let SCREENSHOTS: string
+let outDir: string
+let server: TestServer
+let browser: Browser
+let rita: { id: string; token: string }
+let ada: { id: string; token: string }
+let agent: { id: string; token: string }
+let laptop: { id: string; token: string }
+let base: string
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'approvals-client-'))
+  SCREENSHOTS = process.env.SCREENSHOTS_DIR ? resolve(process.env.SCREENSHOTS_DIR) : await mkdtemp(join(tmpdir(), 'approvals-screenshots-'))
+  // a production build, as `npm run build` makes it (vitest's NODE_ENV=test would make a development one)
+  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
+  const built = spawnSync(process.execPath, [vite, 'build', 'client', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
+    env: { ...process.env, NODE_ENV: 'production' },
+    encoding: 'utf8',
+  })
+  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stderr}`)
+  server = await startServer({ clientDir: outDir })
+  base = server.url.replace(/\/graphql$/, '')
+  rita = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita Reviewer', roleKeys: ['member'] })
+  ada = await createUserWithToken(server, { email: 'ada@example.com', name: 'Ada Delegate', roleKeys: ['member'] })
+  agent = await createAgentWithToken(server, { name: 'Outreach agent' })
+  const issued = await server.gql(`mutation($id: ID!) { createApiToken(principalId: $id, name: "laptop") { token apiToken { id } } }`, { id: rita.id }, server.ownerToken)
+  laptop = { id: issued.data.createApiToken.apiToken.id, token: issued.data.createApiToken.token }
+  browser = await chromium.launch({
+    executablePath: process.env.TEST_CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+})
+afterAll(async () => {
+  // the app logs nothing as an error while it works
+  expect(errors).toEqual([])
+  await browser?.close()
+  await server?.destroy()
+  await rm(outDir, { recursive: true, force: true })
+})
+
+/** A page whose script errors fail the test, with short waits so a missing element says which. */
+async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
+  const page = await browser.newPage({ viewport })
+  page.setDefaultTimeout(10_000)
+  page.on('pageerror', (err) => errors.push(err.message))
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+  return page
+}
+const errors: string[] = []
+
+/** Signed in as the owner (a directory manager), on People and agents. */
+async function openPeople(viewport?: { width: number; height: number }): Promise<Page> {
+  const page = await newPage(viewport)
+  await page.goto(base + '/')
+  await page.getByLabel('API token').fill(server.ownerToken)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('link', { name: 'People and agents' }).click()
+  await page.getByRole('heading', { name: 'People', exact: true }).waitFor()
+  return page
+}
+
+const WHO = `{ viewer { principal { id } } }`
+/** Whom a token stands for now, or the error code the API answers with. */
+async function whoIs(token: string): Promise<string> {
+  const res = await server.gql(WHO, {}, token)
+  return res.data?.viewer?.principal.id ?? codes(res).join(',')
+}
+
+async function userAsStored(id: string) {
+  const res = await server.gql(
+    `query($id: ID!) { node(id: $id) { ... on User { available awayUntil delegate { id } roles { key } manager { id } } } }`,
+    { id },
+    server.ownerToken,
+  )
+  expect(res.errors).toBeUndefined()
+  return res.data.node
+}
+
+describe('People and agents in a browser', () => {
+  it("lists a user's tokens with their use, and revokes one only once confirmed; the API then refuses it", async () => {
+    // laptop is used once, before the page loads; "test" never is
+    expect(await whoIs(laptop.token)).toBe(rita.id)
+    const page = await openPeople()
+    await page.getByRole('button', { name: 'Manage Rita Reviewer' }).click()
+    const panel = page.getByRole('region', { name: 'Manage Rita Reviewer' })
+    const tokens = panel.getByRole('table', { name: 'API tokens of Rita Reviewer, newest first' })
+    await expect(tokens.getByRole('row').allInnerTexts()).resolves.toHaveLength(3)
+    const laptopRow = tokens.getByRole('row', { name: /^laptop/ })
+    await expect(laptopRow.getByRole('cell').nth(1).innerText()).resolves.toMatch(/\d/)
+    await expect(tokens.getByRole('row', { name: /^test/ }).getByRole('cell').nth(1).innerText()).resolves.toBe('Never')
+    await page.screenshot({ path: join(SCREENSHOTS, 'people.png'), fullPage: true })
+
+    // by keyboard: Enter opens the confirmation on Cancel, Escape closes it, and nothing is sent
+    const revoke = laptopRow.getByRole('button', { name: 'Revoke token laptop' })
+    await revoke.focus()
+    await page.keyboard.press('Enter')
+    const dialog = page.getByRole('dialog', { name: 'Revoke the token “laptop” of Rita Reviewer?' })
+    await dialog.getByText('It was last used').waitFor()
+    await expect(dialog.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement)).resolves.toBe(true)
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'detached' })
+    await expect(revoke.evaluate((b) => b === document.activeElement)).resolves.toBe(true)
+    expect(await whoIs(laptop.token)).toBe(rita.id)
+
+    await page.keyboard.press('Enter')
+    await dialog.getByRole('button', { name: 'Revoke token' }).click()
+    await panel.getByRole('status').filter({ hasText: 'Token “laptop” revoked' }).waitFor()
+    await laptopRow.waitFor({ state: 'detached' })
+    // the keyboard stays in the list whose row went away
+    await expect(panel.getByRole('heading', { name: 'API tokens' }).evaluate((h) => h === document.activeElement)).resolves.toBe(true)
+    expect(await whoIs(laptop.token)).toBe('UNAUTHENTICATED')
+    // only that one
+    expect(await whoIs(rita.token)).toBe(rita.id)
+    await expect(tokens.getByRole('row').allInnerTexts()).resolves.toHaveLength(2)
+    await page.close()
+  })
+
+  it("disables an agent after a confirmation (its token is refused), enables it again, and changes whom it acts for", async () => {
+    expect(await whoIs(agent.token)).toBe(agent.id)
+    const page = await openPeople()
+    await page.getByRole('button', { name: 'Manage Outreach agent' }).click()
+    const panel = page.getByRole('region', { name: 'Manage Outreach agent' })
+
+    await panel.getByRole('button', { name: 'Disable agent' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Disable Outreach agent?' })
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    expect(await whoIs(agent.token)).toBe(agent.id)
+
+    await panel.getByRole('button', { name: 'Disable agent' }).click()
+    await dialog.getByRole('button', { name: 'Disable agent' }).click()
+    await panel.getByRole('status').filter({ hasText: 'Outreach agent is disabled' }).waitFor()
+    await page.getByRole('row', { name: /^Outreach agent/ }).getByText('Disabled').waitFor()
+    expect(await whoIs(agent.token)).toBe('UNAUTHENTICATED')
+
+    await panel.getByRole('button', { name: 'Enable agent' }).click()
+    await panel.getByRole('status').filter({ hasText: 'Outreach agent is enabled' }).waitFor()
+    expect(await whoIs(agent.token)).toBe(agent.id)
+
+    // the people it may act for, besides its owner
+    await panel.getByRole('group', { name: /May act for/ }).getByRole('checkbox', { name: 'Rita Reviewer' }).check()
+    await panel.getByRole('form', { name: 'People Outreach agent may act for' }).getByRole('button', { name: 'Review changes…' }).click()
+    const actsFor = page.getByRole('dialog', { name: 'Change whom Outreach agent may act for?' })
+    await expect(actsFor.getByRole('definition').innerText()).resolves.toMatch(/None\s*→\s*Rita Reviewer/)
+    await actsFor.getByRole('button', { name: 'Confirm changes' }).click()
+    await panel.getByRole('status').filter({ hasText: 'Saved: acts for Rita Reviewer' }).waitFor()
+    const stored = await server.gql(`query($id: ID!) { node(id: $id) { ... on Agent { actsFor { id } } } }`, { id: agent.id }, server.ownerToken)
+    expect(stored.data.node.actsFor).toEqual([{ id: rita.id }])
+    await page.close()
+  })
+
+  it('gives a user two roles and a manager after a confirmation that shows the changes', async () => {
+    const page = await openPeople()
+    await page.getByRole('button', { name: 'Manage Rita Reviewer' }).click()
+    const form = page.getByRole('form', { name: 'Roles and manager of Rita Reviewer' })
+    await form.getByRole('group', { name: 'Roles' }).getByRole('checkbox', { name: 'Manager' }).check()
+    await form.getByLabel('Reports to').selectOption({ label: 'Ada Delegate' })
+    await form.getByRole('button', { name: 'Review changes…' }).click()
+
+    const dialog = page.getByRole('dialog', { name: "Change Rita Reviewer's roles and manager?" })
+    const changes = dialog.getByRole('definition')
+    await expect(changes.allInnerTexts()).resolves.toEqual([expect.stringMatching(/^Member\s*→\s*Manager, Member$/), expect.stringMatching(/^None\s*→\s*Ada Delegate$/)])
+    await page.screenshot({ path: join(SCREENSHOTS, 'people-confirm.png') })
+    // not sent until confirmed
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    expect(await userAsStored(rita.id)).toMatchObject({ roles: [{ key: 'member' }], manager: null })
+
+    await form.getByRole('button', { name: 'Review changes…' }).click()
+    await dialog.getByRole('button', { name: 'Confirm changes' }).click()
+    await form.getByRole('status').filter({ hasText: 'Saved' }).waitFor()
+    expect(await userAsStored(rita.id)).toMatchObject({ roles: [{ key: 'manager' }, { key: 'member' }], manager: { id: ada.id } })
+    await page.getByRole('row', { name: /^Rita Reviewer/ }).getByRole('cell', { name: 'Manager, Member' }).waitFor()
+    await page.close()
+  })
+
+  it('sets a user away until a date, with a delegate', async () => {
+    const page = await openPeople()
+    await page.getByRole('button', { name: 'Manage Rita Reviewer' }).click()
+    const form = page.getByRole('form', { name: 'Availability of Rita Reviewer' })
+    const inAWeek = new Date(Date.now() + 7 * 86_400_000)
+    const pad = (n: number) => String(n).padStart(2, '0')
+    const local = `${inAWeek.getFullYear()}-${pad(inAWeek.getMonth() + 1)}-${pad(inAWeek.getDate())}T09:30`
+    await form.getByRole('radio', { name: 'Away' }).check()
+    await form.getByLabel('Away until (optional)').fill(local)
+    await form.getByLabel('Reviews in their place while away').selectOption({ label: 'Ada Delegate' })
+    await form.getByRole('button', { name: 'Save availability' }).click()
+    await form.getByRole('status').filter({ hasText: /Saved: Away until .*; Ada Delegate reviews/ }).waitFor()
+
+    expect(await userAsStored(rita.id)).toMatchObject({ available: false, awayUntil: new Date(local).toISOString(), delegate: { id: ada.id } })
+    await page.getByRole('row', { name: /^Rita Reviewer/ }).getByText(/Away until .*Ada Delegate reviews/).waitFor()
+    await page.close()
+  })
+
+  it('fits a phone: the panel of a person is no wider than the screen', async () => {
+    const page = await openPeople({ width: 390, height: 844 })
+    await page.getByRole('button', { name: 'Manage Ada Delegate' }).click()
+    const panel = page.getByRole('region', { name: 'Manage Ada Delegate' })
+    await panel.getByRole('button', { name: 'Save availability' }).waitFor()
+    const box = await panel.boundingBox()
+    expect(box!.x).toBeGreaterThanOrEqual(0)
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390)
+    await page.screenshot({ path: join(SCREENSHOTS, 'people-phone.png'), fullPage: true })
+    await page.close()
+  })
+})
