@@ -6,7 +6,7 @@ import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, ty
 import { useMutation, useQuery } from 'urql'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
 import type { PeopleQuery as PeopleData } from '../gql/graphql'
-import { formatDateTime } from '../lib/format'
+import { errorMessage, formatDateTime } from '../lib/format'
 import { choiceChange, fromLocalInput, setChange, toLocalInput, type Change } from '../lib/people'
 import '../styles/people.css'
 
@@ -139,7 +139,7 @@ type AgentRow = PeopleData['agents'][number]
 type RoleRow = PeopleData['roles'][number]
 
 const refresh = { additionalTypenames: ['User', 'Agent', 'ApiToken'] }
-const message = (error: { graphQLErrors: { message: string }[]; message: string } | undefined) => error && (error.graphQLErrors[0]?.message ?? error.message)
+const message = (error: Parameters<typeof errorMessage>[0] | undefined) => error && errorMessage(error)
 
 /**
  * A modal confirmation (a native `<dialog>`: focus stays inside, Escape cancels) that says what
