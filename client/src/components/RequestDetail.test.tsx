@@ -113,4 +113,38 @@ describe('RequestDetail', () => {
     expect([...document.querySelectorAll('ul.votes li')].map((li) => li.textContent)).toEqual(['Stage 1: Rita Reviewer approved — “fine”', 'Stage 2: Lena Legal approved'])
     expect(screen.getByText(/Hello again/)).toBeTruthy()
   })
+
+  it('says in words who decides, who takes over and when, and what follows this stage', async () => {
+    const resolver = (extra: object) => ({ __typename: 'ResolverSpec', roleKey: null, delaySeconds: null, user: null, agent: null, ...extra })
+    renderWith({
+      ...approvedEmail,
+      status: 'PENDING',
+      execution: null,
+      decidedBy: null,
+      decisionComment: null,
+      decidedAt: null,
+      events: approvedEmail.events.slice(0, 1),
+      reviewers: [rita],
+      stage: 1,
+      stageCount: 2,
+      requiredApprovals: 2,
+      rule: {
+        __typename: 'ApprovalRule',
+        id: 'rule-1',
+        name: 'Big deals',
+        description: null,
+        version: 1,
+        conditions: null,
+        module: null,
+        priority: 0,
+        escalateAfterSeconds: 7200,
+        primaryResolver: resolver({ type: 'ROLE', roleKey: 'sales' }),
+        fallbackResolver: resolver({ type: 'NAMED_USER', user: { __typename: 'User', name: 'Dana' } }),
+        nextStages: [{ __typename: 'ApprovalStage', name: 'Legal', requiredApprovals: 1, escalateAfterSeconds: null, primaryResolver: resolver({ type: 'MANAGER' }), fallbackResolver: null }],
+      },
+    })
+    await screen.findByText('Email: Offer')
+    expect(document.querySelector('.assignment')!.textContent).toBe('Decided by anyone with the role sales. If nobody decides within 2 hours, it goes to Dana.')
+    expect(document.querySelector('.stage-progress')!.textContent).toBe('Stage 1 of 2. 0 of 2 approvals in this stage; then Legal (the manager of the person it is for).')
+  })
 })

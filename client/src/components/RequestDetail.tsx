@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { Link } from 'wouter'
 import { useQuery } from 'urql'
-import { graphql } from '../gql'
+import { getFragmentData, graphql, type FragmentType } from '../gql'
 import { useSession } from '../lib/auth'
 import { useDecisions } from '../lib/decisions'
 import { errorMessage, eventAttempt, eventLabel, formatDateTime, humanize, timeLeft } from '../lib/format'
@@ -80,6 +80,24 @@ const RequestQuery = graphql(`
         conditions
         module
         priority
+        escalateAfterSeconds
+        primaryResolver {
+          ...ResolverWords
+        }
+        fallbackResolver {
+          ...ResolverWords
+        }
+        nextStages {
+          name
+          requiredApprovals
+          escalateAfterSeconds
+          primaryResolver {
+            ...ResolverWords
+          }
+          fallbackResolver {
+            ...ResolverWords
+          }
+        }
       }
       record {
         id
@@ -106,6 +124,50 @@ const RequestQuery = graphql(`
     }
   }
 `)
+
+const ResolverWordsFragment = graphql(`
+  fragment ResolverWords on ResolverSpec {
+    type
+    roleKey
+    delaySeconds
+    user {
+      name
+    }
+    agent {
+      name
+    }
+  }
+`)
+
+/** Who a resolver names, in words. */
+function resolverWords(ref: FragmentType<typeof ResolverWordsFragment> | null | undefined): string {
+  const r = getFragmentData(ResolverWordsFragment, ref)
+  if (!r) return 'nobody'
+  switch (r.type) {
+    case 'NAMED_USER':
+      return r.user?.name ?? 'a named person'
+    case 'ROLE':
+      return `anyone with the role ${r.roleKey}`
+    case 'MANAGER':
+      return 'the manager of the person it is for'
+    case 'RECORD_OWNER':
+      return "the record's owner"
+    case 'AGENT':
+      return `the AI reviewer ${r.agent?.name ?? ''}`.trim()
+    case 'AUTO_APPROVE':
+      return r.delaySeconds ? `automatic approval after ${inWords(r.delaySeconds)}` : 'automatic approval'
+    default:
+      return humanize(r.type).toLowerCase()
+  }
+}
+
+/** A number of seconds in the largest unit that fits: "90 minutes" stays "90 minutes", 7200 is "2 hours". */
+function inWords(seconds: number): string {
+  const units: [number, string][] = [[86_400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']]
+  const [size, name] = units.find(([size]) => seconds % size === 0 && seconds >= size) ?? [1, 'second']
+  const n = seconds / size
+  return `${n} ${name}${n === 1 ? '' : 's'}`
+}
 
 const STATUS_TEXT: Record<string, string> = {
   APPROVED: 'approved',
@@ -213,6 +275,14 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   const settledBy = request.decidedBy?.name ?? settledEvent?.actor?.name
   const settledComment = request.decisionComment ?? settledEvent?.comment
   const others = request.reviewers.filter((r) => r.id !== session.viewerId)
+  // the stage being decided, as its rule says (shown to those who see the rule's detail)
+  const rule = request.rule
+  const stageNow = rule?.primaryResolver
+    ? request.stage <= 1
+      ? { primaryResolver: rule.primaryResolver, fallbackResolver: rule.fallbackResolver, escalateAfterSeconds: rule.escalateAfterSeconds }
+      : rule.nextStages?.[request.stage - 2]
+    : undefined
+  const nextStage = rule?.nextStages?.[request.stage - 1]
 
   return (
     <article className="request">
@@ -310,18 +380,37 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
         ) : (
           <p className="muted">The rule has been deleted.</p>
         )}
-        <p>
-          Assigned to: {humanize(request.resolverType).toLowerCase()}
-          {request.escalated && ' (escalated to the fallback)'}.{' '}
-          {request.status === 'PENDING' &&
-            (others.length ? <>Also able to decide: {others.map((r) => r.name).join(', ')}.</> : <>Nobody else can decide it.</>)}
+        <p className="assignment">
+          {stageNow ? (
+            <>
+              Decided by {resolverWords(stageNow.primaryResolver)}
+              {request.escalated && stageNow.fallbackResolver ? <> — escalated to {resolverWords(stageNow.fallbackResolver)}</> : request.escalated ? ' — escalated to the approval managers' : null}
+              .{' '}
+            </>
+          ) : (
+            <>Assigned to: {humanize(request.resolverType).toLowerCase()}{request.escalated && ' (escalated)'}. </>
+          )}
+          {request.status === 'PENDING' && others.length > 0 && <>Also able to decide now: {others.map((r) => r.name).join(', ')}. </>}
+          {request.status === 'PENDING' && others.length === 0 && !(stageNow?.fallbackResolver && !request.escalated) && <>Nobody else can decide it now. </>}
+          {request.status === 'PENDING' && stageNow?.fallbackResolver && !request.escalated && (
+            <>
+              {stageNow.escalateAfterSeconds ? <>If nobody decides within {inWords(stageNow.escalateAfterSeconds)}, it goes to </> : <>It can be handed on to </>}
+              {resolverWords(stageNow.fallbackResolver)}.
+            </>
+          )}
         </p>
+        {stageNow && getFragmentData(ResolverWordsFragment, stageNow.fallbackResolver)?.type === 'AUTO_APPROVE' && (
+          <p className="banner warn" role="note">
+            If nobody decides in time, this request is approved automatically.
+          </p>
+        )}
         {(request.stageCount > 1 || request.requiredApprovals > 1) && (
           <p className="stage-progress">
             {request.stageCount > 1 && <>Stage {request.stage} of {request.stageCount}. </>}
             {request.status === 'PENDING' && (
               <>
-                {request.votes.filter((v) => v.stage === request.stage).length} of {request.requiredApprovals} approvals in this stage.
+                {request.votes.filter((v) => v.stage === request.stage).length} of {request.requiredApprovals} approvals in this stage
+                {nextStage ? <>; then {nextStage.name ?? `stage ${request.stage + 1}`} ({resolverWords(nextStage.primaryResolver)})</> : null}.
               </>
             )}
           </p>
