@@ -6,6 +6,33 @@ import { OwnerChange, ParamsView } from './ParamsView'
 afterEach(cleanup)
 
 describe('ParamsView', () => {
+  it('shows a social post with its length against the platform limit, and a schedule in the past flagged', () => {
+    render(<ParamsView actionType="post_to_social" params={{ platform: 'x', text: 'a'.repeat(290), scheduledAt: '2020-01-01T09:00:00Z' }} />)
+    const post = screen.getByLabelText('Post')
+    expect(post.querySelector('.post-length')!.textContent).toBe('290 characters of 280 — 10 over the limit')
+    expect(post.querySelector('.post-length')!.className).toContain('over')
+    expect(within(post).getByText(/in the past/)).toBeTruthy()
+  })
+
+  it('shows a landing page in a sandboxed preview that runs no scripts, and calls out scripts from other sites', () => {
+    const html = '<h1>Spring</h1><script src="https://tracker.example/t.js"></script><script>alert(1)</script>'
+    render(<ParamsView actionType="create_landing_page" params={{ title: 'Spring', slug: 'spring', html }} />)
+    const page = screen.getByLabelText('Landing page')
+    const frame = page.querySelector('iframe')!
+    expect(frame.getAttribute('sandbox')).toBe('')
+    expect(frame.getAttribute('srcdoc')).toBe(html)
+    expect(within(page).getByText(/loads scripts from other sites: tracker\.example/)).toBeTruthy()
+    expect(within(page).getByText('/spring')).toBeTruthy()
+  })
+
+  it('shows a browsing task with what it may do in plain words', () => {
+    render(<ParamsView actionType="browse_website" params={{ url: 'https://shop.example', instructions: 'Buy the cheapest', mayFillForms: true, mayPay: true }} />)
+    const task = screen.getByLabelText('Browsing task')
+    expect(within(task).getByText('https://shop.example')).toBeTruthy()
+    expect(within(task).getByText('yes — it may spend money')).toBeTruthy()
+    expect(within(task).getByText('any site')).toBeTruthy()
+  })
+
   it('shows an email as to, subject and body', () => {
     render(<ParamsView actionType="send_email" params={{ to: ['a@x.test', 'b@x.test'], subject: 'Offer', body: 'Hello\nthere', trackOpens: true }} />)
     const email = screen.getByLabelText('Email')
@@ -31,9 +58,10 @@ describe('ParamsView', () => {
     expect(screen.queryByText('ownerId')).toBeNull()
   })
 
-  it('falls back to formatted JSON for nested parameters of other actions', () => {
-    const { container } = render(<ParamsView actionType="browse_website" params={{ url: 'https://x.test', steps: [{ click: '#buy' }] }} />)
-    expect(container.querySelector('pre.json')!.textContent).toBe(JSON.stringify({ url: 'https://x.test', steps: [{ click: '#buy' }] }, null, 2))
+  it('shows a custom action type as its fields, with nested values as formatted JSON', () => {
+    const { container } = render(<ParamsView actionType="run_sql" params={{ database: 'billing', steps: [{ click: '#buy' }] }} />)
+    expect(screen.getByText('billing')).toBeTruthy()
+    expect(container.querySelector('pre.json')!.textContent).toBe(JSON.stringify([{ click: '#buy' }], null, 2))
   })
 })
 

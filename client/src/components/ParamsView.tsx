@@ -34,7 +34,138 @@ function list(value: Json | undefined): string {
   return Array.isArray(value) ? value.map(String).join(', ') : value == null ? '' : String(value)
 }
 
+/** Post length limits of the platforms we know (characters). */
+const POST_LIMITS: Record<string, number> = { x: 280, twitter: 280, bluesky: 300, threads: 500, mastodon: 500, linkedin: 3000, instagram: 2200, facebook: 63206 }
+
+/** A date in the reader's words and zone, and how far it is from now ("in 3 hours", "2 days ago"). */
+function when(value: string, now = new Date()): { text: string; past: boolean } {
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) return { text: value, past: false }
+  const diff = date.getTime() - now.getTime()
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' })
+  const abs = Math.abs(diff)
+  const [n, unit]: [number, Intl.RelativeTimeFormatUnit] =
+    abs < 3600_000 ? [Math.round(diff / 60_000), 'minute'] : abs < 86_400_000 ? [Math.round(diff / 3600_000), 'hour'] : [Math.round(diff / 86_400_000), 'day']
+  const text = `${date.toLocaleString(undefined, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' })} (${rtf.format(n, unit)})`
+  return { text, past: diff < 0 }
+}
+
+function SocialPost({ params }: { params: Record<string, Json> }) {
+  const { text, platform, mediaUrls, scheduledAt, ...rest } = params
+  const body = typeof text === 'string' ? text : ''
+  const limit = typeof platform === 'string' ? POST_LIMITS[platform.toLowerCase()] : undefined
+  const length = [...body].length
+  const schedule = typeof scheduledAt === 'string' ? when(scheduledAt) : null
+  return (
+    <div className="post" aria-label="Post">
+      <p className="kicker">{typeof platform === 'string' ? platform : 'Any platform'}</p>
+      <div className="post-text">{body || <span className="muted">no text</span>}</div>
+      <p className={`post-length ${limit && length > limit ? 'over' : ''}`}>
+        {length} characters{limit ? ` of ${limit}` : ''}
+        {limit && length > limit ? ` — ${length - limit} over the limit` : ''}
+      </p>
+      {Array.isArray(mediaUrls) && mediaUrls.length > 0 && (
+        <ul className="media" aria-label="Media">
+          {mediaUrls.map((u, i) => (
+            <li key={i}>{String(u)}</li>
+          ))}
+        </ul>
+      )}
+      <p className={schedule?.past ? 'banner warn' : ''}>
+        {schedule ? <>Scheduled for {schedule.text}{schedule.past && ' — in the past: it would go out at once'}</> : 'Posted as soon as it is approved'}
+      </p>
+      {Object.keys(rest).length > 0 && <Fields data={rest} />}
+    </div>
+  )
+}
+
+/** Scripts a page loads from elsewhere: their hosts. */
+function thirdPartyScripts(html: string): string[] {
+  const doc = new DOMParser().parseFromString(html, 'text/html')
+  const hosts = [...doc.querySelectorAll('script[src]')].map((s) => {
+    try {
+      return new URL(s.getAttribute('src')!, 'https://page.invalid/').host
+    } catch {
+      return s.getAttribute('src')!
+    }
+  })
+  return [...new Set(hosts.filter((h) => h !== 'page.invalid'))]
+}
+
+function LandingPage({ params }: { params: Record<string, Json> }) {
+  const { title, slug, html, publishAt, ...rest } = params
+  const page = typeof html === 'string' ? html : ''
+  const scripts = page ? thirdPartyScripts(page) : []
+  const inline = page ? new DOMParser().parseFromString(page, 'text/html').querySelectorAll('script:not([src])').length : 0
+  const publish = typeof publishAt === 'string' ? when(publishAt) : null
+  return (
+    <div className="landing" aria-label="Landing page">
+      <dl className="fields">
+        <div>
+          <dt>Title</dt>
+          <dd>{title == null ? <span className="muted">no title</span> : String(title)}</dd>
+        </div>
+        <div>
+          <dt>Address</dt>
+          <dd>/{slug == null ? '' : String(slug)}</dd>
+        </div>
+        <div>
+          <dt>Published</dt>
+          <dd className={publish?.past ? 'late' : ''}>{publish ? <>{publish.text}{publish.past && ' — in the past'}</> : 'as soon as it is approved'}</dd>
+        </div>
+      </dl>
+      {scripts.length > 0 && (
+        <p className="banner warn" role="note">
+          The page loads scripts from other sites: {scripts.join(', ')}.
+        </p>
+      )}
+      {inline > 0 && <p className="muted">It has {inline} inline script{inline === 1 ? '' : 's'} (not run in the preview).</p>}
+      {page ? (
+        // no allow-scripts, no same origin: the preview runs nothing and reaches nothing
+        <iframe className="page-preview" title="Page preview" sandbox="" srcDoc={page} />
+      ) : (
+        <p className="muted">No HTML.</p>
+      )}
+      {Object.keys(rest).length > 0 && <Fields data={rest} />}
+    </div>
+  )
+}
+
+function BrowsingTask({ params }: { params: Record<string, Json> }) {
+  const { url, instructions, allowedDomains, mayFillForms, mayPay, ...rest } = params
+  return (
+    <div className="browsing" aria-label="Browsing task">
+      <dl className="fields">
+        <div>
+          <dt>Opens</dt>
+          <dd>{String(url ?? '')}</dd>
+        </div>
+        <div>
+          <dt>Instructions</dt>
+          <dd className="email-body">{instructions == null ? <span className="muted">none</span> : String(instructions)}</dd>
+        </div>
+        <div>
+          <dt>May go to</dt>
+          <dd>{Array.isArray(allowedDomains) && allowedDomains.length ? allowedDomains.map(String).join(', ') : 'any site'}</dd>
+        </div>
+        <div>
+          <dt>Submit forms</dt>
+          <dd>{mayFillForms ? <strong>yes</strong> : 'no'}</dd>
+        </div>
+        <div>
+          <dt>Pay</dt>
+          <dd className={mayPay ? 'late' : ''}>{mayPay ? <strong>yes — it may spend money</strong> : 'no'}</dd>
+        </div>
+      </dl>
+      {Object.keys(rest).length > 0 && <Fields data={rest} />}
+    </div>
+  )
+}
+
 export function ParamsView({ actionType, params }: { actionType: string; params: unknown }) {
+  if (actionType === 'post_to_social' && isObject(params)) return <SocialPost params={params} />
+  if (actionType === 'create_landing_page' && isObject(params)) return <LandingPage params={params} />
+  if (actionType === 'browse_website' && isObject(params)) return <BrowsingTask params={params} />
   if (actionType === 'send_email' && isObject(params)) {
     const { to, cc, subject, body, ...rest } = params
     return (
@@ -67,7 +198,8 @@ export function ParamsView({ actionType, params }: { actionType: string; params:
       </div>
     )
   }
-  if (isObject(params) && Object.values(params).every((v) => v === null || typeof v !== 'object')) return <Fields data={params} />
+  // anything else (a custom action type): its fields, nested values as JSON
+  if (isObject(params)) return <Fields data={params} />
   return <pre className="json">{JSON.stringify(params, null, 2)}</pre>
 }
 

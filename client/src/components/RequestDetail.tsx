@@ -7,7 +7,7 @@ import { useDecisions } from '../lib/decisions'
 import { errorMessage, eventAttempt, eventLabel, formatDateTime, humanize, timeLeft } from '../lib/format'
 import { useNow, useShortcuts } from '../lib/hooks'
 import { KEYBOARD_DWELL_MS } from '../lib/timing'
-import { ExecutionStatus } from './ExecutionStatus'
+import { ExecutionFields, ExecutionStatus } from './ExecutionStatus'
 import { OwnerChange, ParamsView, RecordChanges } from './ParamsView'
 
 const RequestQuery = graphql(`
@@ -227,6 +227,14 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   }, [version, refetch])
 
   const request = data?.approvalRequest
+  // an approved action runs after the reviewer has moved on: follow it while it waits or runs
+  const executionStatus = getFragmentData(ExecutionFields, request?.execution)?.status
+  const running = executionStatus === 'READY' || executionStatus === 'RUNNING'
+  useEffect(() => {
+    if (!running) return
+    const timer = setInterval(() => refetch({ requestPolicy: 'network-only' }), 3000)
+    return () => clearInterval(timer)
+  }, [running, refetch])
   const canDecide = !!request && request.status === 'PENDING' && request.reviewers.some((r) => r.id === session.viewerId) && !decisions.waiting.has(id)
   const loaded = !!request
   useEffect(() => {
