@@ -428,4 +428,23 @@ describe('the inbox in a browser', () => {
     await page.getByText('Rita Reviewer', { exact: true }).first().waitFor()
     await page.close()
   })
+
+  it('searches the inbox with /, and shows every key with ?', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const ids = [(await askToEmail('Invoice for Acme')).data.requestApproval.request.id, (await askToEmail('Newsletter')).data.requestApproval.request.id]
+    await inList(page, 'Email: Newsletter').waitFor()
+    await page.keyboard.press('/')
+    await page.keyboard.type('acme')
+    await expect(page.locator('ol.requests li').count()).resolves.toBe(1)
+    await inList(page, 'Email: Invoice for Acme').waitFor()
+    await page.keyboard.press('Escape')
+    await inList(page, 'Email: Newsletter').waitFor()
+    await page.keyboard.press('?')
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).getByText('select it, to decide several together').waitFor()
+    await page.keyboard.press('?')
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'detached' })
+    await page.close()
+    for (const id of ids) await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id }, agent.token)
+  })
 })

@@ -108,6 +108,10 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     return event
   })
   const [more, loadMore] = useMorePages(order, detailVersion)
+  const [search, setSearch] = useState('')
+  const [helpOpen, setHelpOpen] = useState(false)
+  const searchField = useRef<HTMLInputElement>(null)
+  const [notifications, setNotifications] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission))
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set())
   const [bulkReason, setBulkReason] = useState('')
   const toggle = useCallback((id: string) => {
@@ -134,8 +138,10 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     const all = [...(data?.approvalInbox.edges.map((e) => e.node) ?? []), ...extra.items]
     const unique = all.filter((r, i) => all.findIndex((x) => x.id === r.id) === i)
     // a decision waiting out its undo window has left the inbox (undo brings it back)
-    return unique.filter((r) => !decisions.waiting.has(r.id))
-  }, [data, extra.items, decisions.waiting])
+    const words = search.trim().toLowerCase().split(/\s+/).filter(Boolean)
+    const text = (r: InboxItem) => [r.summary, humanize(r.actionType), r.actionType, r.requester.name, r.onBehalfOf?.name, r.rule?.name].join(' ').toLowerCase()
+    return unique.filter((r) => !decisions.waiting.has(r.id) && words.every((w) => text(r).includes(w)))
+  }, [data, extra.items, decisions.waiting, search])
   useEffect(() => {
     for (const r of items) seenIds.current.add(r.id)
   }, [items])
@@ -173,6 +179,9 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     useCallback(
       (key: string) => {
         if (key === 'x' && selectedId) return toggle(selectedId)
+        if (key === '/') return void setTimeout(() => searchField.current?.focus())
+        if (key === '?') return setHelpOpen((open) => !open)
+        if (key === 'Escape') return setHelpOpen(false)
         if (key !== 'j' && key !== 'k') return
         const list = ids.current
         if (list.length === 0) return
@@ -203,6 +212,16 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
             {live ? 'Live' : 'Offline'}
           </span>
         </h1>
+        <input
+          ref={searchField}
+          type="search"
+          className="search"
+          aria-label="Search the inbox"
+          placeholder="Search: summary, action, agent, person, rule ( / )"
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
+          onKeyDown={(e) => e.key === 'Escape' && (e.currentTarget.blur(), setSearch(''))}
+        />
         <label className="order">
           Sort
           <select
@@ -270,7 +289,38 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
             {extra.fetching ? 'Loading…' : `Show more (${Math.max(0, (total ?? 0) - items.length)} not shown)`}
           </button>
         )}
-        <p className="hint">Keys: j / k to move, x to select, a to approve, r to reject (asks for a reason); every decision can be undone for {UNDO_SECONDS} seconds.</p>
+        <p className="hint">
+          Keys: j / k to move, x to select, a to approve, r to reject (asks for a reason), / to search, ? for all keys; every decision can be undone for{' '}
+          {UNDO_SECONDS} seconds.
+        </p>
+        {notifications === 'default' && (
+          <button type="button" className="link" onClick={() => void Notification.requestPermission().then(setNotifications)}>
+            Tell me of new requests when this tab is in the background
+          </button>
+        )}
+        {helpOpen && (
+          <div className="shortcuts" role="dialog" aria-label="Keyboard shortcuts">
+            <h2>Keyboard shortcuts</h2>
+            <dl>
+              <dt>j / k</dt>
+              <dd>next / previous request</dd>
+              <dt>a</dt>
+              <dd>approve the open request (after it has been on screen a moment)</dd>
+              <dt>r</dt>
+              <dd>reject it: asks for a reason first</dd>
+              <dt>x</dt>
+              <dd>select it, to decide several together</dd>
+              <dt>/</dt>
+              <dd>search</dd>
+              <dt>?</dt>
+              <dd>show or hide this list</dd>
+            </dl>
+            <p>Every decision can be undone for {UNDO_SECONDS} seconds.</p>
+            <button type="button" onClick={() => setHelpOpen(false)}>
+              Close
+            </button>
+          </div>
+        )}
       </section>
       <section className="detail" aria-label="Request">
         {selectedId ? (
