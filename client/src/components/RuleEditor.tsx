@@ -1,10 +1,14 @@
-import { useMemo, useState, type FormEvent } from 'react'
-import { QueryBuilder, type RuleGroupType } from 'react-querybuilder'
-import { useClient, useMutation, useQuery } from 'urql'
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react'
+import type { RuleGroupType } from 'react-querybuilder'
+import { useClient, useMutation, useQuery, type CombinedError } from 'urql'
 import { graphql } from '../gql'
-import type { ApprovalRuleInput, ApprovalStageInput, ExpiryAction, ResolverInput, ResolverType, ResourceType, RuleEditorOptionsQuery } from '../gql/graphql'
-import { CONDITION_FIELDS, jsonLogicFromQuery, queryFromJsonLogic } from '../lib/conditions'
+import type { ApprovalRuleInput, ApprovalStageInput, ExpiryAction, ResolverInput, ResolverType, ResourceType, RuleEditorOptionsQuery, TestRuleQuery } from '../gql/graphql'
+import { fieldsFor, jsonLogicFromQuery, queryFromJsonLogic } from '../lib/conditions'
+import { DURATION_UNITS, durationParts, secondsFrom, type DurationUnit } from '../lib/durations'
 import { humanize } from '../lib/format'
+import { exampleFor } from '../lib/samples'
+import { ConditionBuilder } from './ConditionBuilder'
+import '../styles/rules.css'
 
 export type RuleDraft = ApprovalRuleInput
 
@@ -14,6 +18,7 @@ const EditorOptions = graphql(`
       key
       resourceType
       description
+      paramsSchema
     }
     users {
       id
@@ -39,23 +44,45 @@ const CreateRule = graphql(`
   }
 `)
 
-const SaveRule = graphql(`
+/** Replaces a saved rule: the editor's Save, and the list's Enabled toggle. */
+export const SaveRule = graphql(`
   mutation SaveRule($id: ID!, $input: ApprovalRuleInput!) {
     updateApprovalRule(id: $id, input: $input) {
       id
+      enabled
       version
     }
   }
 `)
 
-const MatchRule = graphql(`
-  query MatchRule($input: RequestApprovalInput!) {
-    matchApprovalRule(input: $input) {
-      id
-      name
+const DeleteRule = graphql(`
+  mutation DeleteRule($id: ID!) {
+    deleteApprovalRule(id: $id)
+  }
+`)
+
+const TestRule = graphql(`
+  query TestRule($input: ApprovalRuleInput!, $sample: RequestApprovalInput!, $ruleId: ID) {
+    testApprovalRule(input: $input, sample: $sample, ruleId: $ruleId) {
+      gates
+      applies
+      conditionsHold
+      conditionError
+      competingRule {
+        id
+        name
+      }
     }
   }
 `)
+
+/** The first error of a failed call in words, with the input field it names ("… (nextStages.0.escalateAfterSeconds)"). */
+function messageOf(error: CombinedError): string {
+  const first = error.graphQLErrors[0]
+  if (!first) return error.message
+  const field = first.extensions?.field
+  return `${first.message}${field ? ` (${String(field).replace(/^input\./, '')})` : ''}`
+}
 
 const RESOLVER_TYPES: { type: ResolverType; label: string }[] = [
   { type: 'NAMED_USER', label: 'A named user' },
@@ -68,13 +95,92 @@ const RESOLVER_TYPES: { type: ResolverType; label: string }[] = [
 
 type Options = RuleEditorOptionsQuery | undefined
 
-function ResolverPicker({ label, value, onChange, options, optional }: { label: string; value: ResolverInput | null; onChange: (v: ResolverInput | null) => void; options: Options; optional?: boolean }) {
+/**
+ * A duration entered as a number and a unit (minutes, hours, days) and given as seconds, as the
+ * API takes it. Empty means none ("never") unless `required`.
+ */
+function DurationInput({
+  label,
+  seconds,
+  onChange,
+  unit: defaultUnit = 'hours',
+  required,
+  describedBy,
+}: {
+  label: string
+  seconds: number | null | undefined
+  onChange: (seconds: number | null) => void
+  unit?: DurationUnit
+  required?: boolean
+  describedBy?: string
+}) {
+  const id = useId()
+  const [parts, setParts] = useState(() => durationParts(seconds, defaultUnit))
+  // a change from outside (another resolver type chosen) shows the new value
+  useEffect(() => {
+    setParts((p) => {
+      const shown = secondsFrom(p.amount, p.unit)
+      // an amount being typed again (cleared: none, or 0 for a required one) stays as it is
+      return shown === (seconds ?? null) || (shown === null && !seconds) ? p : durationParts(seconds, p.unit)
+    })
+  }, [seconds])
+  const update = (next: { amount: string; unit: DurationUnit }) => {
+    setParts(next)
+    onChange(secondsFrom(next.amount, next.unit))
+  }
+  return (
+    <div className="duration">
+      <label htmlFor={id}>{label}</label>
+      <span className="duration-inputs">
+        <input
+          id={id}
+          type="number"
+          min={0}
+          step="any"
+          inputMode="decimal"
+          required={required}
+          placeholder={required ? '0' : 'never'}
+          value={parts.amount}
+          aria-describedby={describedBy}
+          onChange={(e) => update({ ...parts, amount: e.target.value })}
+        />
+        <select aria-label={`${label} (unit)`} value={parts.unit} onChange={(e) => update({ ...parts, unit: e.target.value as DurationUnit })}>
+          {DURATION_UNITS.map((u) => (
+            <option key={u.unit} value={u.unit}>
+              {u.unit}
+            </option>
+          ))}
+        </select>
+      </span>
+    </div>
+  )
+}
+
+function ResolverPicker({
+  label,
+  value,
+  onChange,
+  options,
+  optional,
+  fallback,
+}: {
+  label: string
+  value: ResolverInput | null
+  onChange: (v: ResolverInput | null) => void
+  options: Options
+  optional?: boolean
+  /** A fallback: approving automatically then means an action nobody said yes to runs. */
+  fallback?: boolean
+}) {
   const type = value?.type ?? ''
+  const noteId = useId()
+  const auto = type === 'AUTO_APPROVE'
   return (
     <fieldset className="resolver">
       <legend>{label}</legend>
       <select
         aria-label={`${label} type`}
+        aria-describedby={auto ? noteId : undefined}
         value={type}
         onChange={(e) => onChange(e.target.value ? { type: e.target.value as ResolverType, delaySeconds: e.target.value === 'AUTO_APPROVE' ? 0 : null } : null)}
       >
@@ -115,138 +221,185 @@ function ResolverPicker({ label, value, onChange, options, optional }: { label: 
           ))}
         </select>
       )}
-      {type === 'AUTO_APPROVE' && (
-        <label>
-          after
-          <input type="number" min={0} aria-label={`${label} delay in seconds`} value={value?.delaySeconds ?? 0} onChange={(e) => onChange({ type: 'AUTO_APPROVE', delaySeconds: Number(e.target.value) })} />
-          seconds
-        </label>
+      {auto && (
+        <DurationInput
+          label={`${label}: approve after`}
+          unit="minutes"
+          required
+          seconds={value?.delaySeconds ?? 0}
+          onChange={(s) => onChange({ type: 'AUTO_APPROVE', delaySeconds: s ?? 0 })}
+        />
+      )}
+      {auto && fallback && (
+        <p id={noteId} className="rule-warning">
+          <strong>No one approves these.</strong> When the reviewers cannot be found or do not decide in time, the action runs without anyone saying yes.
+        </p>
+      )}
+      {auto && !fallback && (
+        <p id={noteId} className="hint">
+          Nobody is asked: the action is approved after the delay (0 for at once).
+        </p>
       )}
     </fieldset>
   )
 }
 
-const optionalNumber = (v: string) => (v.trim() === '' ? null : Number(v))
+const EMPTY_RULE: RuleDraft = {
+  name: '',
+  resourceType: 'AGENT_ACTION',
+  actionType: 'send_email',
+  primaryResolver: { type: 'MANAGER' },
+  fallbackResolver: null,
+  enabled: true,
+  priority: 0,
+  allowSelfApproval: false,
+  allowEdit: true,
+  onExpiry: 'EXPIRE',
+  requiredApprovals: 1,
+  nextStages: [],
+}
 
+/**
+ * Creates or edits a rule: what it gates (action, module, conditions), who decides in each stage
+ * and how many approvals each needs, deadlines and what they do; then tests the draft on a sample
+ * action before it is saved. A saved rule can be deleted here, after a confirmation.
+ */
 export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id: string }) | null; onDone: () => void }) {
   const [{ data: options }] = useQuery({ query: EditorOptions })
-  const [draft, setDraft] = useState<RuleDraft>(() =>
-    initial
-      ? toDraft(initial)
-      : { name: '', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'MANAGER' }, fallbackResolver: null, enabled: true, priority: 0, allowSelfApproval: false, allowEdit: true, onExpiry: 'EXPIRE', requiredApprovals: 1, nextStages: [] },
-  )
+  const [draft, setDraft] = useState<RuleDraft>(() => (initial ? toDraft(initial) : EMPTY_RULE))
   const [query, setQuery] = useState<RuleGroupType>(() => queryFromJsonLogic(initial?.conditions))
   const [error, setError] = useState<string | null>(null)
   const [createState, create] = useMutation(CreateRule)
   const [saveState, save] = useMutation(SaveRule)
   const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) => setDraft((d) => ({ ...d, [key]: value }))
   const actionTypes = options?.actionTypes ?? []
+  const fields = useMemo(() => fieldsFor(query), [query])
+  const input = useMemo<RuleDraft>(() => ({ ...draft, conditions: jsonLogicFromQuery(query) }), [draft, query])
+  const expiryNote = useId()
 
   async function submit(e: FormEvent) {
     e.preventDefault()
     setError(null)
-    const input: RuleDraft = { ...draft, conditions: jsonLogicFromQuery(query) }
     const result = initial ? await save({ id: initial.id, input }, { additionalTypenames: ['ApprovalRule'] }) : await create({ input }, { additionalTypenames: ['ApprovalRule'] })
-    if (result.error) {
-      const first = result.error.graphQLErrors[0]
-      setError(first ? `${first.message}${first.extensions?.field ? ` (${String(first.extensions.field).replace(/^input\./, '')})` : ''}` : result.error.message)
-      return
-    }
+    if (result.error) return setError(messageOf(result.error))
     onDone()
   }
 
   return (
-    <form className="rule-editor" onSubmit={submit} aria-label={initial ? `Edit ${initial.name}` : 'New rule'}>
-      <h2>{initial ? `Edit “${initial.name}”` : 'New rule'}</h2>
-      <label>
-        Name
-        <input value={draft.name} onChange={(e) => set('name', e.target.value)} required />
-      </label>
-      <label>
-        Description
-        <input value={draft.description ?? ''} onChange={(e) => set('description', e.target.value || null)} />
-      </label>
-      <div className="row">
+    <div className="rule-editor-pane">
+      <form className="rule-editor" onSubmit={submit} aria-label={initial ? `Edit ${initial.name}` : 'New rule'}>
+        <h2>{initial ? `Edit “${initial.name}”` : 'New rule'}</h2>
         <label>
-          Action
-          <select
-            value={draft.actionType}
-            onChange={(e) => {
-              const action = actionTypes.find((a) => a.key === e.target.value)
-              setDraft((d) => ({ ...d, actionType: e.target.value, resourceType: (action?.resourceType ?? d.resourceType) as ResourceType }))
-            }}
-          >
-            {actionTypes.map((a) => (
-              <option key={a.key} value={a.key}>
-                {humanize(a.key)} ({a.resourceType === 'RECORD_MUTATION' ? 'record' : 'agent action'})
-              </option>
-            ))}
-          </select>
+          Name
+          <input value={draft.name} onChange={(e) => set('name', e.target.value)} required />
         </label>
         <label>
-          Module
-          <input value={draft.module ?? ''} placeholder="any" onChange={(e) => set('module', e.target.value || null)} />
+          Description
+          <input value={draft.description ?? ''} onChange={(e) => set('description', e.target.value || null)} />
         </label>
-        <label>
-          Priority
-          <input type="number" value={draft.priority ?? 0} onChange={(e) => set('priority', Number(e.target.value))} />
+
+        <h3>What it gates</h3>
+        <div className="row">
+          <label>
+            Action
+            <select
+              value={draft.actionType}
+              onChange={(e) => {
+                const action = actionTypes.find((a) => a.key === e.target.value)
+                setDraft((d) => ({ ...d, actionType: e.target.value, resourceType: (action?.resourceType ?? d.resourceType) as ResourceType }))
+              }}
+            >
+              {actionTypes.map((a) => (
+                <option key={a.key} value={a.key}>
+                  {humanize(a.key)} ({a.resourceType === 'RECORD_MUTATION' ? 'record' : 'agent action'})
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Module
+            <input value={draft.module ?? ''} placeholder="any" onChange={(e) => set('module', e.target.value || null)} />
+          </label>
+          <label>
+            Priority
+            <input type="number" value={draft.priority ?? 0} onChange={(e) => set('priority', Number(e.target.value))} />
+          </label>
+        </div>
+        <fieldset className="conditions">
+          <legend>Conditions (all requests when empty)</legend>
+          <ConditionBuilder fields={fields} query={query} onChange={setQuery} />
+        </fieldset>
+
+        <h3>Who decides</h3>
+        <fieldset className="stage">
+          <legend>Stage 1</legend>
+          <ResolverPicker label="Reviewer" value={draft.primaryResolver} onChange={(v) => v && set('primaryResolver', v)} options={options} />
+          <QuorumInput label="Approvals needed" value={draft.requiredApprovals} onChange={(v) => set('requiredApprovals', v)} />
+          <ResolverPicker label="Fallback" value={draft.fallbackResolver ?? null} onChange={(v) => set('fallbackResolver', v)} options={options} optional fallback />
+          <DurationInput label="Hand to the fallback after" seconds={draft.escalateAfterSeconds} onChange={(s) => set('escalateAfterSeconds', s)} />
+          <label className="check">
+            <input type="checkbox" checked={draft.allowSelfApproval ?? false} onChange={(e) => set('allowSelfApproval', e.target.checked)} />
+            The person the agent acts for may approve
+          </label>
+        </fieldset>
+        <StagesEditor stages={draft.nextStages ?? []} onChange={(v) => set('nextStages', v)} options={options} />
+        <label className="check">
+          <input type="checkbox" checked={draft.allowEdit ?? true} onChange={(e) => set('allowEdit', e.target.checked)} />
+          Reviewers may edit the parameters before approving
         </label>
-      </div>
-      <fieldset className="conditions">
-        <legend>Conditions (all requests when empty)</legend>
-        <QueryBuilder fields={CONDITION_FIELDS} query={query} onQueryChange={setQuery} controlClassnames={{ queryBuilder: 'qb' }} />
-      </fieldset>
-      <ResolverPicker label="Reviewer" value={draft.primaryResolver} onChange={(v) => v && set('primaryResolver', v)} options={options} />
-      <ResolverPicker label="Fallback" value={draft.fallbackResolver ?? null} onChange={(v) => set('fallbackResolver', v)} options={options} optional />
-      <div className="row">
-        <label>
-          Expires after (seconds)
-          <input type="number" min={1} value={draft.expiresAfterSeconds ?? ''} placeholder="never" onChange={(e) => set('expiresAfterSeconds', optionalNumber(e.target.value))} />
+
+        <h3>Deadline</h3>
+        <div className="row">
+          <DurationInput label="Expires after" seconds={draft.expiresAfterSeconds} onChange={(s) => set('expiresAfterSeconds', s)} unit="days" />
+          <label>
+            When nobody decides before it expires
+            <select value={draft.onExpiry ?? 'EXPIRE'} aria-describedby={expiryNote} onChange={(e) => set('onExpiry', e.target.value as ExpiryAction)}>
+              <option value="EXPIRE">Expire it: nothing runs</option>
+              <option value="APPROVE">Approve it: silence means yes</option>
+            </select>
+          </label>
+        </div>
+        {draft.onExpiry === 'APPROVE' ? (
+          <p id={expiryNote} className="rule-warning">
+            <strong>Silence means yes.</strong> {draft.expiresAfterSeconds ? 'A request nobody decides before the deadline is approved, and the action runs.' : 'Without an expiry this does nothing: set one above.'}
+          </p>
+        ) : (
+          <p id={expiryNote} className="hint">
+            {draft.expiresAfterSeconds ? 'The deadline covers every stage.' : 'Without an expiry, a request waits until someone decides it.'}
+          </p>
+        )}
+
+        <label className="check">
+          <input type="checkbox" checked={draft.enabled ?? true} onChange={(e) => set('enabled', e.target.checked)} />
+          Enabled
         </label>
-        <label>
-          Escalate after (seconds)
-          <input type="number" min={1} value={draft.escalateAfterSeconds ?? ''} placeholder="never" onChange={(e) => set('escalateAfterSeconds', optionalNumber(e.target.value))} />
-        </label>
-      </div>
-      <label>
-        Approvals needed
-        <input type="number" min={1} max={50} value={draft.requiredApprovals ?? 1} onChange={(e) => set('requiredApprovals', Number(e.target.value) || 1)} />
-      </label>
-      <StagesEditor stages={draft.nextStages ?? []} onChange={(v) => set('nextStages', v)} options={options} />
-      <label className="check">
-        <input type="checkbox" checked={draft.allowSelfApproval ?? false} onChange={(e) => set('allowSelfApproval', e.target.checked)} />
-        The person the agent acts for may approve
-      </label>
-      <label className="check">
-        <input type="checkbox" checked={draft.allowEdit ?? true} onChange={(e) => set('allowEdit', e.target.checked)} />
-        Reviewers may edit the parameters before approving
-      </label>
-      <label>
-        When nobody decides before it expires
-        <select value={draft.onExpiry ?? 'EXPIRE'} onChange={(e) => set('onExpiry', e.target.value as ExpiryAction)}>
-          <option value="EXPIRE">Expire it: nothing runs</option>
-          <option value="APPROVE">Approve it: silence means yes</option>
-        </select>
-      </label>
-      <label className="check">
-        <input type="checkbox" checked={draft.enabled ?? true} onChange={(e) => set('enabled', e.target.checked)} />
-        Enabled
-      </label>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
-      <div className="buttons">
-        <button type="submit" disabled={createState.fetching || saveState.fetching}>
-          {initial ? 'Save' : 'Create rule'}
-        </button>
-        <button type="button" className="link" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
-      <TestPanel draft={draft} ruleId={initial?.id ?? null} />
-    </form>
+        {error && (
+          <p role="alert" className="error">
+            {error}
+          </p>
+        )}
+        <div className="buttons">
+          <button type="submit" disabled={createState.fetching || saveState.fetching}>
+            {initial ? 'Save' : 'Create rule'}
+          </button>
+          <button type="button" className="link" onClick={onDone}>
+            Cancel
+          </button>
+        </div>
+      </form>
+      <TestPanel input={input} ruleId={initial?.id ?? null} paramsSchema={actionTypes.find((a) => a.key === draft.actionType)?.paramsSchema} />
+      {initial && <DeleteRuleSection id={initial.id} name={initial.name} onDeleted={onDone} />}
+    </div>
+  )
+}
+
+function QuorumInput({ label, value, onChange }: { label: string; value: number | null | undefined; onChange: (v: number) => void }) {
+  return (
+    <label className="quorum">
+      {label}
+      <input type="number" min={1} max={50} value={value ?? 1} onChange={(e) => onChange(Number(e.target.value) || 1)} />
+      <span className="hint">each from a different reviewer</span>
+    </label>
   )
 }
 
@@ -256,30 +409,29 @@ function StagesEditor({ stages, onChange, options }: { stages: ApprovalStageInpu
   return (
     <fieldset className="stages">
       <legend>Next stages</legend>
-      {stages.map((stage, i) => (
-        <fieldset key={i} className="stage">
-          <legend>Stage {i + 2}</legend>
-          <label>
-            Name
-            <input value={stage.name ?? ''} placeholder="e.g. Legal" onChange={(e) => change(i, { name: e.target.value || null })} />
-          </label>
-          <ResolverPicker label={`Stage ${i + 2} reviewers`} value={stage.primaryResolver} onChange={(v) => v && change(i, { primaryResolver: v })} options={options} />
-          <ResolverPicker label={`Stage ${i + 2} fallback`} value={stage.fallbackResolver ?? null} onChange={(v) => change(i, { fallbackResolver: v })} options={options} optional />
-          <div className="row">
+      {stages.length === 0 && <p className="hint">One stage decides. Add a stage for a second sign-off (e.g. Legal after the manager).</p>}
+      {stages.map((stage, i) => {
+        const n = i + 2
+        return (
+          <fieldset key={i} className="stage">
+            <legend>
+              Stage {n}
+              {stage.name ? `: ${stage.name}` : ''}
+            </legend>
             <label>
-              Approvals needed
-              <input type="number" min={1} max={50} value={stage.requiredApprovals ?? 1} onChange={(e) => change(i, { requiredApprovals: Number(e.target.value) || 1 })} />
+              Stage {n} name
+              <input value={stage.name ?? ''} placeholder="e.g. Legal" onChange={(e) => change(i, { name: e.target.value || null })} />
             </label>
-            <label>
-              Escalate after (seconds)
-              <input type="number" min={1} value={stage.escalateAfterSeconds ?? ''} placeholder="never" onChange={(e) => change(i, { escalateAfterSeconds: optionalNumber(e.target.value) })} />
-            </label>
-          </div>
-          <button type="button" className="link" onClick={() => onChange(stages.filter((_, j) => j !== i))}>
-            Remove stage {i + 2}
-          </button>
-        </fieldset>
-      ))}
+            <ResolverPicker label={`Stage ${n} reviewers`} value={stage.primaryResolver} onChange={(v) => v && change(i, { primaryResolver: v })} options={options} />
+            <QuorumInput label={`Stage ${n}: approvals needed`} value={stage.requiredApprovals} onChange={(v) => change(i, { requiredApprovals: v })} />
+            <ResolverPicker label={`Stage ${n} fallback`} value={stage.fallbackResolver ?? null} onChange={(v) => change(i, { fallbackResolver: v })} options={options} optional fallback />
+            <DurationInput label={`Stage ${n}: hand to the fallback after`} seconds={stage.escalateAfterSeconds} onChange={(s) => change(i, { escalateAfterSeconds: s })} />
+            <button type="button" className="link" onClick={() => onChange(stages.filter((_, j) => j !== i))}>
+              Remove stage {n}
+            </button>
+          </fieldset>
+        )
+      })}
       {stages.length < 9 && (
         <button type="button" onClick={() => onChange([...stages, { primaryResolver: { type: 'MANAGER' }, requiredApprovals: 1 }])}>
           Add a stage
@@ -294,43 +446,119 @@ function toDraft(rule: RuleDraft): RuleDraft {
   return { name, description, enabled, priority, resourceType, actionType, module, conditions, primaryResolver, fallbackResolver, expiresAfterSeconds, escalateAfterSeconds, allowSelfApproval, allowEdit, onExpiry, requiredApprovals, nextStages }
 }
 
-/** Runs matchApprovalRule on sample parameters: which saved rule would gate them. */
-function TestPanel({ draft, ruleId }: { draft: RuleDraft; ruleId: string | null }) {
+type TestResult = TestRuleQuery['testApprovalRule']
+
+/** What a test of the draft found, in words. */
+function describeTest(r: TestResult, enabled: boolean): string {
+  const other = r.competingRule ? `“${r.competingRule.name}”` : null
+  const error = r.conditionError ? ` Its conditions could not be evaluated (${r.conditionError}), and a rule that cannot tell gates the action.` : ''
+  if (r.gates) return `Would gate this sample: it would wait for this rule's reviewers.${other ? ` This rule ranks above ${other}, which gates it now.` : ''}${error}`
+  const instead = other ? `${other} gates it instead.` : 'No rule gates it: the action would run without approval.'
+  if (r.applies) return `Would not gate this sample: ${other ?? 'another rule'} ranks higher and gates it.${error}`
+  if (!r.conditionsHold) return `Would not gate this sample: the conditions do not hold for it. ${instead}`
+  if (!enabled) return `Would not gate this sample: the rule is disabled. ${instead}`
+  return `Would not gate this sample: it is for another module. ${instead}`
+}
+
+/** Tests the draft as it is in the editor (saved or not) on a sample action: would it gate it, and against which saved rule. */
+function TestPanel({ input, ruleId, paramsSchema }: { input: RuleDraft; ruleId: string | null; paramsSchema: unknown }) {
   const client = useClient()
-  const [params, setParams] = useState('{\n  "to": "someone@example.com"\n}')
+  const example = useMemo(() => JSON.stringify(exampleFor(paramsSchema) ?? {}, null, 2), [paramsSchema])
+  // a sample per action type: switching the action starts from what it accepts
+  const [edited, setEdited] = useState<Record<string, string>>({})
+  const params = edited[input.actionType] ?? example
   const [context, setContext] = useState('')
-  const [result, setResult] = useState<string | null>(null)
-  const parsed = useMemo(() => {
-    try {
-      return { params: JSON.parse(params || '{}') as unknown, context: context.trim() ? (JSON.parse(context) as unknown) : null }
-    } catch {
-      return null
-    }
-  }, [params, context])
+  const [result, setResult] = useState<{ text: string; gates: boolean | null; for: string } | null>(null)
+  const tested = JSON.stringify({ input, params, context })
   async function run() {
-    if (!parsed) return setResult('The sample is not valid JSON.')
+    let sample: { params: unknown; context: unknown }
+    try {
+      sample = { params: JSON.parse(params || '{}') as unknown, context: context.trim() ? (JSON.parse(context) as unknown) : null }
+    } catch {
+      return setResult({ text: 'The sample is not valid JSON.', gates: null, for: tested })
+    }
     const res = await client
-      .query(MatchRule, { input: { resourceType: draft.resourceType, actionType: draft.actionType, module: draft.module, params: parsed.params, context: parsed.context } }, { requestPolicy: 'network-only' })
+      .query(
+        TestRule,
+        { input, ruleId, sample: { resourceType: input.resourceType, actionType: input.actionType, module: input.module, params: sample.params, context: sample.context } },
+        { requestPolicy: 'network-only' },
+      )
       .toPromise()
-    if (res.error) return setResult(res.error.graphQLErrors[0]?.message ?? res.error.message)
-    const match = res.data?.matchApprovalRule
-    setResult(!match ? 'No rule matches: the action would proceed without approval.' : match.id === ruleId ? `This rule matches (${match.name}).` : `Another rule matches first: ${match.name}.`)
+    if (res.error || !res.data) return setResult({ text: res.error ? messageOf(res.error) : 'No answer.', gates: null, for: tested })
+    const r = res.data.testApprovalRule
+    setResult({ text: describeTest(r, input.enabled ?? true), gates: r.gates, for: tested })
   }
   return (
-    <fieldset className="test-panel">
-      <legend>Test the saved rules</legend>
+    <section className="test-panel" aria-labelledby="rule-test-heading">
+      <h3 id="rule-test-heading">Test this draft</h3>
+      <p className="hint">Tries the rule as it is above, saved or not, on a sample {humanize(input.actionType).toLowerCase()} asked by you, against the saved rules.</p>
       <label>
         Sample parameters (JSON)
-        <textarea rows={4} value={params} onChange={(e) => setParams(e.target.value)} />
+        <textarea rows={5} value={params} onChange={(e) => setEdited((s) => ({ ...s, [input.actionType]: e.target.value }))} />
       </label>
       <label>
         Sample context (JSON, optional)
         <textarea rows={2} value={context} onChange={(e) => setContext(e.target.value)} />
       </label>
       <button type="button" onClick={() => void run()}>
-        Test
+        Test the draft
       </button>
-      {result && <p role="status">{result}</p>}
-    </fieldset>
+      <p role="status" className={`test-result ${result?.gates === true ? 'gates' : result?.gates === false ? 'passes' : ''}`}>
+        {result?.text}
+        {result && result.for !== tested && <span className="hint"> (The draft or sample changed since: test again.)</span>}
+      </p>
+    </section>
+  )
+}
+
+/** Delete, away from the other controls and behind a confirmation whose safe choice has the focus. */
+function DeleteRuleSection({ id, name, onDeleted }: { id: string; name: string; onDeleted: () => void }) {
+  const [confirming, setConfirming] = useState(false)
+  const [error, setError] = useState<string | null>(null)
+  const [{ fetching }, remove] = useMutation(DeleteRule)
+  const opener = useRef<HTMLButtonElement>(null)
+  const wasConfirming = useRef(false)
+  useEffect(() => {
+    // back on the button that opened the question once it is answered "keep"
+    if (wasConfirming.current && !confirming) opener.current?.focus()
+    wasConfirming.current = confirming
+  }, [confirming])
+  async function confirm() {
+    const result = await remove({ id }, { additionalTypenames: ['ApprovalRule'] })
+    if (result.error) return setError(messageOf(result.error))
+    onDeleted()
+  }
+  return (
+    <section className="rule-delete" aria-labelledby="rule-delete-heading">
+      <h3 id="rule-delete-heading">Delete</h3>
+      {!confirming ? (
+        <>
+          <p className="hint">Requests this rule created keep their copy of it. To stop it for a while, untick Enabled instead.</p>
+          <button ref={opener} type="button" className="danger" onClick={() => setConfirming(true)}>
+            Delete this rule…
+          </button>
+        </>
+      ) : (
+        <div role="alertdialog" aria-labelledby="rule-delete-question" aria-describedby="rule-delete-consequence" className="confirm-delete">
+          <p id="rule-delete-question">
+            <strong>Delete “{name}”?</strong>
+          </p>
+          <p id="rule-delete-consequence">Actions it gates will no longer wait for approval unless another rule gates them. This cannot be undone.</p>
+          <div className="buttons">
+            <button type="button" className="delete-confirm" disabled={fetching} onClick={() => void confirm()}>
+              Delete the rule
+            </button>
+            <button type="button" autoFocus onClick={() => setConfirming(false)}>
+              Keep it
+            </button>
+          </div>
+        </div>
+      )}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </section>
   )
 }

@@ -1,6 +1,6 @@
 import jsonLogic from 'json-logic-js'
 import { describe, expect, it } from 'vitest'
-import { EMPTY_QUERY, jsonLogicFromQuery, queryFromJsonLogic } from './conditions'
+import { CONDITION_FIELDS, EMPTY_QUERY, fieldsFor, jsonLogicFromQuery, queryFromJsonLogic } from './conditions'
 
 describe('conditions between the builder and JSONLogic', () => {
   it('has no conditions for an empty query', () => {
@@ -30,5 +30,15 @@ describe('conditions between the builder and JSONLogic', () => {
     for (const facts of [{ onBehalfOf: { email: 'ceo@corp.test' }, params: { to: 'x' } }, { onBehalfOf: { email: 'a@b' }, params: { to: 'x@y' } }, { onBehalfOf: { email: 'a@b' }, params: { to: 'x' } }]) {
       expect(jsonLogic.apply(again as jsonLogic.RulesLogic, facts)).toBe(jsonLogic.apply(stored as jsonLogic.RulesLogic, facts))
     }
+  })
+})
+
+describe('fieldsFor', () => {
+  it('adds the facts a stored rule tests that the list lacks, once, and nothing otherwise', () => {
+    const query = queryFromJsonLogic({ and: [{ '==': [{ var: 'params.network' }, 'x'] }, { or: [{ '==': [{ var: 'params.network' }, 'y'] }, { '==': [{ var: 'params.to' }, 'a@b.c'] }] }] })
+    const fields = fieldsFor(query)
+    expect(fields.slice(0, CONDITION_FIELDS.length)).toEqual(CONDITION_FIELDS)
+    expect(fields.slice(CONDITION_FIELDS.length)).toEqual([{ name: 'params.network', label: 'params.network' }])
+    expect(fieldsFor(EMPTY_QUERY)).toEqual(CONDITION_FIELDS)
   })
 })

@@ -1,7 +1,8 @@
 import { Link, useLocation } from 'wouter'
 import { useMutation, useQuery } from 'urql'
-import { RuleEditor, type RuleDraft } from '../components/RuleEditor'
+import { RuleEditor, SaveRule, type RuleDraft } from '../components/RuleEditor'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
+import { formatDuration } from '../lib/durations'
 import { humanize } from '../lib/format'
 
 export const RulesQuery = graphql(`
@@ -60,22 +61,6 @@ const ResolverFields = graphql(`
   }
 `)
 
-const UpdateRule = graphql(`
-  mutation UpdateRule($id: ID!, $input: ApprovalRuleInput!) {
-    updateApprovalRule(id: $id, input: $input) {
-      id
-      enabled
-      version
-    }
-  }
-`)
-
-const DeleteRule = graphql(`
-  mutation DeleteRule($id: ID!) {
-    deleteApprovalRule(id: $id)
-  }
-`)
-
 type Rule = NonNullable<ReturnType<typeof useRules>['rules']>[number]
 
 function useRules() {
@@ -94,7 +79,7 @@ function describeResolver(ref: FragmentType<typeof ResolverFields> | null | unde
     case 'AGENT':
       return `agent ${r.agent?.name ?? ''}`
     case 'AUTO_APPROVE':
-      return r.delaySeconds ? `auto-approve after ${r.delaySeconds} s` : 'auto-approve at once'
+      return r.delaySeconds ? `auto-approve after ${formatDuration(r.delaySeconds)}` : 'auto-approve at once'
     case 'MANAGER':
       return "the requester's manager"
     case 'RECORD_OWNER':
@@ -146,8 +131,7 @@ export function draftFromRule(rule: Rule): RuleDraft {
 export function RulesPage({ selectedId }: { selectedId?: string }) {
   const { rules, fetching, error } = useRules()
   const [, navigate] = useLocation()
-  const [, update] = useMutation(UpdateRule)
-  const [, remove] = useMutation(DeleteRule)
+  const [, save] = useMutation(SaveRule)
   const editing = selectedId === 'new' ? null : rules?.find((r) => r.id === selectedId)
   return (
     <div className={`split ${selectedId ? 'has-detail' : ''}`}>
@@ -168,35 +152,26 @@ export function RulesPage({ selectedId }: { selectedId?: string }) {
                 <Link href={`/rules/${encodeURIComponent(r.id)}`}>
                   <strong>{r.name}</strong>
                 </Link>
+                {!r.enabled && <span className="rule-off">Disabled</span>}
                 <p className="meta">
                   {humanize(r.actionType)}
                   {r.module && <> in {r.module}</>}
                   {r.conditions ? ' when conditions hold' : ''} → {describeResolver(r.primaryResolver)}
-                  {r.fallbackResolver && <>, else {describeResolver(r.fallbackResolver)}</>} · priority {r.priority}
+                  {r.requiredApprovals > 1 && <> ({r.requiredApprovals} approvals)</>}
+                  {r.fallbackResolver && <>, else {describeResolver(r.fallbackResolver)}</>}
+                  {r.nextStages.length > 0 && <>, then {r.nextStages.length === 1 ? 'one more stage' : `${r.nextStages.length} more stages`}</>}
+                  {r.expiresAfterSeconds && <> · expires after {formatDuration(r.expiresAfterSeconds)}{r.onExpiry === 'APPROVE' ? ', then approved' : ''}</>} · priority {r.priority}
                 </p>
               </div>
-              <div className="actions">
-                <label>
-                  <input
-                    type="checkbox"
-                    checked={r.enabled}
-                    aria-label={`${r.name} enabled`}
-                    onChange={(e) => void update({ id: r.id, input: { ...draftFromRule(r), enabled: e.target.checked } }, { additionalTypenames: ['ApprovalRule'] })}
-                  />
-                  Enabled
-                </label>
-                <button
-                  type="button"
-                  className="link danger"
-                  onClick={() => {
-                    if (confirm(`Delete the rule "${r.name}"? Requests it created keep their copy of it.`)) {
-                      void remove({ id: r.id }, { additionalTypenames: ['ApprovalRule'] }).then(() => navigate('/rules'))
-                    }
-                  }}
-                >
-                  Delete
-                </button>
-              </div>
+              <label className="rule-enabled">
+                <input
+                  type="checkbox"
+                  checked={r.enabled}
+                  aria-label={`${r.name} enabled`}
+                  onChange={(e) => void save({ id: r.id, input: { ...draftFromRule(r), enabled: e.target.checked } }, { additionalTypenames: ['ApprovalRule'] })}
+                />
+                Enabled
+              </label>
             </li>
           ))}
         </ul>

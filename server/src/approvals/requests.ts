@@ -231,6 +231,11 @@ async function ungatedFromMemory(db: PrismaClient, viewer: Viewer, input: Reques
   return { approvalRequired: false, request: null }
 }
 
+/** The facts a rule's conditions see for an action the viewer asks for, with the same checks as requestApproval; it writes nothing. */
+export async function actionFacts(tx: Tx, viewer: Viewer, input: RequestInput, limits: RequestSettings): Promise<ActionFacts> {
+  return (await prepare(tx, viewer, input, limits)).facts
+}
+
 async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: RequestSettings): Promise<Prepared> {
   await checkInput(tx, input, limits)
   const parties = await resolveParties(tx, viewer, input.onBehalfOfUserId)
@@ -291,7 +296,8 @@ export async function findMatchingRule(tx: Tx, facts: ActionFacts, cache?: RuleC
   return match
 }
 
-function bestRule(rules: RuleView[], facts: ActionFacts): RuleMatch | null {
+/** Among `rules` (ordered oldest first within a priority), the one that gates an action with these facts, as findMatchingRule ranks them. */
+export function bestRule(rules: RuleView[], facts: ActionFacts): RuleMatch | null {
   const candidates = rules
     .filter((rule) => rule.module === null || rule.module === facts.module)
     .map((rule) => ({ rule, ...evaluateConditions(rule.conditions, facts) }))

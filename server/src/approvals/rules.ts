@@ -1,11 +1,13 @@
-// Approval rules: validation, storage, and the snapshot a request keeps of the rule it matched.
+// Approval rules: validation, storage, testing a draft, and the snapshot a request keeps of the rule it matched.
 import { z } from 'zod'
 import { Prisma, type PrismaClient } from '../db.js'
 import { userExists } from '../directory/directory.js'
-import { badInput, notFound } from '../errors.js'
+import { ApiError, badInput, notFound, type ErrorCode } from '../errors.js'
 import type { ApprovalRule, ExpiryAction, ResolverType, ResourceType } from '../generated/prisma/client.js'
+import type { Viewer } from '../auth/viewer.js'
 import { checkActionType } from './catalogue.js'
-import { parseConditions } from './conditions.js'
+import { evaluateConditions, parseConditions } from './conditions.js'
+import { actionFacts, bestRule, type RequestInput, type RequestSettings } from './requests.js'
 
 /** A resolver as stored: ids are database ids. */
 export interface ResolverSpec {
@@ -210,8 +212,11 @@ const RuleShape = z.object({
     .nullish(),
 })
 
-/** Validates a rule input against the catalogue and the directory; returns the columns to store. */
-async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
+/** A rule input once validated: the definition to store, with resolvers as stored. */
+type ValidRule = Omit<RuleView, 'id' | 'version' | 'createdById' | 'updatedById' | 'createdAt' | 'updatedAt'>
+
+/** Validates a rule input against the catalogue and the directory; returns the definition to store. */
+async function validateRule(tx: Prisma.TransactionClient, input: RuleInput): Promise<ValidRule> {
   const shape = RuleShape.safeParse(input)
   if (!shape.success) {
     const issue = shape.error.issues[0]!
@@ -241,16 +246,27 @@ async function validateRule(tx: Prisma.TransactionClient, input: RuleInput) {
     resourceType: input.resourceType,
     actionType: input.actionType,
     module: shape.data.module ?? null,
-    conditions: conditions ?? Prisma.DbNull,
-    primaryResolver: primaryResolver as unknown as Prisma.InputJsonValue,
-    fallbackResolver: (fallbackResolver as unknown as Prisma.InputJsonValue) ?? Prisma.DbNull,
+    conditions,
+    primaryResolver,
+    fallbackResolver,
     expiresAfterSeconds: input.expiresAfterSeconds ?? null,
     escalateAfterSeconds: input.escalateAfterSeconds ?? null,
     allowSelfApproval: input.allowSelfApproval ?? false,
     allowEdit: input.allowEdit ?? true,
     onExpiry: input.onExpiry ?? 'EXPIRE',
     requiredApprovals: input.requiredApprovals ?? 1,
-    nextStages: nextStages as unknown as Prisma.InputJsonValue,
+    nextStages,
+  }
+}
+
+/** The columns that store a validated rule. */
+function ruleColumns(rule: ValidRule) {
+  return {
+    ...rule,
+    conditions: (rule.conditions as Prisma.InputJsonValue | null) ?? Prisma.DbNull,
+    primaryResolver: rule.primaryResolver as unknown as Prisma.InputJsonValue,
+    fallbackResolver: (rule.fallbackResolver as unknown as Prisma.InputJsonValue | null) ?? Prisma.DbNull,
+    nextStages: rule.nextStages as unknown as Prisma.InputJsonValue,
   }
 }
 
@@ -258,7 +274,7 @@ export async function createRule(prisma: PrismaClient, actorUserId: string, inpu
   return prisma.$transaction(async (tx) => {
     // first: a deleteActionType of the type it names runs before this or after it
     await bumpRuleSet(tx)
-    const data = await validateRule(tx, input)
+    const data = ruleColumns(await validateRule(tx, input))
     return ruleView(await tx.approvalRule.create({ data: { ...data, createdById: actorUserId, updatedById: actorUserId } }))
   })
 }
@@ -269,7 +285,7 @@ export async function updateRule(prisma: PrismaClient, actorUserId: string, id: 
     // first: a deleteActionType of the type it names runs before this or after it
     await bumpRuleSet(tx)
     if (!(await tx.approvalRule.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Approval rule')
-    const data = await validateRule(tx, input)
+    const data = ruleColumns(await validateRule(tx, input))
     return ruleView(
       await tx.approvalRule.update({ where: { id }, data: { ...data, updatedById: actorUserId, version: { increment: 1 } } }),
     )
@@ -331,4 +347,72 @@ export async function listRules(prisma: PrismaClient): Promise<RuleView[]> {
 export async function getRule(prisma: PrismaClient, id: string): Promise<RuleView | null> {
   const row = await prisma.approvalRule.findUnique({ where: { id } })
   return row && ruleView(row)
+}
+
+/** What a draft rule would do to a sample action (testApprovalRule). */
+export interface RuleTest {
+  /** Whether the draft, saved as it is, would gate the sample: it applies, and no saved rule outranks it. */
+  gates: boolean
+  /** Whether the draft applies to the sample on its own: enabled, for its action and module, its conditions holding. */
+  applies: boolean
+  /** Whether the draft's conditions hold for the sample's facts (no conditions always hold). */
+  conditionsHold: boolean
+  /** Why the draft's conditions could not be evaluated; they then count as holding, as when matching. */
+  conditionError: string | null
+  /** The saved rule that gates the sample now, the draft's own saved version left out: the one the draft competes with. */
+  competingRule: RuleView | null
+}
+
+/**
+ * Tests a rule as it is being edited, before it is saved: validates it as createRule would
+ * (BAD_USER_INPUT), builds the sample's facts as requestApproval would (asked by `viewer`), and
+ * ranks the draft among the saved enabled rules as matching does. `ruleId` names the rule the
+ * draft edits: its saved version does not compete, and the draft keeps its age. The transaction
+ * is read-only, so nothing it runs can write.
+ */
+export async function testRule(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  input: RuleInput,
+  sample: RequestInput,
+  options: { ruleId: string | null; limits: RequestSettings; now: Date },
+): Promise<RuleTest> {
+  const { ruleId, limits, now } = options
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SET TRANSACTION READ ONLY`
+    const valid = await validateRule(tx, input)
+    const saved = ruleId ? await tx.approvalRule.findUnique({ where: { id: ruleId }, select: { createdAt: true } }) : null
+    if (ruleId && !saved) throw notFound('Approval rule')
+    const facts = await actionFacts(tx, viewer, sample, limits).catch((err: unknown) => {
+      throw asSampleError(err)
+    })
+    const draft: RuleView = {
+      ...valid,
+      id: ruleId ?? 'draft',
+      version: 0,
+      createdById: viewer.kind === 'user' ? viewer.id : null,
+      updatedById: viewer.kind === 'user' ? viewer.id : null,
+      createdAt: saved?.createdAt ?? now,
+      updatedAt: now,
+    }
+    const others = (await readEnabledRules(tx, sample.resourceType, sample.actionType)).rules.filter((r) => r.id !== ruleId)
+    const competing = bestRule(others, facts)
+    const { holds, error } = evaluateConditions(draft.conditions, facts)
+    const forThisAction = draft.resourceType === facts.resourceType && draft.actionType === facts.actionType && (draft.module === null || draft.module === facts.module)
+    const applies = draft.enabled && forThisAction && holds
+    // bestRule breaks ties by the order it is given: oldest first, as the rules are read
+    const byAge = [...others, draft].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    const gates = applies && bestRule(byAge, facts)?.rule === draft
+    return { gates, applies, conditionsHold: holds, conditionError: error, competingRule: competing?.rule ?? null }
+  })
+}
+
+/**
+ * An input error of a sample action, named after testApprovalRule's argument: requestApproval's
+ * checks name its fields `input.params` and so on, which in a rule test is the rule.
+ */
+export function asSampleError(err: unknown): unknown {
+  if (!(err instanceof ApiError) || typeof err.extensions.field !== 'string') return err
+  const { code, http: _http, field, ...rest } = err.extensions
+  return new ApiError(code as ErrorCode, err.message, { ...rest, field: field.replace(/^input\./, 'sample.') })
 }

@@ -226,7 +226,7 @@ const RequestApprovalPayload = builder
 
 // ---- inputs
 
-const RequestApprovalInput = builder.inputType('RequestApprovalInput', {
+export const RequestApprovalInput = builder.inputType('RequestApprovalInput', {
   fields: (t) => ({
     resourceType: t.field({ type: ResourceType, required: true }),
     actionType: t.string({ required: true }),
@@ -255,7 +255,7 @@ const ApprovalHistoryFilter = builder.inputType('ApprovalHistoryFilter', {
   }),
 })
 
-function decodeRequestInput(input: typeof RequestApprovalInput.$inferInput): requests.RequestInput {
+export function decodeRequestInput(input: typeof RequestApprovalInput.$inferInput): requests.RequestInput {
   return { ...input, params: input.params, onBehalfOfUserId: parseOptionalId(input.onBehalfOfUserId, ['User'], 'input.onBehalfOfUserId') }
 }
 

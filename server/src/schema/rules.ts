@@ -1,10 +1,14 @@
+import { DEFAULT_MAX_JSON_BYTES, type RequestSettings } from '../approvals/requests.js'
 import * as rules from '../approvals/rules.js'
 import type { ResolverSpec as ResolverSpecShape, RuleView, StageSpec } from '../approvals/rules.js'
 import { builder } from '../builder.js'
 import type { Context } from '../context.js'
 import { ExpiryAction, ResolverType, ResourceType } from './enums.js'
 import { parseId, parseOptionalId } from './ids.js'
+import { decodeRequestInput, RequestApprovalInput } from './requests.js'
 import { nothing } from './shared.js'
+
+const defaultLimits: RequestSettings = { maxJsonBytes: DEFAULT_MAX_JSON_BYTES }
 
 /**
  * A rule as given to one viewer: `detail` says whether the viewer may see more than its id,
@@ -107,6 +111,25 @@ export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalR
   }),
 })
 
+const RuleTestResult = builder.objectRef<rules.RuleTest>('RuleTestResult').implement({
+  description: 'What a rule, as it is being edited, would do to a sample action (testApprovalRule).',
+  fields: (t) => ({
+    gates: t.exposeBoolean('gates', { description: 'Whether the rule, saved as it is, would gate the sample: it applies, and no saved rule outranks it.' }),
+    applies: t.exposeBoolean('applies', { description: 'Whether the rule applies to the sample on its own: enabled, for its action and module, its conditions holding.' }),
+    conditionsHold: t.exposeBoolean('conditionsHold', { description: "Whether the rule's conditions hold for the sample (no conditions always hold)." }),
+    conditionError: t.exposeString('conditionError', {
+      nullable: true,
+      description: 'Why the conditions could not be evaluated; they then count as holding, as when requests are matched.',
+    }),
+    competingRule: t.field({
+      type: ApprovalRule,
+      nullable: true,
+      description: "The saved rule that gates the sample now (matchApprovalRule's answer, the edited rule's saved version left out): the one this rule competes with.",
+      resolve: (r) => managed(r.competingRule),
+    }),
+  }),
+})
+
 // ---- inputs
 
 const ResolverInput = builder.inputType('ResolverInput', {
@@ -188,6 +211,31 @@ builder.queryFields((t) => ({
     authScopes: { permission: 'approval:manage' },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, { id }, ctx) => managed(await rules.getRule(ctx.prisma, parseId(id, ['ApprovalRule'], 'id').id)),
+  }),
+  testApprovalRule: t.field({
+    type: RuleTestResult,
+    description:
+      'Dry run of a rule being edited, before it is saved: whether it would gate the sample action (asked as the caller), and which saved rule it competes with. ruleId names the saved rule the input edits, whose saved version then does not compete. Validates the rule as createApprovalRule does; writes nothing.',
+    authScopes: { permission: 'approval:manage' },
+    args: {
+      input: t.arg({ type: ApprovalRuleInput, required: true }),
+      sample: t.arg({ type: RequestApprovalInput, required: true }),
+      ruleId: t.arg.id(),
+    },
+    resolve: async (_root, { input, sample, ruleId }, ctx) => {
+      const rule = decodeRuleInput(input)
+      let action
+      try {
+        action = decodeRequestInput(sample)
+      } catch (err) {
+        throw rules.asSampleError(err)
+      }
+      return rules.testRule(ctx.prisma, ctx.viewer!, rule, action, {
+        ruleId: parseOptionalId(ruleId, ['ApprovalRule'], 'ruleId') ?? null,
+        limits: ctx.limits ?? defaultLimits,
+        now: ctx.clock.now(),
+      })
+    },
   }),
 }))
 
