@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KEYBOARD_DWELL_MS, UNDO_MS } from '../src/lib/timing'
+import { seriousViolations } from './axe'
 import { collect, createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
 
 let SCREENSHOTS: string
@@ -408,6 +409,7 @@ describe('the inbox in a browser', () => {
     const ids = [(await askToEmail('Invoice for Acme')).data.requestApproval.request.id, (await askToEmail('Newsletter')).data.requestApproval.request.id]
     await inList(page, 'Email: Newsletter').waitFor()
     await page.keyboard.press('/')
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Search the inbox')
     await page.keyboard.type('acme')
     await expect(page.locator('ol.requests li').count()).resolves.toBe(1)
     await inList(page, 'Email: Invoice for Acme').waitFor()
@@ -420,4 +422,27 @@ describe('the inbox in a browser', () => {
     await page.close()
     for (const id of ids) await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id }, agent.token)
   })
+
+  it('has no serious or critical accessibility violations on any page (axe-core), at desktop and phone widths', async () => {
+    const id = (await askToEmail('Accessible')).data.requestApproval.request.id
+    for (const viewport of [{ width: 1280, height: 860 }, { width: 390, height: 800 }]) {
+      const page = await newPage(viewport)
+      await page.goto(base + '/')
+      await page.getByLabel('API token').waitFor()
+      expect(await seriousViolations(page, 'body')).toEqual([])
+      await signIn(page, server.ownerToken)
+      await page.getByRole('heading', { name: /^Inbox/ }).waitFor()
+      expect(await seriousViolations(page, 'body')).toEqual([])
+      await page.goto(`${base}/#/inbox/${encodeURIComponent(id)}`)
+      await page.getByRole('heading', { name: 'Email: Accessible' }).waitFor()
+      expect(await seriousViolations(page, 'body')).toEqual([])
+      await page.goto(`${base}/#/history`)
+      await page.getByRole('heading', { name: 'History' }).waitFor()
+      expect(await seriousViolations(page, 'body')).toEqual([])
+      await page.goto(`${base}/#/people`)
+      await page.getByRole('heading', { name: /People/ }).first().waitFor()
+      expect(await seriousViolations(page, 'body')).toEqual([])
+      await page.close()
+    }
+  }, 60_000)
 })

@@ -197,7 +197,7 @@ export function DecisionsProvider({ token, children }: { token: string; children
   return (
     <DecisionsContext.Provider value={value}>
       {children}
-      <div className="toasts" aria-label="Decisions">
+      <div className="toasts" role="region" aria-label="Decisions">
         {toasts.map((t) => (
           <div key={t.key} className={`toast ${t.tone ?? ''}`} role={t.tone === 'error' ? 'alert' : undefined}>
             <span>{t.text}</span>

@@ -15,13 +15,13 @@ export function useNow(intervalMs = 30_000): Date {
  * Calls `onKey` for single-key shortcuts, unless the user is typing in a field. A key held down
  * counts once: its auto-repeats are ignored, so holding `a` cannot decide request after request.
  */
-export function useShortcuts(onKey: (key: string) => void) {
+export function useShortcuts(onKey: (key: string, event: KeyboardEvent) => void) {
   useEffect(() => {
     const handler = (e: KeyboardEvent) => {
       if (e.repeat || e.metaKey || e.ctrlKey || e.altKey) return
       const target = e.target as HTMLElement | null
       if (target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return
-      onKey(e.key)
+      onKey(e.key, e)
     }
     window.addEventListener('keydown', handler)
     return () => window.removeEventListener('keydown', handler)

@@ -177,9 +177,12 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   )
   useShortcuts(
     useCallback(
-      (key: string) => {
+      (key: string, event: KeyboardEvent) => {
         if (key === 'x' && selectedId) return toggle(selectedId)
-        if (key === '/') return void setTimeout(() => searchField.current?.focus())
+        if (key === '/') {
+          event.preventDefault() // focus the search, without typing the slash into it
+          return searchField.current?.focus()
+        }
         if (key === '?') return setHelpOpen((open) => !open)
         if (key === 'Escape') return setHelpOpen(false)
         if (key !== 'j' && key !== 'k') return
