@@ -445,4 +445,28 @@ describe('the inbox in a browser', () => {
       await page.close()
     }
   }, 60_000)
+
+  it('arrivals update the list in place: no read of the whole inbox per event', async () => {
+    const page = await newPage()
+    const operations: string[] = []
+    page.on('request', (r) => {
+      const body = r.method() === 'POST' && r.url().endsWith('/graphql') ? r.postData() : null
+      const name = body && /(query|mutation) (\w+)/.exec((JSON.parse(body) as { query: string }).query)?.[2]
+      if (name) operations.push(name)
+    })
+    await signInLive(page, reviewer.token)
+    await page.getByRole('heading', { name: /^Inbox/ }).waitFor()
+    const before = operations.filter((o) => o === 'Inbox').length
+    const ids: string[] = []
+    for (let i = 1; i <= 5; i++) ids.push((await askToEmail(`Arrival ${i}`)).data.requestApproval.request.id)
+    await inList(page, 'Email: Arrival 5').waitFor()
+    for (let i = 1; i <= 4; i++) await inList(page, `Email: Arrival ${i}`).waitFor()
+    expect(operations.filter((o) => o === 'Inbox').length).toBe(before)
+    // a request leaving (withdrawn by its agent) leaves the list the same way
+    await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id: ids[0] }, agent.token)
+    await inList(page, 'Email: Arrival 1').waitFor({ state: 'detached' })
+    expect(operations.filter((o) => o === 'Inbox').length).toBe(before)
+    await page.close()
+    for (const id of ids.slice(1)) await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id }, agent.token)
+  })
 })

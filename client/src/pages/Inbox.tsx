@@ -3,10 +3,33 @@ import { Link, useLocation } from 'wouter'
 import { useQuery, useSubscription } from 'urql'
 import { RequestDetail } from '../components/RequestDetail'
 import type { ResultOf } from '@graphql-typed-document-node/core'
-import { graphql } from '../gql'
+import { getFragmentData, graphql } from '../gql'
 import { UNDO_MS, useDecisions } from '../lib/decisions'
 import { errorMessage, humanize, timeLeft, titleWithCount } from '../lib/format'
 import { useLiveConnection, useNow, useShortcuts } from '../lib/hooks'
+
+/** What a row of the inbox shows; the list's query and its live events both carry it. */
+const InboxRow = graphql(`
+  fragment InboxRow on ApprovalRequest {
+    id
+    status
+    actionType
+    summary
+    createdAt
+    expiresAt
+    escalated
+    requester {
+      __typename
+      name
+    }
+    onBehalfOf {
+      name
+    }
+    rule {
+      name
+    }
+  }
+`)
 
 const InboxQuery = graphql(`
   query Inbox($after: String, $order: InboxOrder) {
@@ -18,25 +41,16 @@ const InboxQuery = graphql(`
       }
       edges {
         node {
-          id
-          actionType
-          summary
-          createdAt
-          expiresAt
-          escalated
-          requester {
-            __typename
-            name
-          }
-          onBehalfOf {
-            name
-          }
-          rule {
-            name
-          }
+          ...InboxRow
         }
       }
     }
+  }
+`)
+
+const InboxCount = graphql(`
+  query InboxCount {
+    approvalInboxCount
   }
 `)
 
@@ -45,10 +59,7 @@ const InboxEvents = graphql(`
     approvalInbox {
       type
       request {
-        id
-        status
-        summary
-        actionType
+        ...InboxRow
       }
     }
   }
@@ -92,14 +103,24 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   const [seen, markSeen] = useSeen()
   const decisions = useDecisions()
   const [detailVersion, setDetailVersion] = useState(0)
+  const [baseVersion, setBaseVersion] = useState(0)
   const [arrived, setArrived] = useState<ReadonlySet<string>>(new Set())
   // the requests this inbox has listed: an ADDED event for another one is an arrival
   const seenIds = useRef(new Set<string>())
-  // any change to the inbox: read it again (and the open request, which may have been decided elsewhere)
+  // what live events said of each request since the list was last read: its row, or null once it left
+  const [overlay, setOverlay] = useState<ReadonlyMap<string, InboxItem | null>>(new Map())
+  const selected = useRef(selectedId)
+  selected.current = selectedId
+  const [{ data: countData }, refetchCount] = useQuery({ query: InboxCount, requestPolicy: 'network-only', pause: !data })
+  const countTimer = useRef<ReturnType<typeof setTimeout>>(undefined)
+  // a change: that one row changes in place (no reading of the whole inbox), and the count is read again, once per burst
   useSubscription({ query: InboxEvents }, (_prev, event) => {
-    refetch({ requestPolicy: 'network-only' })
-    setDetailVersion((v) => v + 1)
-    const { type, request } = event.approvalInbox
+    const { type } = event.approvalInbox
+    const request = getFragmentData(InboxRow, event.approvalInbox.request)
+    setOverlay((prev) => new Map(prev).set(request.id, type === 'REMOVED' ? null : request))
+    if (request.id === selected.current) setDetailVersion((v) => v + 1)
+    clearTimeout(countTimer.current)
+    countTimer.current = setTimeout(() => refetchCount({ requestPolicy: 'network-only' }), 300)
     if (type === 'ADDED' && !seenIds.current.has(request.id)) {
       setArrived((prev) => new Set(prev).add(request.id))
       decisions.announce(`New request: ${request.summary ?? humanize(request.actionType)}`)
@@ -107,7 +128,9 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     }
     return event
   })
-  const [more, loadMore] = useMorePages(order, detailVersion)
+  // a fresh read of the list supersedes what events said before it
+  useEffect(() => setOverlay(new Map()), [data])
+  const [more, loadMore] = useMorePages(order, baseVersion)
   const [search, setSearch] = useState('')
   const [helpOpen, setHelpOpen] = useState(false)
   const searchField = useRef<HTMLInputElement>(null)
@@ -125,6 +148,7 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   // after a (re)connection, read the inbox again: events sent while the link was down are gone
   const reread = useCallback(() => {
     refetch({ requestPolicy: 'network-only' })
+    setBaseVersion((v) => v + 1)
     setDetailVersion((v) => v + 1)
   }, [refetch])
   const live = useLiveConnection(reread)
@@ -135,18 +159,21 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   }, [reread])
   const extra = useExtraPages(more, order)
   const items = useMemo(() => {
-    const all = [...(data?.approvalInbox.edges.map((e) => e.node) ?? []), ...extra.items]
-    const unique = all.filter((r, i) => all.findIndex((x) => x.id === r.id) === i)
+    const read = [...(data?.approvalInbox.edges.map((e) => getFragmentData(InboxRow, e.node)) ?? []), ...extra.items]
+    const live = [...overlay.values()].filter((r): r is InboxItem => r !== null && r.status === 'PENDING')
+    const all = [...read.map((r) => (overlay.has(r.id) ? overlay.get(r.id) : r)).filter((r): r is InboxItem => !!r && r.status === 'PENDING'), ...live]
+    const unique = all.filter((r, i) => all.findIndex((x) => x.id === r.id) === i).sort(ORDER_BY[order])
     // a decision waiting out its undo window has left the inbox (undo brings it back)
     const words = search.trim().toLowerCase().split(/\s+/).filter(Boolean)
     const text = (r: InboxItem) => [r.summary, humanize(r.actionType), r.actionType, r.requester.name, r.onBehalfOf?.name, r.rule?.name].join(' ').toLowerCase()
     return unique.filter((r) => !decisions.waiting.has(r.id) && words.every((w) => text(r).includes(w)))
-  }, [data, extra.items, decisions.waiting, search])
+  }, [data, extra.items, overlay, order, decisions.waiting, search])
   useEffect(() => {
     for (const r of items) seenIds.current.add(r.id)
   }, [items])
   const lastPage = extra.pageInfo ?? data?.approvalInbox.pageInfo
-  const total = data ? data.approvalInboxCount - [...decisions.waiting].filter(Boolean).length : null
+  const counted = countData?.approvalInboxCount ?? data?.approvalInboxCount
+  const total = counted === undefined ? null : Math.max(0, counted - decisions.waiting.size)
   // a decision taken back: open that request again
   useEffect(() => decisions.onUndo((requestId) => navigate(`/inbox/${encodeURIComponent(requestId)}`)), [decisions, navigate])
   // the open request stays in view in the list
@@ -351,6 +378,14 @@ function notifyArrival(title: string) {
   new Notification('New approval request', { body: title, tag: 'approvals-inbox' })
 }
 
+const byCreated = (a: InboxItem, b: InboxItem) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
+/** The server's orders (approvalInbox's `order`), for rows that live events put in the list. */
+const ORDER_BY: Record<InboxOrder, (a: InboxItem, b: InboxItem) => number> = {
+  OLDEST: byCreated,
+  NEWEST: (a, b) => byCreated(b, a),
+  DEADLINE: (a, b) => (a.expiresAt && b.expiresAt ? a.expiresAt.localeCompare(b.expiresAt) : a.expiresAt ? -1 : b.expiresAt ? 1 : 0) || byCreated(a, b),
+}
+
 /** The pages after the first, in order, loaded as the user asks for them. */
 function useExtraPages(cursors: string[], order: InboxOrder) {
   const last = cursors.at(-1)
@@ -361,7 +396,7 @@ function useExtraPages(cursors: string[], order: InboxOrder) {
   }, [cursors])
   useEffect(() => {
     if (!last || !data) return
-    setPages((prev) => (prev.some((p) => p.cursor === last) ? prev : [...prev, { cursor: last, items: data.approvalInbox.edges.map((e) => e.node) }]))
+    setPages((prev) => (prev.some((p) => p.cursor === last) ? prev : [...prev, { cursor: last, items: data.approvalInbox.edges.map((e) => getFragmentData(InboxRow, e.node)) }]))
   }, [data, last])
   return {
     items: pages.filter((p) => cursors.includes(p.cursor)).flatMap((p) => p.items),
@@ -370,4 +405,4 @@ function useExtraPages(cursors: string[], order: InboxOrder) {
   }
 }
 
-type InboxItem = NonNullable<ResultOf<typeof InboxQuery>>['approvalInbox']['edges'][number]['node']
+type InboxItem = ResultOf<typeof InboxRow>
