@@ -211,6 +211,16 @@ describe('the inbox in a browser', () => {
     await page.getByRole('button', { name: 'Email: Spring offer' }).click()
     await page.getByText('This request was approved by Rita Reviewer').waitFor()
     await page.screenshot({ path: join(SCREENSHOTS, 'history.png') })
+    // words, and the filters kept in the address: a reload shows the same view
+    await page.getByLabel('Search').fill('spring')
+    await page.getByRole('checkbox', { name: 'Approved' }).check()
+    await page.waitForFunction(() => window.location.search === '?status=APPROVED&text=spring' && window.location.hash === '#/history')
+    await page.getByRole('cell', { name: 'Email: Spring offer' }).waitFor()
+    await page.reload()
+    await expect(page.getByRole('checkbox', { name: 'Approved' }).isChecked()).resolves.toBe(true)
+    await expect(page.getByLabel('Search').inputValue()).resolves.toBe('spring')
+    await page.getByRole('cell', { name: 'Email: Spring offer' }).waitFor()
+    await expect(page.getByRole('cell', { name: 'Email: First' }).count()).resolves.toBe(0)
     await page.close()
   })
 

@@ -54,3 +54,20 @@ describe('the inbox order and count', () => {
     expect(codes(await server.gql(`{ approvalInboxCount }`, {}, olga.token))).toEqual(['FORBIDDEN'])
   })
 })
+
+describe('history filters', () => {
+  it('finds requests by words in the summary, action or comment, and by the person they were for', async () => {
+    const HISTORY = `query($f: ApprovalHistoryFilter) { approvalHistory(first: 50, filter: $f) { edges { node { id } } } }`
+    const found = async (f: Record<string, unknown>) =>
+      ((await server.gql(HISTORY, { f }, server.ownerToken)).data.approvalHistory.edges as { node: { id: string } }[]).map((e) => e.node.id).sort()
+    await server.gql(`mutation($id: ID!) { approveRequest(id: $id, comment: "Looks FINE to me") { status } }`, { id: ids.day }, rita.token)
+    expect(await found({ text: 'fine' })).toEqual([ids.day])
+    expect(await found({ text: 'send_email fine' })).toEqual([ids.day])
+    expect(await found({ text: 'nothing like this' })).toEqual([])
+    const owner = (await server.gql(`{ viewer { principal { id } } }`, {}, server.ownerToken)).data.viewer.principal.id
+    expect(await found({ onBehalfOfId: owner })).toEqual(Object.values(ids).sort())
+    expect(await found({ onBehalfOfId: rita.id })).toEqual([])
+    const long = await server.gql(HISTORY, { f: { text: 'x'.repeat(201) } }, server.ownerToken)
+    expect(codes(long)).toEqual(['BAD_USER_INPUT'])
+  })
+})

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { useQuery } from 'urql'
 import { ExecutionStatus } from '../components/ExecutionStatus'
 import { RequestDetail } from '../components/RequestDetail'
@@ -19,6 +19,9 @@ const HistoryQuery = graphql(`
           createdAt
           decidedAt
           requester {
+            name
+          }
+          onBehalfOf {
             name
           }
           decidedBy {
@@ -86,6 +89,7 @@ function Page({ filter, after, onOpen, selected }: { filter: ApprovalHistoryFilt
                 <th>Action</th>
                 <th>Summary</th>
                 <th>Requester</th>
+                <th>For</th>
                 <th>Rule</th>
                 <th>Status</th>
                 <th>Decided by</th>
@@ -103,6 +107,7 @@ function Page({ filter, after, onOpen, selected }: { filter: ApprovalHistoryFilt
                   </button>
                 </td>
                 <td>{r.requester.name}</td>
+                <td>{r.onBehalfOf?.name ?? '—'}</td>
                 <td>{r.rule?.name ?? '—'}</td>
                 <td>
                   <span className={`status ${r.status.toLowerCase()}`}>{humanize(r.status)}</span>
@@ -146,17 +151,83 @@ function PrincipalFilter({ label, value, onChange, principals }: { label: string
   )
 }
 
+/** The filters, kept in the address (?status=APPROVED&text=...#/history), so a filtered view can be shared and survives a reload. */
+interface Filters {
+  statuses: ApprovalStatus[]
+  actionType: string
+  ruleId: string
+  requesterId: string
+  onBehalfOfId: string
+  decidedById: string
+  from: string
+  to: string
+  text: string
+}
+
+function filtersFromUrl(): Filters {
+  const query = new URLSearchParams(window.location.search)
+  const get = (key: string) => query.get(key) ?? ''
+  return {
+    statuses: query.getAll('status').filter((s): s is ApprovalStatus => (STATUSES as string[]).includes(s)),
+    actionType: get('action'),
+    ruleId: get('rule'),
+    requesterId: get('requester'),
+    onBehalfOfId: get('for'),
+    decidedById: get('decidedBy'),
+    from: get('from'),
+    to: get('to'),
+    text: get('text'),
+  }
+}
+
+function filtersToUrl(f: Filters) {
+  const query = new URLSearchParams()
+  f.statuses.forEach((s) => query.append('status', s))
+  const pairs: [string, string][] = [
+    ['action', f.actionType],
+    ['rule', f.ruleId],
+    ['requester', f.requesterId],
+    ['for', f.onBehalfOfId],
+    ['decidedBy', f.decidedById],
+    ['from', f.from],
+    ['to', f.to],
+    ['text', f.text],
+  ]
+  for (const [key, value] of pairs) if (value) query.set(key, value)
+  const search = query.toString()
+  window.history.replaceState(window.history.state, '', `${window.location.pathname}${search ? `?${search}` : ''}${window.location.hash}`)
+}
+
+/** A value that follows `value` once it has stopped changing for `ms` (typing in a search box). */
+function useSettled<T>(value: T, ms = 300): T {
+  const [settled, setSettled] = useState(value)
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms)
+    return () => clearTimeout(timer)
+  }, [value, ms])
+  return settled
+}
+
 export function HistoryPage() {
   const session = useSession()
   const [{ data: options }] = useQuery({ query: FilterOptions })
   const [{ data: rules }] = useQuery({ query: RuleOptions, pause: !session.can('approval:manage') })
-  const [statuses, setStatuses] = useState<ApprovalStatus[]>([])
-  const [actionType, setActionType] = useState('')
-  const [ruleId, setRuleId] = useState('')
-  const [requesterId, setRequesterId] = useState('')
-  const [decidedById, setDecidedById] = useState('')
-  const [from, setFrom] = useState('')
-  const [to, setTo] = useState('')
+  const [filters, setFilters] = useState<Filters>(filtersFromUrl)
+  const { statuses, actionType, ruleId, requesterId, onBehalfOfId, decidedById, from, to } = filters
+  const set = <K extends keyof Filters>(key: K) => (value: Filters[K]) => setFilters((f) => ({ ...f, [key]: value }))
+  const [setStatuses, setActionType, setRuleId, setRequesterId, setOnBehalfOfId, setDecidedById, setFrom, setTo, setText] = [
+    (update: (prev: ApprovalStatus[]) => ApprovalStatus[]) => setFilters((f) => ({ ...f, statuses: update(f.statuses) })),
+    set('actionType'),
+    set('ruleId'),
+    set('requesterId'),
+    set('onBehalfOfId'),
+    set('decidedById'),
+    set('from'),
+    set('to'),
+    set('text'),
+  ] as const
+  const text = useSettled(filters.text.trim())
+  useEffect(() => filtersToUrl(filters), [filters])
   const [selected, setSelected] = useState<string | null>(null)
   const filter = useMemo<ApprovalHistoryFilter>(
     () => ({
@@ -164,11 +235,13 @@ export function HistoryPage() {
       ...(actionType ? { actionType } : {}),
       ...(ruleId ? { ruleId } : {}),
       ...(requesterId ? { requesterId } : {}),
+      ...(onBehalfOfId ? { onBehalfOfId } : {}),
       ...(decidedById ? { decidedById } : {}),
+      ...(text ? { text } : {}),
       ...(from ? { createdAfter: new Date(`${from}T00:00:00`).toISOString() } : {}),
       ...(to ? { createdBefore: new Date(`${to}T00:00:00`).toISOString() } : {}),
     }),
-    [statuses, actionType, ruleId, requesterId, decidedById, from, to],
+    [statuses, actionType, ruleId, requesterId, onBehalfOfId, decidedById, text, from, to],
   )
   const principals = [...(options?.users ?? []), ...(options?.agents ?? [])]
   return (
@@ -176,6 +249,10 @@ export function HistoryPage() {
       <section className="list wide" aria-label="History">
         <h1>History</h1>
         <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+          <label className="text-search">
+            Search
+            <input type="search" value={filters.text} placeholder="Words in the summary, action or comment" onChange={(e) => setText(e.target.value)} />
+          </label>
           <fieldset>
             <legend>Status</legend>
             {STATUSES.map((s) => (
@@ -214,6 +291,7 @@ export function HistoryPage() {
             </label>
           )}
           <PrincipalFilter label="Requester" value={requesterId} onChange={setRequesterId} principals={principals} />
+          <PrincipalFilter label="For" value={onBehalfOfId} onChange={setOnBehalfOfId} principals={options?.users ?? []} />
           <PrincipalFilter label="Decided by" value={decidedById} onChange={setDecidedById} principals={principals} />
           <label>
             From

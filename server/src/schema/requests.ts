@@ -250,6 +250,8 @@ const ApprovalHistoryFilter = builder.inputType('ApprovalHistoryFilter', {
     ruleId: t.id(),
     requesterId: t.id(),
     decidedById: t.id(),
+    onBehalfOfId: t.id({ description: 'The person the action was for.' }),
+    text: t.string({ description: 'Words found in the summary, the action type or the decision comment (any case).', validate: z.string().max(200).nullish() }),
     createdAfter: t.field({ type: 'DateTime' }),
     createdBefore: t.field({ type: 'DateTime' }),
   }),
@@ -268,6 +270,23 @@ function historyWhere(filter: typeof ApprovalHistoryFilter.$inferInput | null | 
     ...(filter.ruleId ? { ruleId: parseId(filter.ruleId, ['ApprovalRule'], 'filter.ruleId').id } : {}),
     ...(filter.requesterId ? { requesterKey: parseId(filter.requesterId, ['User', 'Agent'], 'filter.requesterId').id } : {}),
     ...(decided ? (decided.typename === 'User' ? { decidedByUserId: decided.id } : { decidedByAgentId: decided.id }) : {}),
+    ...(filter.onBehalfOfId ? { onBehalfOfId: parseId(filter.onBehalfOfId, ['User'], 'filter.onBehalfOfId').id } : {}),
+    // every word somewhere: in the summary, the action type or the decision's comment
+    ...(filter.text?.trim()
+      ? {
+          AND: filter.text
+            .trim()
+            .split(/\s+/)
+            .slice(0, 10)
+            .map((word) => ({
+              OR: [
+                { summary: { contains: word, mode: 'insensitive' as const } },
+                { actionType: { contains: word, mode: 'insensitive' as const } },
+                { decisionComment: { contains: word, mode: 'insensitive' as const } },
+              ],
+            })),
+        }
+      : {}),
     ...(filter.createdAfter || filter.createdBefore
       ? { createdAt: { ...(filter.createdAfter ? { gt: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) } }
       : {}),
