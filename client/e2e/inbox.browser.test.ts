@@ -479,4 +479,26 @@ describe('the inbox in a browser', () => {
     await page.close()
     for (const id of ids.slice(1)) await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id }, agent.token)
   })
+
+  it('edits before approving: a form from the schema, the changes named, and the agent gets the edited params', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Needs a better subject')).data.requestApproval.request.id
+    const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status edited params approvedParams } }`, { id })
+    await inList(page, 'Email: Needs a better subject').click()
+    await page.getByRole('button', { name: 'Edit, then approve…' }).click()
+    const form = page.getByRole('form', { name: 'Edit before approving' })
+    await expect(form.getByLabel('Subject').inputValue()).resolves.toBe('Needs a better subject')
+    await expect(form.getByLabel('To (comma-separated)').inputValue()).resolves.toBe('lead@customer.example')
+    await form.getByRole('status').getByText('No changes yet').waitFor()
+    await form.getByLabel('Subject').fill('Our spring offer, as discussed')
+    await form.getByRole('status').getByText('Changes: Subject.').waitFor()
+    await form.getByRole('button', { name: 'Approve with these changes' }).click()
+    await page.clock.fastForward(UNDO_MS)
+    await waiting.completed
+    const decided = waiting.events[0]!.data!.approvalDecision
+    expect(decided).toMatchObject({ status: 'APPROVED', edited: true, approvedParams: { subject: 'Our spring offer, as discussed', to: ['lead@customer.example'] } })
+    expect(decided.params.subject).toBe('Needs a better subject')
+    await page.close()
+  })
 })

@@ -8,6 +8,7 @@ import { errorMessage, eventAttempt, eventLabel, formatDateTime, humanize, timeL
 import { useNow, useShortcuts } from '../lib/hooks'
 import { KEYBOARD_DWELL_MS } from '../lib/timing'
 import { ExecutionFields, ExecutionStatus } from './ExecutionStatus'
+import { EditParams } from './EditParams'
 import { OwnerChange, ParamsView, RecordChanges } from './ParamsView'
 
 const RequestQuery = graphql(`
@@ -80,6 +81,7 @@ const RequestQuery = graphql(`
         conditions
         module
         priority
+        allowEdit
         escalateAfterSeconds
         primaryResolver {
           ...ResolverWords
@@ -214,6 +216,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   const [{ data, error, fetching }, refetch] = useQuery({ query: RequestQuery, variables: { id } })
   const [comment, setComment] = useDraftComment(id)
   const [confirmReject, setConfirmReject] = useState(false)
+  const [editing, setEditing] = useState(false)
   const commentField = useRef<HTMLTextAreaElement>(null)
   const heading = useRef<HTMLHeadingElement>(null)
   const shownAt = useRef<number | null>(null)
@@ -245,7 +248,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   }, [loaded, shortcuts])
 
   const decide = useCallback(
-    (verb: 'approve' | 'reject') => {
+    (verb: 'approve' | 'reject', params?: unknown) => {
       if (!canDecide || !request) return
       const reason = comment.trim()
       // a rejection without a reason: ask for one first (the agent is told it)
@@ -254,9 +257,10 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
         commentField.current?.focus()
         return
       }
-      decisions.decide({ requestId: id, verb, comment: reason || null, title: request.summary ?? humanize(request.actionType) })
+      decisions.decide({ requestId: id, verb, comment: reason || null, title: request.summary ?? humanize(request.actionType), ...(params === undefined ? {} : { params }) })
       setComment('')
       setConfirmReject(false)
+      setEditing(false)
       onDecided?.(id)
     },
     [canDecide, request, comment, confirmReject, decisions, id, setComment, onDecided],
@@ -264,12 +268,12 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   useShortcuts(
     useCallback(
       (key: string) => {
-        if (!shortcuts || (key !== 'a' && key !== 'r')) return
+        if (!shortcuts || editing || (key !== 'a' && key !== 'r')) return
         // a key acts only on a request that has been on screen for a moment
         if (shownAt.current === null || performance.now() - shownAt.current < KEYBOARD_DWELL_MS) return
         decide(key === 'a' ? 'approve' : 'reject')
       },
-      [shortcuts, decide],
+      [shortcuts, editing, decide],
     ),
   )
 
@@ -459,7 +463,15 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
                 rows={3}
                 placeholder={confirmReject ? 'What was wrong, so the agent can do better' : 'Why, or what to change'}
               />
-              <div className="buttons">
+              {editing && (
+                <EditParams
+                  actionType={request.actionType}
+                  params={((request.edited && request.approvedParams) || request.params) as Record<string, unknown>}
+                  onApprove={(edited) => decide('approve', edited)}
+                  onCancel={() => setEditing(false)}
+                />
+              )}
+              <div className="buttons" hidden={editing}>
                 {confirmReject ? (
                   <>
                     <button type="button" className="reject" onClick={() => decide('reject')}>
@@ -477,6 +489,11 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
                     <button type="button" className="reject" onClick={() => decide('reject')}>
                       Reject <kbd>r</kbd>
                     </button>
+                    {request.rule?.allowEdit && (
+                      <button type="button" onClick={() => setEditing(true)}>
+                        Edit, then approve…
+                      </button>
+                    )}
                   </>
                 )}
               </div>

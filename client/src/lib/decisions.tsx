@@ -12,8 +12,8 @@ import { UNDO_MS } from './timing'
 export { UNDO_MS }
 
 const Approve = graphql(`
-  mutation ApproveRequest($id: ID!, $comment: String) {
-    approveRequest(id: $id, comment: $comment) {
+  mutation ApproveRequest($id: ID!, $comment: String, $params: JSON) {
+    approveRequest(id: $id, comment: $comment, params: $params) {
       id
       status
     }
@@ -47,6 +47,8 @@ export interface PendingDecision {
   title: string
   /** More requests decided alike, in one call (decideRequests); requestId is the first of them. */
   more?: string[]
+  /** An approval of an edited version: the params to run instead of the requested ones. */
+  params?: unknown
 }
 
 interface Toast {
@@ -120,8 +122,11 @@ export function DecisionsProvider({ token, children }: { token: string; children
         }
         return
       }
-      const mutation = decision.verb === 'approve' ? Approve : Reject
-      const result = await client.mutation(mutation, { id: decision.requestId, comment: decision.comment }, { additionalTypenames: ['ApprovalRequest'] }).toPromise()
+      const variables = { id: decision.requestId, comment: decision.comment }
+      const result = await (decision.verb === 'approve'
+        ? client.mutation(Approve, decision.params === undefined ? variables : { ...variables, params: decision.params }, { additionalTypenames: ['ApprovalRequest'] })
+        : client.mutation(Reject, variables, { additionalTypenames: ['ApprovalRequest'] })
+      ).toPromise()
       setWaitingFor(decision.requestId, false)
       if (result.error) {
         const key = nextKey.current++
@@ -165,6 +170,18 @@ export function DecisionsProvider({ token, children }: { token: string; children
       for (const { timer, decision } of timers.current.values()) {
         clearTimeout(timer)
         const ids = [decision.requestId, ...(decision.more ?? [])]
+        if (decision.params !== undefined) {
+          void fetch('/graphql', {
+            method: 'POST',
+            keepalive: true,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: JSON.stringify({
+              query: 'mutation($id: ID!, $c: String, $p: JSON) { approveRequest(id: $id, comment: $c, params: $p) { id } }',
+              variables: { id: decision.requestId, c: decision.comment, p: decision.params },
+            }),
+          })
+          continue
+        }
         void fetch('/graphql', {
           method: 'POST',
           keepalive: true,

@@ -1,0 +1,146 @@
+// Edit before approving: a form generated from the action type's JSON Schema (its properties, in
+// the schema's order), showing what changes from what the agent asked, and approving the edit
+// (`approveRequest(params:)`). The server checks the edit against the same schema.
+import { useMemo, useState } from 'react'
+import { useQuery } from 'urql'
+import { graphql } from '../gql'
+import { humanize } from '../lib/format'
+
+const ActionSchema = graphql(`
+  query ActionSchema($key: String!) {
+    actionType(key: $key) {
+      key
+      paramsSchema
+    }
+  }
+`)
+
+type Schema = { type?: string | string[]; properties?: Record<string, Schema>; anyOf?: Schema[]; items?: Schema; description?: string }
+type Params = Record<string, unknown>
+
+/** How a field is edited: as text, long text, a list (comma-separated), a yes/no, or JSON. */
+type Kind = 'text' | 'long' | 'list' | 'boolean' | 'number' | 'json'
+
+const LONG = new Set(['body', 'html', 'text', 'instructions'])
+
+function kindOf(name: string, schema: Schema | undefined, value: unknown): Kind {
+  const types = [schema?.type, ...(schema?.anyOf ?? []).map((s) => s.type)].flat().filter(Boolean)
+  if (types.includes('array') || Array.isArray(value)) return types.includes('object') ? 'json' : 'list'
+  if (types.includes('boolean') || typeof value === 'boolean') return 'boolean'
+  if (types.includes('integer') || types.includes('number') || typeof value === 'number') return 'number'
+  if (types.includes('object') || (value !== null && typeof value === 'object')) return 'json'
+  return LONG.has(name) ? 'long' : 'text'
+}
+
+/** The field's value as the form shows it. */
+function shown(kind: Kind, value: unknown): string | boolean {
+  if (kind === 'boolean') return value === true
+  if (value === undefined || value === null) return ''
+  if (kind === 'list') return (Array.isArray(value) ? value : [value]).map(String).join(', ')
+  if (kind === 'json') return JSON.stringify(value, null, 2)
+  return String(value)
+}
+
+/** The form's value as params hold it; throws when JSON does not parse. */
+function parsed(kind: Kind, input: string | boolean, asked: unknown): unknown {
+  if (kind === 'boolean') return input === true
+  const text = String(input)
+  if (kind === 'list') {
+    const items = text.split(',').map((s) => s.trim()).filter(Boolean)
+    // one address stays a string when the agent gave a string
+    return typeof asked === 'string' && items.length === 1 ? items[0] : items
+  }
+  if (kind === 'number') return text.trim() === '' ? undefined : Number(text)
+  if (kind === 'json') return text.trim() === '' ? undefined : (JSON.parse(text) as unknown)
+  return text === '' && asked === undefined ? undefined : text
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
+
+/**
+ * The form: one field per property of the schema (then any other the agent gave), a summary of
+ * what changes, and Approve with these changes. `onApprove` gets the edited params.
+ */
+export function EditParams({ actionType, params, onApprove, onCancel }: { actionType: string; params: Params; onApprove: (edited: Params) => void; onCancel: () => void }) {
+  const [{ data }] = useQuery({ query: ActionSchema, variables: { key: actionType } })
+  const schema = data?.actionType?.paramsSchema as Schema | undefined
+  const names = useMemo(() => {
+    const declared = Object.keys(schema?.properties ?? {})
+    return [...declared, ...Object.keys(params).filter((k) => !declared.includes(k))]
+  }, [schema, params])
+  const [values, setValues] = useState<Record<string, string | boolean>>({})
+  const [problem, setProblem] = useState<string | null>(null)
+  if (!data) return <p className="state">Loading the form…</p>
+
+  const kinds = Object.fromEntries(names.map((n) => [n, kindOf(n, schema?.properties?.[n], params[n])])) as Record<string, Kind>
+  const valueOf = (name: string) => values[name] ?? shown(kinds[name]!, params[name])
+  let edited: Params | null = null
+  let parseError: string | null = null
+  try {
+    edited = { ...params }
+    for (const name of names) {
+      if (!(name in values)) continue
+      const v = parsed(kinds[name]!, values[name]!, params[name])
+      if (v === undefined) delete edited[name]
+      else edited[name] = v
+    }
+  } catch {
+    parseError = 'One of the JSON fields does not parse.'
+    edited = null
+  }
+  const changed = edited ? names.filter((n) => !same(edited![n], params[n])) : []
+
+  return (
+    <form
+      className="edit-params"
+      aria-label="Edit before approving"
+      onSubmit={(e) => {
+        e.preventDefault()
+        if (!edited) return setProblem(parseError)
+        onApprove(edited)
+      }}
+    >
+      {names.map((name) => {
+        const kind = kinds[name]!
+        const id = `edit-${name}`
+        const label = `${humanize(name)}${kind === 'list' ? ' (comma-separated)' : kind === 'json' ? ' (JSON)' : ''}`
+        const set = (value: string | boolean) => setValues((v) => ({ ...v, [name]: value }))
+        return (
+          <div key={name} className={`edit-field ${changed.includes(name) ? 'changed' : ''}`}>
+            {kind === 'boolean' ? (
+              <label className="check">
+                <input id={id} type="checkbox" checked={valueOf(name) === true} onChange={(e) => set(e.target.checked)} />
+                {label}
+              </label>
+            ) : (
+              <>
+                <label htmlFor={id}>{label}</label>
+                {kind === 'long' || kind === 'json' ? (
+                  <textarea id={id} rows={kind === 'json' ? 6 : 5} value={String(valueOf(name))} onChange={(e) => set(e.target.value)} />
+                ) : (
+                  <input id={id} type={kind === 'number' ? 'number' : 'text'} value={String(valueOf(name))} onChange={(e) => set(e.target.value)} />
+                )}
+              </>
+            )}
+          </div>
+        )
+      })}
+      <p className="edit-summary" role="status">
+        {parseError ?? (changed.length ? `Changes: ${changed.map(humanize).join(', ')}.` : 'No changes yet: this approves what the agent asked.')}
+      </p>
+      {problem && (
+        <p className="error" role="alert">
+          {problem}
+        </p>
+      )}
+      <div className="buttons">
+        <button type="submit" className="approve" disabled={!edited}>
+          {changed.length ? 'Approve with these changes' : 'Approve as asked'}
+        </button>
+        <button type="button" className="link" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  )
+}
