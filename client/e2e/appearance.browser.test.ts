@@ -1,12 +1,9 @@
 // The inbox's look as the system asks for it: light or dark (prefers-color-scheme), with every
 // text readable (WCAG AA contrast) in both. Debian's Chromium driven by playwright-core against a
 // real server on PGlite serving a fresh production build.
-import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { rm } from 'node:fs/promises'
+import { type Browser, type Page } from 'playwright-core'
+import { buildClient, launchBrowser } from './browser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type TestServer } from '../../server/test/harness.js'
 
@@ -16,20 +13,10 @@ let browser: Browser
 let base: string
 
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'approvals-client-'))
-  // a production build, as `npm run build` makes it (vitest's NODE_ENV=test would make a development one)
-  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
-  const built = spawnSync(process.execPath, [vite, 'build', 'client', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-    env: { ...process.env, NODE_ENV: 'production' },
-    encoding: 'utf8',
-  })
-  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stderr}`)
+  outDir = await buildClient()
   server = await startServer({ clientDir: outDir })
   base = server.url.replace(/\/graphql$/, '')
-  browser = await chromium.launch({
-    executablePath: process.env.TEST_CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchBrowser()
 })
 afterAll(async () => {
   expect(errors).toEqual([])

@@ -1,12 +1,10 @@
 // End to end, as a reviewer and an admin use the inbox: Debian's Chromium driven by
 // playwright-core against a real server on PGlite serving a fresh build of the app. Screenshots
 // go to a temporary folder; `npm run screenshots` writes them to docs/screenshots for the README.
-import { spawnSync } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type Browser, type Page } from 'playwright-core'
+import { buildClient, launchBrowser, screenshotsDir } from './browser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KEYBOARD_DWELL_MS, UNDO_MS } from '../src/lib/timing'
 import { seriousViolations } from './axe'
@@ -21,15 +19,8 @@ let agent: { id: string; token: string }
 let base: string
 
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'approvals-client-'))
-  SCREENSHOTS = process.env.SCREENSHOTS_DIR ? resolve(process.env.SCREENSHOTS_DIR) : await mkdtemp(join(tmpdir(), 'approvals-screenshots-'))
-  // a production build, as `npm run build` makes it (vitest's NODE_ENV=test would make a development one)
-  const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js')
-  const built = spawnSync(process.execPath, [vite, 'build', 'client', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], {
-    env: { ...process.env, NODE_ENV: 'production' },
-    encoding: 'utf8',
-  })
-  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stderr}`)
+  outDir = await buildClient()
+  SCREENSHOTS = await screenshotsDir()
   server = await startServer({ clientDir: outDir })
   base = server.url.replace(/\/graphql$/, '')
   reviewer = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita Reviewer', roleKeys: ['member'] })
@@ -41,10 +32,7 @@ beforeAll(async () => {
     primaryResolver: { type: 'NAMED_USER', userId: reviewer.id },
     expiresAfterSeconds: 86_400,
   })
-  browser = await chromium.launch({
-    executablePath: process.env.TEST_CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
+  browser = await launchBrowser()
 })
 afterAll(async () => {
   // the app logs nothing as an error while it works (a bad token's 200 answer is not an error)
