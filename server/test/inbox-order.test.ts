@@ -71,3 +71,43 @@ describe('history filters', () => {
     expect(codes(long)).toEqual(['BAD_USER_INPUT'])
   })
 })
+
+describe('inbox filters', () => {
+  const FILTERED = `query($f: InboxFilter) { approvalInboxCount(filter: $f) approvalInbox(first: 50, filter: $f) { edges { node { id } } } }`
+  const found = async (f: Record<string, unknown>, token = rita.token) => {
+    const res = await server.gql(FILTERED, { f }, token)
+    expect(res.errors).toBeUndefined()
+    const found = (res.data.approvalInbox.edges as { node: { id: string } }[]).map((e) => e.node.id).sort()
+    // the count takes the same filter, so the inbox says how many match in all
+    expect(res.data.approvalInboxCount).toBe(found.length)
+    return found
+  }
+
+  it('finds pending requests by words in the summary, the agent, the person or the rule, past any loaded page', async () => {
+    const pending = [ids.never, ids.hour].sort() // the "day" one was decided above
+    expect(await found({})).toEqual(pending)
+    expect(await found({ text: 'mailer' })).toEqual(pending) // the agent's name
+    expect(await found({ text: 'HOUR' })).toEqual([ids.hour]) // its rule's name (and summary's module)
+    expect(await found({ text: 'mailer never' })).toEqual([ids.never]) // every word somewhere
+    expect(await found({ text: 'nobody' })).toEqual([])
+  })
+
+  it('filters by action type, rule, agent and person', async () => {
+    expect(await found({ actionType: 'post_to_social' })).toEqual([])
+    expect(await found({ actionType: 'send_email', requesterId: agent.id })).toEqual([ids.never, ids.hour].sort())
+    const owner = (await server.gql(`{ viewer { principal { id } } }`, {}, server.ownerToken)).data.viewer.principal.id
+    expect(await found({ onBehalfOfId: owner })).toHaveLength(2)
+    expect(await found({ onBehalfOfId: rita.id })).toEqual([])
+    const rules = (await server.gql(`{ approvalRules { id name } }`, {}, server.ownerToken)).data.approvalRules as { id: string; name: string }[]
+    expect(await found({ ruleId: rules.find((r) => r.name === 'never')!.id })).toEqual([ids.never])
+  })
+
+  it('refuses a malformed filter with the field it names, and never widens the inbox', async () => {
+    expect(codes(await server.gql(FILTERED, { f: { ruleId: 'nonsense' } }, rita.token))).toEqual(['BAD_USER_INPUT'])
+    expect(codes(await server.gql(FILTERED, { f: { text: 'x'.repeat(201) } }, rita.token))).toEqual(['BAD_USER_INPUT'])
+    // a reviewer of none of them finds none: a filter narrows what the viewer may decide, never widens it
+    const mo = await createUserWithToken(server, { email: 'mo@example.com', name: 'Mo', roleKeys: ['member'] })
+    expect(await found({ text: 'mailer' }, mo.token)).toEqual([])
+    expect(await found({ requesterId: agent.id }, mo.token)).toEqual([])
+  })
+})

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { codes, createAgentWithToken, createRule, createUserWithToken, decide, getRequest, startServer, type TestServer } from './harness.js'
+import { recordMutationTitle } from '../src/approvals/records.js'
 
 type Principal = { id: string; token: string }
 let server: TestServer
@@ -154,5 +155,18 @@ describe('records', () => {
     expect(codes(await server.gql(CREATE, { input: { module: 'deals', data: {}, ownerId: 'VXNlcjowMDAwMDAwMC0wMDAwLTAwMDAtMDAwMC0wMDAwMDAwMDAwMDA=' } }, carol.token))).toEqual(['BAD_USER_INPUT'])
     expect(codes(await server.gql(UPDATE, { id: 'UmVjb3JkOjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA==', input: { data: {} } }, carol.token))).toEqual(['NOT_FOUND'])
     expect(codes(await server.gql(UPDATE, { id: 'UmVjb3JkOjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA==', input: { data: {} } }))).toEqual(['UNAUTHENTICATED'])
+  })
+})
+
+describe('what a record mutation is called in the inbox', () => {
+  it('names one record of the module, with the right article', () => {
+    expect(recordMutationTitle('Update', 'accounts')).toBe('Update an account')
+    expect(recordMutationTitle('Create', 'contacts')).toBe('Create a contact')
+    expect(recordMutationTitle('Create', 'opportunities')).toBe('Create an opportunity')
+    expect(recordMutationTitle('Update', 'addresses')).toBe('Update an address')
+    expect(recordMutationTitle('Update', 'crm_deals')).toBe('Update a crm deal')
+    expect(recordMutationTitle('Update', 'Users')).toBe('Update a user')
+    expect(recordMutationTitle('Create', 'status')).toBe('Create a status')
+    expect(recordMutationTitle('Create', 'inventory')).toBe('Create an inventory')
   })
 })

@@ -9,7 +9,7 @@ import { userExists } from '../directory/directory.js'
 import { badInput, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, Record } from '../generated/prisma/client.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
-import { createRecord, updateRecord } from './records.js'
+import { createRecord, recordMutationTitle, updateRecord } from './records.js'
 import { requestApproval, type RequestSettings } from './requests.js'
 
 export interface RecordMutationResult {
@@ -63,7 +63,7 @@ export async function createRecordMutation(
   const scope = recordScope(viewer)
   if (!mayAssignOwner(scope, undefined, ownerId)) throw reassignRefused()
   const params = { module: input.module, data: input.data, ownerId: globalOwner(ownerId) }
-  const gated = await gate(prisma, viewer, { actionType: 'create_record', module: input.module, params, summary: `Create a ${input.module} record` }, now, limits)
+  const gated = await gate(prisma, viewer, { actionType: 'create_record', module: input.module, params, summary: recordMutationTitle('Create', input.module) }, now, limits)
   if (gated) return gated
   return { record: await createRecord(prisma, { module: input.module, data: input.data, ownerId }), approvalRequest: null }
 }
@@ -91,7 +91,7 @@ export async function updateRecordMutation(
   const gated = await gate(
     prisma,
     viewer,
-    { actionType: 'update_record', module: record.module, recordId, params, summary: `Update a ${record.module} record` },
+    { actionType: 'update_record', module: record.module, recordId, params, summary: recordMutationTitle('Update', record.module) },
     now,
     limits,
   )

@@ -13,6 +13,27 @@ export interface RecordMutationParams {
   ownerId?: string | null
 }
 
+/**
+ * What a record mutation is called in the inbox: "Create a contact", "Update an account", from the
+ * module's name ("accounts", "crm_deals", "Opportunities"). Plural names are made singular by the
+ * common English endings; a name that does not look like a plural is used as it is.
+ */
+export function recordMutationTitle(verb: 'Create' | 'Update', module: string): string {
+  const words = module.trim().replace(/[_\-.]+/g, ' ').toLowerCase().split(/\s+/)
+  const last = words.pop() ?? 'record'
+  const singular = /[^aeiou]ies$/.test(last)
+    ? last.slice(0, -3) + 'y'
+    : /(ss|sh|ch|x|z)es$/.test(last)
+      ? last.slice(0, -2)
+      : /[^su]s$/.test(last)
+        ? last.slice(0, -1)
+        : last
+  const noun = [...words, singular].join(' ')
+  // the article goes by the sound, which the first letter gives well enough for module names
+  const article = /^[aeiou]/.test(noun) && !/^(uni|use|usu|one)/.test(noun) ? 'an' : 'a'
+  return `${verb} ${article} ${noun}`
+}
+
 export function createRecord(tx: Tx, input: { module: string; data: Prisma.InputJsonValue; ownerId: string | null }) {
   return tx.record.create({ data: input })
 }

@@ -257,36 +257,66 @@ const ApprovalHistoryFilter = builder.inputType('ApprovalHistoryFilter', {
   }),
 })
 
+const InboxFilter = builder.inputType('InboxFilter', {
+  description: 'Narrows the inbox; the count (approvalInboxCount) takes the same filter.',
+  fields: (t) => ({
+    actionType: t.string({ validate: z.string().max(64).nullish() }),
+    ruleId: t.id(),
+    requesterId: t.id({ description: 'The agent (or user) that asked.' }),
+    onBehalfOfId: t.id({ description: 'The person the action is for.' }),
+    text: t.string({
+      description: "Words found in the summary, the action type, the requester's or the person's name, or the rule's name (any case).",
+      validate: z.string().max(200).nullish(),
+    }),
+  }),
+})
+
 export function decodeRequestInput(input: typeof RequestApprovalInput.$inferInput): requests.RequestInput {
   return { ...input, params: input.params, onBehalfOfUserId: parseOptionalId(input.onBehalfOfUserId, ['User'], 'input.onBehalfOfUserId') }
+}
+
+/** What the history and the inbox both filter on: the action, the rule, who asked and for whom. */
+function requestWhere(filter: typeof InboxFilter.$inferInput): Prisma.ApprovalRequestWhereInput {
+  return {
+    ...(filter.actionType ? { actionType: filter.actionType } : {}),
+    ...(filter.ruleId ? { ruleId: parseId(filter.ruleId, ['ApprovalRule'], 'filter.ruleId').id } : {}),
+    ...(filter.requesterId ? { requesterKey: parseId(filter.requesterId, ['User', 'Agent'], 'filter.requesterId').id } : {}),
+    ...(filter.onBehalfOfId ? { onBehalfOfId: parseId(filter.onBehalfOfId, ['User'], 'filter.onBehalfOfId').id } : {}),
+  }
+}
+
+/** Every word (at most ten) found somewhere among `fields`, in any case. */
+function wordsWhere(text: string | null | undefined, fields: (word: string) => Prisma.ApprovalRequestWhereInput[]): Prisma.ApprovalRequestWhereInput {
+  const words = text?.trim().split(/\s+/).filter(Boolean).slice(0, 10) ?? []
+  return words.length ? { AND: words.map((word) => ({ OR: fields(word) })) } : {}
+}
+
+const like = (word: string) => ({ contains: word, mode: 'insensitive' as const })
+
+function inboxWhere(filter: typeof InboxFilter.$inferInput | null | undefined): Prisma.ApprovalRequestWhereInput {
+  if (!filter) return {}
+  return {
+    ...requestWhere(filter),
+    ...wordsWhere(filter.text, (word) => [
+      { summary: like(word) },
+      { actionType: like(word) },
+      { requesterAgent: { name: like(word) } },
+      { requesterUser: { name: like(word) } },
+      { onBehalfOf: { name: like(word) } },
+      { rule: { name: like(word) } },
+    ]),
+  }
 }
 
 function historyWhere(filter: typeof ApprovalHistoryFilter.$inferInput | null | undefined): Prisma.ApprovalRequestWhereInput {
   if (!filter) return {}
   const decided = filter.decidedById ? parseId(filter.decidedById, ['User', 'Agent'], 'filter.decidedById') : null
   return {
+    ...requestWhere(filter),
     ...(filter.status?.length ? { status: { in: filter.status } } : {}),
-    ...(filter.actionType ? { actionType: filter.actionType } : {}),
-    ...(filter.ruleId ? { ruleId: parseId(filter.ruleId, ['ApprovalRule'], 'filter.ruleId').id } : {}),
-    ...(filter.requesterId ? { requesterKey: parseId(filter.requesterId, ['User', 'Agent'], 'filter.requesterId').id } : {}),
     ...(decided ? (decided.typename === 'User' ? { decidedByUserId: decided.id } : { decidedByAgentId: decided.id }) : {}),
-    ...(filter.onBehalfOfId ? { onBehalfOfId: parseId(filter.onBehalfOfId, ['User'], 'filter.onBehalfOfId').id } : {}),
     // every word somewhere: in the summary, the action type or the decision's comment
-    ...(filter.text?.trim()
-      ? {
-          AND: filter.text
-            .trim()
-            .split(/\s+/)
-            .slice(0, 10)
-            .map((word) => ({
-              OR: [
-                { summary: { contains: word, mode: 'insensitive' as const } },
-                { actionType: { contains: word, mode: 'insensitive' as const } },
-                { decisionComment: { contains: word, mode: 'insensitive' as const } },
-              ],
-            })),
-        }
-      : {}),
+    ...wordsWhere(filter.text, (word) => [{ summary: like(word) }, { actionType: like(word) }, { decisionComment: like(word) }]),
     ...(filter.createdAfter || filter.createdBefore
       ? { createdAt: { ...(filter.createdAfter ? { gt: filter.createdAfter } : {}), ...(filter.createdBefore ? { lt: filter.createdBefore } : {}) } }
       : {}),
@@ -331,11 +361,11 @@ builder.queryFields((t) => ({
       authScopes: { permission: 'approval:resolve' },
       defaultSize: 20,
       maxSize: 100,
-      args: { order: t.arg({ type: InboxOrder, defaultValue: 'OLDEST' }) },
-      resolve: (query, _root, { order }, ctx) =>
+      args: { order: t.arg({ type: InboxOrder, defaultValue: 'OLDEST' }), filter: t.arg({ type: InboxFilter }) },
+      resolve: (query, _root, { order, filter }, ctx) =>
         ctx.prisma.approvalRequest.findMany({
           ...query,
-          where: requests.decidableBy(ctx.viewer!, ctx.clock.now()),
+          where: { AND: [requests.decidableBy(ctx.viewer!, ctx.clock.now()), inboxWhere(filter)] },
           orderBy: INBOX_ORDER[order ?? 'OLDEST'],
         }),
     },
@@ -344,7 +374,8 @@ builder.queryFields((t) => ({
   approvalInboxCount: t.int({
     description: 'How many pending requests the viewer may decide now (all of them, past any page).',
     authScopes: { permission: 'approval:resolve' },
-    resolve: (_root, _args, ctx) => ctx.prisma.approvalRequest.count({ where: requests.decidableBy(ctx.viewer!, ctx.clock.now()) }),
+    args: { filter: t.arg({ type: InboxFilter }) },
+    resolve: (_root, { filter }, ctx) => ctx.prisma.approvalRequest.count({ where: { AND: [requests.decidableBy(ctx.viewer!, ctx.clock.now()), inboxWhere(filter)] } }),
   }),
   approvalHistory: t.prismaConnection(
     {
