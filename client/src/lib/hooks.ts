@@ -41,3 +41,13 @@ export function useLiveConnection(onReconnect?: () => void): boolean {
   }, [onReconnect])
   return up
 }
+
+/** A value that follows `value` once it has stopped changing for `ms` (typing in a search box). */
+export function useSettled<T>(value: T, ms = 300): T {
+  const [settled, setSettled] = useState(value)
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms)
+    return () => clearTimeout(timer)
+  }, [value, ms])
+  return settled
+}

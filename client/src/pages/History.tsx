@@ -2,32 +2,20 @@ import { useEffect, useMemo, useState } from 'react'
 import { useQuery } from 'urql'
 import { ExecutionStatus } from '../components/ExecutionStatus'
 import { RequestDetail } from '../components/RequestDetail'
-import { graphql } from '../gql'
+import { ActionFilter, PrincipalFilter, RuleFilter, useFilterOptions } from '../components/RequestFilters'
+import { HistoryTableRow, RequestRowFields } from '../components/RequestRow'
+import { getFragmentData, graphql } from '../gql'
 import type { ApprovalHistoryFilter, ApprovalStatus } from '../gql/graphql'
-import { useSession } from '../lib/auth'
-import { formatDateTime, humanize } from '../lib/format'
+import { errorMessage, humanize } from '../lib/format'
+import { useSettled } from '../lib/hooks'
 
 const HistoryQuery = graphql(`
   query History($filter: ApprovalHistoryFilter, $after: String) {
     approvalHistory(filter: $filter, first: 25, after: $after) {
       edges {
         node {
-          id
-          status
-          actionType
-          summary
-          createdAt
-          decidedAt
-          requester {
-            name
-          }
-          onBehalfOf {
-            name
-          }
+          ...RequestRow
           decidedBy {
-            name
-          }
-          rule {
             name
           }
           execution {
@@ -43,38 +31,13 @@ const HistoryQuery = graphql(`
   }
 `)
 
-const FilterOptions = graphql(`
-  query HistoryFilterOptions {
-    actionTypes {
-      key
-    }
-    users {
-      id
-      name
-    }
-    agents {
-      id
-      name
-    }
-  }
-`)
-
-const RuleOptions = graphql(`
-  query HistoryRuleOptions {
-    approvalRules {
-      id
-      name
-    }
-  }
-`)
-
 const STATUSES: ApprovalStatus[] = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'CANCELLED']
 
 /** One page of history; the next page is a child of it, so "Load more" keeps what is shown. */
 function Page({ filter, after, onOpen, selected }: { filter: ApprovalHistoryFilter; after: string | null; onOpen: (id: string) => void; selected: string | null }) {
   const [{ data, fetching, error }] = useQuery({ query: HistoryQuery, variables: { filter, after }, requestPolicy: 'cache-and-network' })
   const [more, setMore] = useState(false)
-  if (error) return <p className="state error">Could not load the history: {error.message}</p>
+  if (error) return <p className="state error">Could not load the history: {errorMessage(error)}</p>
   if (!data) return fetching ? <p className="state">Loading…</p> : null
   const rows = data.approvalHistory.edges.map((e) => e.node)
   return (
@@ -97,29 +60,28 @@ function Page({ filter, after, onOpen, selected }: { filter: ApprovalHistoryFilt
             </thead>
           )}
           <tbody>
-            {rows.map((r) => (
-              <tr key={r.id} className={r.id === selected ? 'selected' : undefined} onClick={() => onOpen(r.id)}>
-                <td>{formatDateTime(r.createdAt)}</td>
-                <td>{humanize(r.actionType)}</td>
-                <td>
-                  <button type="button" className="link" onClick={() => onOpen(r.id)}>
-                    {r.summary ?? 'Open'}
-                  </button>
-                </td>
-                <td>{r.requester.name}</td>
-                <td>{r.onBehalfOf?.name ?? '—'}</td>
-                <td>{r.rule?.name ?? '—'}</td>
-                <td>
-                  <span className={`status ${r.status.toLowerCase()}`}>{humanize(r.status)}</span>
-                  {r.execution && (
-                    <p className="run">
-                      <ExecutionStatus execution={r.execution} />
-                    </p>
-                  )}
-                </td>
-                <td>{r.decidedBy?.name ?? ''}</td>
-              </tr>
-            ))}
+            {rows.map((node) => {
+              const r = getFragmentData(RequestRowFields, node)
+              return (
+                <HistoryTableRow
+                  key={r.id}
+                  row={r}
+                  selected={r.id === selected}
+                  onOpen={onOpen}
+                  decidedBy={node.decidedBy?.name ?? ''}
+                  status={
+                    <>
+                      <span className={`status ${r.status.toLowerCase()}`}>{humanize(r.status)}</span>
+                      {node.execution && (
+                        <p className="run">
+                          <ExecutionStatus execution={node.execution} />
+                        </p>
+                      )}
+                    </>
+                  }
+                />
+              )
+            })}
           </tbody>
         </table>
       )}
@@ -132,22 +94,6 @@ function Page({ filter, after, onOpen, selected }: { filter: ApprovalHistoryFilt
           </button>
         ))}
     </>
-  )
-}
-
-function PrincipalFilter({ label, value, onChange, principals }: { label: string; value: string; onChange: (id: string) => void; principals: { id: string; name: string }[] }) {
-  return (
-    <label>
-      {label}
-      <select value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">Anyone</option>
-        {principals.map((p) => (
-          <option key={p.id} value={p.id}>
-            {p.name}
-          </option>
-        ))}
-      </select>
-    </label>
   )
 }
 
@@ -198,20 +144,8 @@ function filtersToUrl(f: Filters) {
   window.history.replaceState(window.history.state, '', `${window.location.pathname}${search ? `?${search}` : ''}${window.location.hash}`)
 }
 
-/** A value that follows `value` once it has stopped changing for `ms` (typing in a search box). */
-function useSettled<T>(value: T, ms = 300): T {
-  const [settled, setSettled] = useState(value)
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms)
-    return () => clearTimeout(timer)
-  }, [value, ms])
-  return settled
-}
-
 export function HistoryPage() {
-  const session = useSession()
-  const [{ data: options }] = useQuery({ query: FilterOptions })
-  const [{ data: rules }] = useQuery({ query: RuleOptions, pause: !session.can('approval:manage') })
+  const options = useFilterOptions()
   const [filters, setFilters] = useState<Filters>(filtersFromUrl)
   const { statuses, actionType, ruleId, requesterId, onBehalfOfId, decidedById, from, to } = filters
   const set = <K extends keyof Filters>(key: K) => (value: Filters[K]) => setFilters((f) => ({ ...f, [key]: value }))
@@ -243,7 +177,7 @@ export function HistoryPage() {
     }),
     [statuses, actionType, ruleId, requesterId, onBehalfOfId, decidedById, text, from, to],
   )
-  const principals = [...(options?.users ?? []), ...(options?.agents ?? [])]
+  const principals = [...options.users, ...options.agents]
   return (
     <div className={`split ${selected ? 'has-detail' : ''}`}>
       <section className="list wide" aria-label="History">
@@ -266,32 +200,10 @@ export function HistoryPage() {
               </label>
             ))}
           </fieldset>
-          <label>
-            Action
-            <select value={actionType} onChange={(e) => setActionType(e.target.value)}>
-              <option value="">Any</option>
-              {options?.actionTypes.map((a) => (
-                <option key={a.key} value={a.key}>
-                  {humanize(a.key)}
-                </option>
-              ))}
-            </select>
-          </label>
-          {rules && (
-            <label>
-              Rule
-              <select value={ruleId} onChange={(e) => setRuleId(e.target.value)}>
-                <option value="">Any</option>
-                {rules.approvalRules.map((r) => (
-                  <option key={r.id} value={r.id}>
-                    {r.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-          )}
+          <ActionFilter value={actionType} onChange={setActionType} actionTypes={options.actionTypes} />
+          {options.rules && <RuleFilter value={ruleId} onChange={setRuleId} rules={options.rules} />}
           <PrincipalFilter label="Requester" value={requesterId} onChange={setRequesterId} principals={principals} />
-          <PrincipalFilter label="For" value={onBehalfOfId} onChange={setOnBehalfOfId} principals={options?.users ?? []} />
+          <PrincipalFilter label="For" value={onBehalfOfId} onChange={setOnBehalfOfId} principals={options.users} />
           <PrincipalFilter label="Decided by" value={decidedById} onChange={setDecidedById} principals={principals} />
           <label>
             From

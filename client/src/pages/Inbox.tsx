@@ -1,47 +1,27 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { Link, useLocation } from 'wouter'
+import { useLocation } from 'wouter'
 import { useQuery, useSubscription } from 'urql'
 import { RequestDetail } from '../components/RequestDetail'
-import type { ResultOf } from '@graphql-typed-document-node/core'
+import { ActionFilter, PrincipalFilter, RuleFilter, useFilterOptions } from '../components/RequestFilters'
+import { InboxListItem, RequestRowFields, requestTitle, rowMatches, type RequestRowData } from '../components/RequestRow'
 import { getFragmentData, graphql } from '../gql'
+import type { InboxFilter } from '../gql/graphql'
 import { UNDO_MS, useDecisions } from '../lib/decisions'
-import { errorMessage, humanize, timeLeft, titleWithCount } from '../lib/format'
-import { useLiveConnection, useNow, useShortcuts } from '../lib/hooks'
-
-/** What a row of the inbox shows; the list's query and its live events both carry it. */
-const InboxRow = graphql(`
-  fragment InboxRow on ApprovalRequest {
-    id
-    status
-    actionType
-    summary
-    createdAt
-    expiresAt
-    escalated
-    requester {
-      __typename
-      name
-    }
-    onBehalfOf {
-      name
-    }
-    rule {
-      name
-    }
-  }
-`)
+import { errorMessage, titleWithCount } from '../lib/format'
+import { useLiveConnection, useNow, useSettled, useShortcuts } from '../lib/hooks'
 
 const InboxQuery = graphql(`
-  query Inbox($after: String, $order: InboxOrder) {
+  query Inbox($after: String, $order: InboxOrder, $filter: InboxFilter) {
     approvalInboxCount
-    approvalInbox(first: 50, after: $after, order: $order) {
+    matching: approvalInboxCount(filter: $filter)
+    approvalInbox(first: 50, after: $after, order: $order, filter: $filter) {
       pageInfo {
         hasNextPage
         endCursor
       }
       edges {
         node {
-          ...InboxRow
+          ...RequestRow
         }
       }
     }
@@ -49,8 +29,9 @@ const InboxQuery = graphql(`
 `)
 
 const InboxCount = graphql(`
-  query InboxCount {
+  query InboxCount($filter: InboxFilter) {
     approvalInboxCount
+    matching: approvalInboxCount(filter: $filter)
   }
 `)
 
@@ -59,7 +40,7 @@ const InboxEvents = graphql(`
     approvalInbox {
       type
       request {
-        ...InboxRow
+        ...RequestRow
       }
     }
   }
@@ -89,15 +70,21 @@ const ORDERS: { value: InboxOrder; label: string }[] = [
 ]
 
 /** The next pages of the inbox, past the first: loaded on demand, kept until the inbox is read again. */
-function useMorePages(order: InboxOrder, version: number) {
+function useMorePages(order: InboxOrder, filter: InboxFilter, version: number) {
   const [after, setAfter] = useState<string[]>([])
-  useEffect(() => setAfter([]), [order, version])
+  useEffect(() => setAfter([]), [order, filter, version])
   return [after, (cursor: string) => setAfter((a) => (a.includes(cursor) ? a : [...a, cursor]))] as const
 }
 
 export function InboxPage({ selectedId }: { selectedId?: string }) {
   const [order, setOrder] = useState<InboxOrder>(() => (localStorage.getItem(ORDER_KEY) as InboxOrder | null) ?? 'DEADLINE')
-  const [{ data, fetching, error }, refetch] = useQuery({ query: InboxQuery, variables: { order }, requestPolicy: 'cache-and-network' })
+  const [search, setSearch] = useState('')
+  const [picks, setPicks] = useState<Picks>({})
+  const text = useSettled(search.trim())
+  // the server filters (a search covers every pending request, not only those loaded); rows that live events bring are matched here
+  const filter = useMemo<Picks & { text?: string }>(() => ({ ...Object.fromEntries(Object.entries(picks).filter(([, v]) => v)), ...(text ? { text } : {}) }), [picks, text])
+  const filtering = Object.keys(filter).length > 0
+  const [{ data, fetching, error }, refetch] = useQuery({ query: InboxQuery, variables: { order, filter }, requestPolicy: 'cache-and-network' })
   const [, navigate] = useLocation()
   const now = useNow(1000)
   const [seen, markSeen] = useSeen()
@@ -111,27 +98,26 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   const [overlay, setOverlay] = useState<ReadonlyMap<string, InboxItem | null>>(new Map())
   const selected = useRef(selectedId)
   selected.current = selectedId
-  const [{ data: countData }, refetchCount] = useQuery({ query: InboxCount, requestPolicy: 'network-only', pause: !data })
+  const [{ data: countData }, refetchCount] = useQuery({ query: InboxCount, variables: { filter }, requestPolicy: 'network-only', pause: !data })
   const countTimer = useRef<ReturnType<typeof setTimeout>>(undefined)
   // a change: that one row changes in place (no reading of the whole inbox), and the count is read again, once per burst
   useSubscription({ query: InboxEvents }, (_prev, event) => {
     const { type } = event.approvalInbox
-    const request = getFragmentData(InboxRow, event.approvalInbox.request)
+    const request = getFragmentData(RequestRowFields, event.approvalInbox.request)
     setOverlay((prev) => new Map(prev).set(request.id, type === 'REMOVED' ? null : request))
     if (request.id === selected.current) setDetailVersion((v) => v + 1)
     clearTimeout(countTimer.current)
     countTimer.current = setTimeout(() => refetchCount({ requestPolicy: 'network-only' }), 300)
     if (type === 'ADDED' && !seenIds.current.has(request.id)) {
       setArrived((prev) => new Set(prev).add(request.id))
-      decisions.announce(`New request: ${request.summary ?? humanize(request.actionType)}`)
-      notifyArrival(request.summary ?? humanize(request.actionType))
+      decisions.announce(`New request: ${requestTitle(request)}`)
+      notifyArrival(requestTitle(request))
     }
     return event
   })
   // a fresh read of the list supersedes what events said before it
   useEffect(() => setOverlay(new Map()), [data])
-  const [more, loadMore] = useMorePages(order, baseVersion)
-  const [search, setSearch] = useState('')
+  const [more, loadMore] = useMorePages(order, filter, baseVersion)
   const [helpOpen, setHelpOpen] = useState(false)
   const searchField = useRef<HTMLInputElement>(null)
   const [notifications, setNotifications] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission))
@@ -157,23 +143,30 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     const timer = setInterval(reread, 60_000)
     return () => clearInterval(timer)
   }, [reread])
-  const extra = useExtraPages(more, order)
+  const extra = useExtraPages(more, order, filter)
   const items = useMemo(() => {
-    const read = [...(data?.approvalInbox.edges.map((e) => getFragmentData(InboxRow, e.node)) ?? []), ...extra.items]
-    const live = [...overlay.values()].filter((r): r is InboxItem => r !== null && r.status === 'PENDING')
+    const read = [...(data?.approvalInbox.edges.map((e) => getFragmentData(RequestRowFields, e.node)) ?? []), ...extra.items]
+    const live = [...overlay.values()].filter((r): r is InboxItem => r !== null && r.status === 'PENDING' && rowMatches(r, filter))
     const all = [...read.map((r) => (overlay.has(r.id) ? overlay.get(r.id) : r)).filter((r): r is InboxItem => !!r && r.status === 'PENDING'), ...live]
     const unique = all.filter((r, i) => all.findIndex((x) => x.id === r.id) === i).sort(ORDER_BY[order])
     // a decision waiting out its undo window has left the inbox (undo brings it back)
-    const words = search.trim().toLowerCase().split(/\s+/).filter(Boolean)
-    const text = (r: InboxItem) => [r.summary, humanize(r.actionType), r.actionType, r.requester.name, r.onBehalfOf?.name, r.rule?.name].join(' ').toLowerCase()
-    return unique.filter((r) => !decisions.waiting.has(r.id) && words.every((w) => text(r).includes(w)))
-  }, [data, extra.items, overlay, order, decisions.waiting, search])
+    return unique.filter((r) => !decisions.waiting.has(r.id))
+  }, [data, extra.items, overlay, order, decisions.waiting, filter])
   useEffect(() => {
     for (const r of items) seenIds.current.add(r.id)
   }, [items])
+  const options = useFilterOptions()
+  // a reviewer who may not list the rules chooses among the rules of the requests shown
+  const ruleChoices = useMemo(() => {
+    if (options.rules) return options.rules
+    const rules = new Map<string, { id: string; name: string }>()
+    for (const r of items) if (r.rule) rules.set(r.rule.id, r.rule)
+    return [...rules.values()].sort((a, b) => a.name.localeCompare(b.name))
+  }, [options.rules, items])
   const lastPage = extra.pageInfo ?? data?.approvalInbox.pageInfo
-  const counted = countData?.approvalInboxCount ?? data?.approvalInboxCount
-  const total = counted === undefined ? null : Math.max(0, counted - decisions.waiting.size)
+  const counted = countData ?? data
+  const total = counted === undefined ? null : Math.max(0, counted.approvalInboxCount - decisions.waiting.size)
+  const matching = counted === undefined ? null : Math.max(0, counted.matching - decisions.waiting.size)
   // a decision taken back: open that request again
   useEffect(() => decisions.onUndo((requestId) => navigate(`/inbox/${encodeURIComponent(requestId)}`)), [decisions, navigate])
   // the open request stays in view in the list
@@ -182,7 +175,8 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     document.querySelector(`[data-request-id="${CSS.escape(selectedId)}"]`)?.scrollIntoView({ block: 'nearest' })
     document.querySelector('.inbox-split > .detail')?.scrollTo({ top: 0 })
   }, [selectedId])
-  const unread = items.filter((r) => !seen.has(r.id)).length + Math.max(0, (total ?? 0) - items.length)
+  // the tab's count is of the whole inbox, whatever the filter shows
+  const unread = filtering ? (total ?? 0) : items.filter((r) => !seen.has(r.id)).length + Math.max(0, (total ?? 0) - items.length)
   useEffect(() => {
     document.title = titleWithCount(unread)
   }, [unread])
@@ -252,6 +246,30 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
           onChange={(e) => setSearch(e.target.value)}
           onKeyDown={(e) => e.key === 'Escape' && (e.currentTarget.blur(), setSearch(''))}
         />
+        <details className="inbox-filters" open={Object.values(picks).some(Boolean) || undefined}>
+          <summary>Filters{Object.values(picks).some(Boolean) && ' (on)'}</summary>
+          <div className="filters">
+            <ActionFilter value={picks.actionType ?? ''} onChange={(v) => setPicks((p) => ({ ...p, actionType: v }))} actionTypes={options.actionTypes} />
+            <PrincipalFilter label="Agent" value={picks.requesterId ?? ''} onChange={(v) => setPicks((p) => ({ ...p, requesterId: v }))} principals={options.agents} />
+            <PrincipalFilter label="For" value={picks.onBehalfOfId ?? ''} onChange={(v) => setPicks((p) => ({ ...p, onBehalfOfId: v }))} principals={options.users} />
+            <RuleFilter value={picks.ruleId ?? ''} onChange={(v) => setPicks((p) => ({ ...p, ruleId: v }))} rules={ruleChoices} />
+          </div>
+        </details>
+        {filtering && matching !== null && (
+          <p className="filtered" role="status">
+            {matching} of {total} match.{' '}
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setSearch('')
+                setPicks({})
+              }}
+            >
+              Show all
+            </button>
+          </p>
+        )}
         <label className="order">
           Sort
           <select
@@ -285,38 +303,26 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
         )}
         {error && <p className="state error">Could not load the inbox: {errorMessage(error)}</p>}
         {fetching && !data && <p className="state">Loading…</p>}
-        {data && items.length === 0 && <p className="state empty">Nothing waits for you. New requests appear here as they arrive.</p>}
+        {data && items.length === 0 && (
+          <p className="state empty">{filtering ? 'No pending request matches.' : 'Nothing waits for you. New requests appear here as they arrive.'}</p>
+        )}
         <ol className="requests">
-          {items.map((r) => {
-            const left = timeLeft(r.expiresAt, now)
-            const urgency = urgencyOf(r.expiresAt, now)
-            return (
-              <li key={r.id} className={`${r.id === selectedId ? 'selected' : ''} ${seen.has(r.id) ? '' : 'unread'} ${arrived.has(r.id) && !seen.has(r.id) ? 'arrived' : ''} ${urgency}`}>
-                <input
-                  type="checkbox"
-                  className="pick"
-                  aria-label={`Select ${r.summary ?? humanize(r.actionType)}`}
-                  checked={picked.has(r.id)}
-                  onChange={() => toggle(r.id)}
-                />
-                <Link href={`/inbox/${encodeURIComponent(r.id)}`} data-request-id={r.id}>
-                  <span className="action">{humanize(r.actionType)}</span>
-                  <span className="summary">{r.summary ?? <span className="muted">No summary</span>}</span>
-                  <span className="meta">
-                    {r.requester.name}
-                    {r.onBehalfOf && <> for {r.onBehalfOf.name}</>}
-                    {r.rule && <> · {r.rule.name}</>}
-                    {r.escalated && <> · escalated</>}
-                  </span>
-                  {left && <span className={`left ${left === 'expired' ? 'late' : ''}`}>{left === 'expired' ? 'expired' : `expires ${left}`}</span>}
-                </Link>
-              </li>
-            )
-          })}
+          {items.map((r) => (
+            <InboxListItem
+              key={r.id}
+              row={r}
+              now={now}
+              selected={r.id === selectedId}
+              unread={!seen.has(r.id)}
+              arrived={arrived.has(r.id)}
+              picked={picked.has(r.id)}
+              onPick={toggle}
+            />
+          ))}
         </ol>
         {lastPage?.hasNextPage && (
           <button type="button" className="more" disabled={extra.fetching} onClick={() => lastPage.endCursor && loadMore(lastPage.endCursor)}>
-            {extra.fetching ? 'Loading…' : `Show more (${Math.max(0, (total ?? 0) - items.length)} not shown)`}
+            {extra.fetching ? 'Loading…' : `Show more (${Math.max(0, ((filtering ? matching : total) ?? 0) - items.length)} not shown)`}
           </button>
         )}
         <p className="hint">
@@ -365,13 +371,6 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
 
 const UNDO_SECONDS = UNDO_MS / 1000
 
-/** How close a request's deadline is: under 5 minutes is urgent, under an hour soon. */
-function urgencyOf(expiresAt: string | null | undefined, now: Date): '' | 'urgent' | 'soon' {
-  if (!expiresAt) return ''
-  const left = new Date(expiresAt).getTime() - now.getTime()
-  return left < 5 * 60_000 ? 'urgent' : left < 3600_000 ? 'soon' : ''
-}
-
 /** A desktop notification of a new request, when the tab is hidden and the user allowed them. */
 function notifyArrival(title: string) {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || document.visibilityState !== 'hidden') return
@@ -387,16 +386,16 @@ const ORDER_BY: Record<InboxOrder, (a: InboxItem, b: InboxItem) => number> = {
 }
 
 /** The pages after the first, in order, loaded as the user asks for them. */
-function useExtraPages(cursors: string[], order: InboxOrder) {
+function useExtraPages(cursors: string[], order: InboxOrder, filter: InboxFilter) {
   const last = cursors.at(-1)
-  const [{ data, fetching }] = useQuery({ query: InboxQuery, variables: { after: last, order }, pause: !last, requestPolicy: 'network-only' })
+  const [{ data, fetching }] = useQuery({ query: InboxQuery, variables: { after: last, order, filter }, pause: !last, requestPolicy: 'network-only' })
   const [pages, setPages] = useState<{ cursor: string; items: InboxItem[] }[]>([])
   useEffect(() => {
     if (cursors.length === 0) setPages([])
   }, [cursors])
   useEffect(() => {
     if (!last || !data) return
-    setPages((prev) => (prev.some((p) => p.cursor === last) ? prev : [...prev, { cursor: last, items: data.approvalInbox.edges.map((e) => getFragmentData(InboxRow, e.node)) }]))
+    setPages((prev) => (prev.some((p) => p.cursor === last) ? prev : [...prev, { cursor: last, items: data.approvalInbox.edges.map((e) => getFragmentData(RequestRowFields, e.node)) }]))
   }, [data, last])
   return {
     items: pages.filter((p) => cursors.includes(p.cursor)).flatMap((p) => p.items),
@@ -405,4 +404,6 @@ function useExtraPages(cursors: string[], order: InboxOrder) {
   }
 }
 
-type InboxItem = ResultOf<typeof InboxRow>
+type InboxItem = RequestRowData
+/** The inbox's filters, besides its search. */
+type Picks = { actionType?: string; requesterId?: string; onBehalfOfId?: string; ruleId?: string }
