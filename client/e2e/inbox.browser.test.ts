@@ -29,6 +29,7 @@ beforeAll(async () => {
     name: 'Outbound email',
     resourceType: 'AGENT_ACTION',
     actionType: 'send_email',
+    conditions: { and: [{ '!=': [{ var: 'params.subject' }, 'internal'] }, { '==': [{ var: 'context.campaign' }, 'spring'] }] },
     primaryResolver: { type: 'NAMED_USER', userId: reviewer.id },
     expiresAfterSeconds: 86_400,
   })
@@ -123,6 +124,8 @@ describe('the inbox in a browser', () => {
     await inList(page, 'Email: Spring offer').click()
     await page.getByLabel('Email').getByText('lead@customer.example').waitFor()
     await page.getByText('Rule Outbound email').waitFor()
+    // why: the rule's conditions in the builder's words, not JSONLogic
+    await page.getByText("Email: subject is not 'internal', and Context: campaign is 'spring'").waitFor()
     await page.screenshot({ path: join(SCREENSHOTS, 'request-detail.png'), fullPage: true })
     await page.getByLabel('Comment (optional)').fill('Approved, send it today')
     await page.getByRole('button', { name: /Approve/ }).click()
@@ -485,6 +488,47 @@ describe('the inbox in a browser', () => {
     for (const id of ids.slice(1)) await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id }, agent.token)
   })
 
+  it('approve and allow similar: shows the rule first, with its conditions in the builder, then creates it and approves; the next such request needs nobody', async () => {
+    const ada = await createUserWithToken(server, { email: 'ada@example.com', name: 'Ada Admin', roleKeys: ['admin'] })
+    await createRule(server, { name: 'Posts', resourceType: 'AGENT_ACTION', actionType: 'post_to_social', primaryResolver: { type: 'NAMED_USER', userId: ada.id } })
+    const post = (text: string, platform = 'linkedin') => requestApproval({ resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { platform, text }, summary: `Post: ${text}` })
+    const id = (await post('Our spring webinar is open')).data.requestApproval.request.id as string
+    const decided = decisionOf(id)
+    const page = await newPage()
+    await signInLive(page, ada.token)
+    await inList(page, 'Post: Our spring webinar is open').click()
+    // for those who manage the rules (Rita, a reviewer, has no such button: see the edit test below)
+    await page.getByRole('button', { name: 'Approve and allow similar…' }).click()
+    const section = page.getByRole('region', { name: 'Approve, and allow similar requests' })
+    await section.getByText('From now on, requests like this one are approved at once').waitFor()
+    // prefilled: the same agent, for the same person, on the same platform; the post's text is left out (it differs each time)
+    await expect(section.getByLabel('Condition 1: fact').inputValue()).resolves.toBe('requester.id')
+    await expect(section.getByLabel('Condition 1: value').locator('option:checked').textContent()).resolves.toBe('Outreach agent')
+    // the agent acts for its owner here: the same person
+    const ownerName = (await server.gql(`{ viewer { principal { ... on User { name } } } }`, {}, server.ownerToken)).data.viewer.principal.name
+    await expect(section.getByLabel('Condition 2: fact').inputValue()).resolves.toBe('onBehalfOf.id')
+    await expect(section.getByLabel('Condition 2: value').locator('option:checked').textContent()).resolves.toBe(ownerName)
+    await expect(section.getByLabel('Condition 3: fact').inputValue()).resolves.toBe('params.platform')
+    await expect(section.getByLabel('Condition 3: value').inputValue()).resolves.toBe('linkedin')
+    await expect(section.getByLabel('Condition 4: fact').count()).resolves.toBe(0)
+    expect(await seriousViolations(page, '.allow-similar')).toEqual([])
+    await page.screenshot({ path: join(SCREENSHOTS, 'allow-similar.png'), fullPage: true })
+    await section.getByRole('button', { name: 'Create this rule and approve' }).click()
+    await page.locator('.toast').getByText('Approved “Post: Our spring webinar is open”').waitFor()
+    await page.clock.fastForward(UNDO_MS)
+    expect(await decided).toEqual({ status: 'APPROVED', decisionComment: null })
+    // the rule exists, and it approves the next post like it at once; another platform still waits
+    const rules = (await server.gql(`{ approvalRules { name enabled primaryResolver { type } } }`, {}, server.ownerToken)).data.approvalRules
+    expect(rules).toContainEqual({ name: 'Allow: Post: Our spring webinar is open', enabled: true, primaryResolver: { type: 'AUTO_APPROVE' } })
+    const status = async (res: Awaited<ReturnType<typeof post>>) =>
+      (await server.gql(`query($id: ID!) { approvalRequest(id: $id) { status } }`, { id: res.data.requestApproval.request.id }, server.ownerToken)).data.approvalRequest.status
+    expect(await status(await post('Join us next week'))).toBe('APPROVED')
+    const other = await post('A thread', 'x')
+    expect(await status(other)).toBe('PENDING')
+    await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id: other.data.requestApproval.request.id }, agent.token)
+    await page.close()
+  })
+
   it('edits before approving: a form from the schema, the changes named, and the agent gets the edited params', async () => {
     const page = await newPage()
     await signInLive(page, reviewer.token)
@@ -492,6 +536,8 @@ describe('the inbox in a browser', () => {
     const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status edited params approvedParams } }`, { id })
     await inList(page, 'Email: Needs a better subject').click()
     await page.getByRole('button', { name: 'Edit, then approve…' }).click()
+    // a reviewer who does not manage the rules cannot turn a decision into a rule
+    await expect(page.getByRole('button', { name: 'Approve and allow similar…' }).count()).resolves.toBe(0)
     const form = page.getByRole('form', { name: 'Edit before approving' })
     await expect(form.getByLabel('Subject').inputValue()).resolves.toBe('Needs a better subject')
     await expect(form.getByLabel('To (comma-separated)').inputValue()).resolves.toBe('lead@customer.example')

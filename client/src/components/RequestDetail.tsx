@@ -10,6 +10,8 @@ import { KEYBOARD_DWELL_MS } from '../lib/timing'
 import { ExecutionFields, ExecutionStatus } from './ExecutionStatus'
 import { EditParams } from './EditParams'
 import { OwnerChange, ParamsView, RecordChanges } from './ParamsView'
+import { conditionsInWords, similarQuery } from '../lib/conditions'
+import { RuleEditor, type RuleDraft } from './RuleEditor'
 
 const RequestQuery = graphql(`
   query RequestDetail($id: ID!) {
@@ -217,6 +219,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   const [comment, setComment] = useDraftComment(id)
   const [confirmReject, setConfirmReject] = useState(false)
   const [editing, setEditing] = useState(false)
+  const [allowSimilar, setAllowSimilar] = useState(false)
   const commentField = useRef<HTMLTextAreaElement>(null)
   const heading = useRef<HTMLHeadingElement>(null)
   const shownAt = useRef<number | null>(null)
@@ -268,12 +271,12 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   useShortcuts(
     useCallback(
       (key: string) => {
-        if (!shortcuts || editing || (key !== 'a' && key !== 'r')) return
+        if (!shortcuts || editing || allowSimilar || (key !== 'a' && key !== 'r')) return
         // a key acts only on a request that has been on screen for a moment
         if (shownAt.current === null || performance.now() - shownAt.current < KEYBOARD_DWELL_MS) return
         decide(key === 'a' ? 'approve' : 'reject')
       },
-      [shortcuts, editing, decide],
+      [shortcuts, editing, allowSimilar, decide],
     ),
   )
 
@@ -387,7 +390,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
               {request.rule.conditions ? ' when:' : ' always.'}
             </p>
             {request.rule.description && <p className="muted">{request.rule.description}</p>}
-            {request.rule.conditions != null && <pre className="json">{JSON.stringify(request.rule.conditions, null, 2)}</pre>}
+            {request.rule.conditions != null && <ConditionsInWords conditions={request.rule.conditions} />}
           </>
         ) : (
           <p className="muted">The rule has been deleted.</p>
@@ -494,9 +497,24 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
                         Edit, then approve…
                       </button>
                     )}
+                    {session.can('approval:manage') && !allowSimilar && (
+                      <button type="button" onClick={() => setAllowSimilar(true)}>
+                        Approve and allow similar…
+                      </button>
+                    )}
                   </>
                 )}
               </div>
+              {allowSimilar && !editing && !confirmReject && (
+                <AllowSimilar
+                  request={request}
+                  onCancel={() => setAllowSimilar(false)}
+                  onCreated={() => {
+                    setAllowSimilar(false)
+                    decide('approve')
+                  }}
+                />
+              )}
             </>
           ) : decisions.waiting.has(id) ? (
             <p className="muted">Your decision is sent in a few seconds unless you undo it.</p>
@@ -519,5 +537,92 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
         </ol>
       </section>
     </article>
+  )
+}
+
+/** A rule's conditions as the rule editor's builder words them, with the JSONLogic they are stored as a click away. */
+function ConditionsInWords({ conditions }: { conditions: unknown }) {
+  const words = conditionsInWords(conditions)
+  const json = <pre className="json">{JSON.stringify(conditions, null, 2)}</pre>
+  if (!words) return json
+  return (
+    <>
+      <p className="conditions-words">{words}</p>
+      <details>
+        <summary>As stored (JSONLogic)</summary>
+        {json}
+      </details>
+    </>
+  )
+}
+
+/**
+ * "Approve and allow similar", for those who manage the rules: the rule that would approve
+ * requests like this one from now on, shown in full and editable (conditions prefilled in the
+ * builder), created only on confirmation; then this request is approved as any other decision.
+ */
+function AllowSimilar({
+  request,
+  onCancel,
+  onCreated,
+}: {
+  request: {
+    summary?: string | null
+    actionType: string
+    resourceType: RuleDraft['resourceType']
+    module?: string | null
+    params: unknown
+    context?: unknown
+    requester: { id: string; name: string }
+    onBehalfOf?: { id: string; name: string } | null
+    rule?: { priority: number } | null
+  }
+  onCancel: () => void
+  onCreated: () => void
+}) {
+  const title = request.summary ?? humanize(request.actionType)
+  const [template] = useState<RuleDraft>(() => ({
+    name: `Allow: ${title}`.slice(0, 80),
+    description: `Approves requests like “${title}” from ${request.requester.name}${request.onBehalfOf ? ` for ${request.onBehalfOf.name}` : ''} without a reviewer.`.slice(0, 500),
+    resourceType: request.resourceType,
+    actionType: request.actionType,
+    module: request.module ?? null,
+    // above the rule that gated this one, so that it is the one that matches from now on
+    priority: (request.rule?.priority ?? 0) + 1,
+    primaryResolver: { type: 'AUTO_APPROVE', delaySeconds: 0 },
+    fallbackResolver: null,
+    enabled: true,
+    allowSelfApproval: false,
+    allowEdit: false,
+    onExpiry: 'EXPIRE',
+    requiredApprovals: 1,
+    nextStages: [],
+  }))
+  const [conditions] = useState(() => similarQuery(request))
+  // the rule opens below the buttons: bring it into view, its heading first for screen readers
+  const heading = useRef<HTMLHeadingElement>(null)
+  useEffect(() => {
+    heading.current?.scrollIntoView({ block: 'start' })
+    heading.current?.focus({ preventScroll: true })
+  }, [])
+  return (
+    <section className="allow-similar" aria-labelledby="allow-similar-heading">
+      <h4 id="allow-similar-heading" ref={heading} tabIndex={-1}>
+        Approve, and allow similar requests
+      </h4>
+      <p className="rule-warning">
+        <strong>From now on, requests like this one are approved at once, with nobody asked.</strong> Check the rule below and narrow its conditions if need be. Confirming
+        creates it, then approves this request (a decision you can still undo for a few seconds; the rule stays until you delete it).
+      </p>
+      <RuleEditor
+        rule={null}
+        template={template}
+        conditions={conditions}
+        submitLabel="Create this rule and approve"
+        embedded
+        sample={{ params: request.params, context: request.context ?? null }}
+        onDone={(createdId) => (createdId ? onCreated() : onCancel())}
+      />
+    </section>
   )
 }

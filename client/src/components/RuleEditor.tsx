@@ -1,11 +1,11 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react'
 import type { RuleGroupType } from 'react-querybuilder'
-import { useClient, useMutation, useQuery, type CombinedError } from 'urql'
+import { useClient, useMutation, useQuery } from 'urql'
 import { graphql } from '../gql'
 import type { ApprovalRuleInput, ApprovalStageInput, ExpiryAction, ResolverInput, ResolverType, ResourceType, RuleEditorOptionsQuery, TestRuleQuery } from '../gql/graphql'
-import { fieldsFor, jsonLogicFromQuery, queryFromJsonLogic } from '../lib/conditions'
+import { CONDITION_FIELDS, fieldsFor, jsonLogicFromQuery, peopleFields, queryFromJsonLogic } from '../lib/conditions'
 import { DURATION_UNITS, durationParts, secondsFrom, type DurationUnit } from '../lib/durations'
-import { humanize } from '../lib/format'
+import { errorMessage, humanize } from '../lib/format'
 import { exampleFor } from '../lib/samples'
 import { ConditionBuilder } from './ConditionBuilder'
 import '../styles/rules.css'
@@ -75,14 +75,6 @@ const TestRule = graphql(`
     }
   }
 `)
-
-/** The first error of a failed call in words, with the input field it names ("… (nextStages.0.escalateAfterSeconds)"). */
-function messageOf(error: CombinedError): string {
-  const first = error.graphQLErrors[0]
-  if (!first) return error.message
-  const field = first.extensions?.field
-  return `${first.message}${field ? ` (${String(field).replace(/^input\./, '')})` : ''}`
-}
 
 const RESOLVER_TYPES: { type: ResolverType; label: string }[] = [
   { type: 'NAMED_USER', label: 'A named user' },
@@ -264,31 +256,57 @@ const EMPTY_RULE: RuleDraft = {
  * and how many approvals each needs, deadlines and what they do; then tests the draft on a sample
  * action before it is saved. A saved rule can be deleted here, after a confirmation.
  */
-export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id: string }) | null; onDone: () => void }) {
+export function RuleEditor({
+  rule: initial,
+  onDone,
+  template,
+  conditions,
+  submitLabel,
+  sample,
+  embedded,
+}: {
+  rule: (RuleDraft & { id: string }) | null
+  /** After saving (with the new rule's id when one was created), or on Cancel. */
+  onDone: (createdId?: string) => void
+  /** A new rule's starting point, instead of an empty one. */
+  template?: RuleDraft
+  /** The new rule's conditions, as the builder's query. */
+  conditions?: RuleGroupType
+  submitLabel?: string
+  /** The test panel's first sample. */
+  sample?: { params: unknown; context: unknown }
+  /** Inside another page's section, which has its own heading. */
+  embedded?: boolean
+}) {
   const [{ data: options }] = useQuery({ query: EditorOptions })
-  const [draft, setDraft] = useState<RuleDraft>(() => (initial ? toDraft(initial) : EMPTY_RULE))
-  const [query, setQuery] = useState<RuleGroupType>(() => queryFromJsonLogic(initial?.conditions))
+  const [draft, setDraft] = useState<RuleDraft>(() => (initial ? toDraft(initial) : (template ?? EMPTY_RULE)))
+  const [query, setQuery] = useState<RuleGroupType>(() => conditions ?? queryFromJsonLogic(initial?.conditions ?? template?.conditions))
   const [error, setError] = useState<string | null>(null)
   const [createState, create] = useMutation(CreateRule)
   const [saveState, save] = useMutation(SaveRule)
   const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) => setDraft((d) => ({ ...d, [key]: value }))
   const actionTypes = options?.actionTypes ?? []
-  const fields = useMemo(() => fieldsFor(query), [query])
+  const fields = useMemo(() => fieldsFor(query, [...CONDITION_FIELDS, ...peopleFields(options?.agents ?? [], options?.users ?? [])]), [query, options])
   const input = useMemo<RuleDraft>(() => ({ ...draft, conditions: jsonLogicFromQuery(query) }), [draft, query])
   const expiryNote = useId()
 
   async function submit(e: FormEvent) {
     e.preventDefault()
     setError(null)
-    const result = initial ? await save({ id: initial.id, input }, { additionalTypenames: ['ApprovalRule'] }) : await create({ input }, { additionalTypenames: ['ApprovalRule'] })
-    if (result.error) return setError(messageOf(result.error))
-    onDone()
+    if (initial) {
+      const result = await save({ id: initial.id, input }, { additionalTypenames: ['ApprovalRule'] })
+      if (result.error) return setError(errorMessage(result.error))
+      return onDone()
+    }
+    const result = await create({ input }, { additionalTypenames: ['ApprovalRule'] })
+    if (result.error || !result.data) return setError(result.error ? errorMessage(result.error) : 'The rule was not created.')
+    onDone(result.data.createApprovalRule.id)
   }
 
   return (
     <div className="rule-editor-pane">
       <form className="rule-editor" onSubmit={submit} aria-label={initial ? `Edit ${initial.name}` : 'New rule'}>
-        <h2>{initial ? `Edit “${initial.name}”` : 'New rule'}</h2>
+        {!embedded && <h2>{initial ? `Edit “${initial.name}”` : 'New rule'}</h2>}
         <label>
           Name
           <input value={draft.name} onChange={(e) => set('name', e.target.value)} required />
@@ -380,14 +398,14 @@ export function RuleEditor({ rule: initial, onDone }: { rule: (RuleDraft & { id:
         )}
         <div className="buttons">
           <button type="submit" disabled={createState.fetching || saveState.fetching}>
-            {initial ? 'Save' : 'Create rule'}
+            {submitLabel ?? (initial ? 'Save' : 'Create rule')}
           </button>
-          <button type="button" className="link" onClick={onDone}>
+          <button type="button" className="link" onClick={() => onDone()}>
             Cancel
           </button>
         </div>
       </form>
-      <TestPanel input={input} ruleId={initial?.id ?? null} paramsSchema={actionTypes.find((a) => a.key === draft.actionType)?.paramsSchema} />
+      <TestPanel input={input} ruleId={initial?.id ?? null} paramsSchema={actionTypes.find((a) => a.key === draft.actionType)?.paramsSchema} sample={sample} />
       {initial && <DeleteRuleSection id={initial.id} name={initial.name} onDeleted={onDone} />}
     </div>
   )
@@ -461,13 +479,13 @@ function describeTest(r: TestResult, enabled: boolean): string {
 }
 
 /** Tests the draft as it is in the editor (saved or not) on a sample action: would it gate it, and against which saved rule. */
-function TestPanel({ input, ruleId, paramsSchema }: { input: RuleDraft; ruleId: string | null; paramsSchema: unknown }) {
+function TestPanel({ input, ruleId, paramsSchema, sample }: { input: RuleDraft; ruleId: string | null; paramsSchema: unknown; sample?: { params: unknown; context: unknown } }) {
   const client = useClient()
   const example = useMemo(() => JSON.stringify(exampleFor(paramsSchema) ?? {}, null, 2), [paramsSchema])
   // a sample per action type: switching the action starts from what it accepts
-  const [edited, setEdited] = useState<Record<string, string>>({})
+  const [edited, setEdited] = useState<Record<string, string>>(() => (sample ? { [input.actionType]: JSON.stringify(sample.params, null, 2) } : {}))
   const params = edited[input.actionType] ?? example
-  const [context, setContext] = useState('')
+  const [context, setContext] = useState(() => (sample?.context != null ? JSON.stringify(sample.context, null, 2) : ''))
   const [result, setResult] = useState<{ text: string; gates: boolean | null; for: string } | null>(null)
   const tested = JSON.stringify({ input, params, context })
   async function run() {
@@ -484,7 +502,7 @@ function TestPanel({ input, ruleId, paramsSchema }: { input: RuleDraft; ruleId: 
         { requestPolicy: 'network-only' },
       )
       .toPromise()
-    if (res.error || !res.data) return setResult({ text: res.error ? messageOf(res.error) : 'No answer.', gates: null, for: tested })
+    if (res.error || !res.data) return setResult({ text: res.error ? errorMessage(res.error) : 'No answer.', gates: null, for: tested })
     const r = res.data.testApprovalRule
     setResult({ text: describeTest(r, input.enabled ?? true), gates: r.gates, for: tested })
   }
@@ -525,7 +543,7 @@ function DeleteRuleSection({ id, name, onDeleted }: { id: string; name: string; 
   }, [confirming])
   async function confirm() {
     const result = await remove({ id }, { additionalTypenames: ['ApprovalRule'] })
-    if (result.error) return setError(messageOf(result.error))
+    if (result.error) return setError(errorMessage(result.error))
     onDeleted()
   }
   return (

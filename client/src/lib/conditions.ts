@@ -55,3 +55,61 @@ export function fieldsFor(query: RuleGroupType, fields: Field[] = CONDITION_FIEL
   visit(query)
   return [...fields, ...extra]
 }
+
+/**
+ * A rule's conditions in the builder's words ("Email: to contains '@acme.com', and Parameter:
+ * amount is greater than 1000"), for reviewers; null when there are none, or when the builder
+ * cannot read them (then the JSONLogic is all there is to show).
+ */
+export function conditionsInWords(logic: unknown): string | null {
+  let query: RuleGroupType
+  try {
+    query = queryFromJsonLogic(logic)
+  } catch {
+    return null
+  }
+  if (query.rules.length === 0) return null
+  const words = formatQuery(query, { format: 'natural_language', fields: fieldsFor(query), parseNumbers: true, translations: { groupSuffix: '' } })
+  return words.trim() || null
+}
+
+type Person = { id: string; name: string }
+
+/**
+ * The facts about people, as choices among the people and agents one can see: who asks
+ * (`requester.id`) and for whom (`onBehalfOf.id`), tested by identity rather than by name.
+ */
+export function peopleFields(agents: Person[], users: Person[]): Field[] {
+  const choices = (people: Person[]) => people.map((p) => ({ name: p.id, label: p.name }))
+  return [
+    { name: 'requester.id', label: 'Requester', valueEditorType: 'select', values: choices([...agents, ...users]), operators: [{ name: '=', label: 'is' }, { name: '!=', label: 'is not' }] },
+    { name: 'onBehalfOf.id', label: 'On behalf of', valueEditorType: 'select', values: choices(users), operators: [{ name: '=', label: 'is' }, { name: '!=', label: 'is not' }] },
+  ]
+}
+
+/** Values longer than this say what this request is, not what requests like it share. */
+const MAX_SIMILAR_TEXT = 120
+/** The prose of an action (a post's text, an email's body), which differs from one request to the next. */
+const PROSE = new Set(['text', 'body', 'html', 'message', 'content', 'instructions', 'description', 'notes'])
+
+/**
+ * Conditions that hold for requests like this one: the same requester, for the same person, with
+ * the same short parameters (a recipient, a subject, a platform, an amount). Prose (a post's text,
+ * an email's body), long values and nested objects are left out: they differ from one request to the next.
+ */
+export function similarQuery(request: { requester: Person; onBehalfOf?: Person | null; params: unknown }): RuleGroupType {
+  const rules: RuleGroupType['rules'] = [{ field: 'requester.id', operator: '=', value: request.requester.id }]
+  if (request.onBehalfOf) rules.push({ field: 'onBehalfOf.id', operator: '=', value: request.onBehalfOf.id })
+  const params = request.params !== null && typeof request.params === 'object' && !Array.isArray(request.params) ? (request.params as Record<string, unknown>) : {}
+  for (const [key, value] of Object.entries(params)) {
+    if (PROSE.has(key)) continue
+    const field = `params.${key}`
+    if ((typeof value === 'string' && value.length > 0 && value.length <= MAX_SIMILAR_TEXT && !value.includes('\n')) || typeof value === 'number' || typeof value === 'boolean') {
+      rules.push({ field, operator: '=', value })
+    } else if (Array.isArray(value) && value.length > 0 && value.length <= 5 && value.every((v) => typeof v === 'string' && v.length <= MAX_SIMILAR_TEXT)) {
+      // each of the list's items, wherever it stands in the list (JSONLogic's "in" over an array)
+      for (const item of value) rules.push({ field, operator: 'contains', value: item })
+    }
+  }
+  return { combinator: 'and', rules }
+}

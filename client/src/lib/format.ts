@@ -51,9 +51,19 @@ export function titleWithCount(count: number): string {
   return count > 0 ? `(${count}) Approvals` : 'Approvals'
 }
 
-/** What to show of a failed operation: the API's message when it gave one, else the transport's. */
-export function errorMessage(error: { graphQLErrors: readonly { message: string }[]; message: string; networkError?: unknown }): string {
+/**
+ * What to show of a failed operation: the API's message when it gave one, with the input field it
+ * names ("… (nextStages.0.escalateAfterSeconds)"), else the transport's.
+ */
+export function errorMessage(error: {
+  graphQLErrors: readonly { message: string; extensions?: Record<string, unknown> }[]
+  message: string
+  networkError?: unknown
+}): string {
   const first = error.graphQLErrors[0]
-  if (first) return first.message
+  if (first) {
+    const field = first.extensions?.field
+    return `${first.message}${field ? ` (${String(field).replace(/^input\./, '')})` : ''}`
+  }
   return error.networkError ? 'The server cannot be reached. Check your connection and try again.' : error.message
 }

@@ -692,7 +692,7 @@ export function PeoplePage() {
   const [openAgent, setOpenAgent] = useState<string | null>(null)
   const panelIds = useId()
 
-  if (error) return <p className="state error">Could not load people: {error.message}</p>
+  if (error) return <p className="state error">Could not load people: {errorMessage(error)}</p>
   if (fetching && !data) return <p className="state">Loading…</p>
   if (!data) return null
 

@@ -3,7 +3,7 @@ import { useMutation, useQuery } from 'urql'
 import { RuleEditor, SaveRule, type RuleDraft } from '../components/RuleEditor'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
 import { formatDuration } from '../lib/durations'
-import { humanize } from '../lib/format'
+import { errorMessage, humanize } from '../lib/format'
 
 export const RulesQuery = graphql(`
   query Rules {
@@ -142,7 +142,7 @@ export function RulesPage({ selectedId }: { selectedId?: string }) {
             New rule
           </Link>
         </h1>
-        {error && <p className="state error">Could not load the rules: {error.message}</p>}
+        {error && <p className="state error">Could not load the rules: {errorMessage(error)}</p>}
         {fetching && !rules && <p className="state">Loading…</p>}
         {rules?.length === 0 && <p className="state empty">No rule yet: every action proceeds without approval. Create one to gate an action.</p>}
         <ul className="rules">
