@@ -9,6 +9,7 @@ type Principal = { id: string; token: string }
 
 const clock = new ManualClock()
 let server: TestServer
+const UPDATE = `mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { available awayUntil delegate { id } } }`
 let agent: Principal
 let ann: Principal
 let ben: Principal
@@ -156,7 +157,6 @@ describe('delegation and time away', () => {
   })
 
   it('directory managers set delegateId and awayUntil with updateUser; others may not', async () => {
-    const UPDATE = `mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { available awayUntil delegate { id } } }`
     const until = inAnHour().toISOString()
     const res = await server.gql(UPDATE, { id: ben.id, i: { delegateId: cat.id, awayUntil: until } }, server.ownerToken)
     expect(res.data.updateUser).toEqual({ available: false, awayUntil: until, delegate: { id: cat.id } })
@@ -170,5 +170,17 @@ describe('delegation and time away', () => {
 
   it('an agent may not set availability (it is a user\'s own)', async () => {
     expect(codes(await away(agent, false))).toEqual(['FORBIDDEN'])
+  })
+
+  it("an agent does not learn whom a user it does not act for has named as delegate", async () => {
+    await server.gql(UPDATE, { id: ben.id, i: { available: false, delegateId: cat.id } }, server.ownerToken)
+    const read = `query($id: ID!) { node(id: $id) { ... on User { delegate { id } } } }`
+    // the agent acts for its owner only: Ben's delegate is not its business
+    const refused = await server.gql(read, { id: ben.id }, agent.token)
+    // Ben is outside its directory: not even Ben is shown, let alone his delegate
+    expect(refused).toEqual({ data: { node: null } })
+    // a user sees it (the inbox names the delegate)
+    expect((await server.gql(read, { id: ben.id }, ann.token)).data.node.delegate).toEqual({ id: cat.id })
+    await server.gql(UPDATE, { id: ben.id, i: { available: true } }, server.ownerToken)
   })
 })
