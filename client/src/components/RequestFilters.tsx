@@ -44,50 +44,33 @@ export function useFilterOptions() {
   }
 }
 
-export function PrincipalFilter({ label, value, onChange, principals }: { label: string; value: string; onChange: (id: string) => void; principals: Principal[] }) {
+/** One filter: a select whose first choice ("Any", "Anyone") leaves it off. */
+function FilterSelect({ label, any, value, onChange, choices }: { label: string; any: string; value: string; onChange: (v: string) => void; choices: { value: string; label: string }[] }) {
   return (
     <label>
       {label}
       <select value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">Anyone</option>
-        {principals.map((p) => (
-          <option key={p.id} value={p.id}>
-            {p.name}
+        <option value="">{any}</option>
+        {choices.map((c) => (
+          <option key={c.value} value={c.value}>
+            {c.label}
           </option>
         ))}
       </select>
     </label>
   )
+}
+
+const byId = (items: Principal[]) => items.map((p) => ({ value: p.id, label: p.name }))
+
+export function PrincipalFilter({ label, value, onChange, principals }: { label: string; value: string; onChange: (id: string) => void; principals: Principal[] }) {
+  return <FilterSelect label={label} any="Anyone" value={value} onChange={onChange} choices={byId(principals)} />
 }
 
 export function ActionFilter({ value, onChange, actionTypes }: { value: string; onChange: (key: string) => void; actionTypes: string[] }) {
-  return (
-    <label>
-      Action
-      <select value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">Any</option>
-        {actionTypes.map((key) => (
-          <option key={key} value={key}>
-            {humanize(key)}
-          </option>
-        ))}
-      </select>
-    </label>
-  )
+  return <FilterSelect label="Action" any="Any" value={value} onChange={onChange} choices={actionTypes.map((key) => ({ value: key, label: humanize(key) }))} />
 }
 
 export function RuleFilter({ value, onChange, rules }: { value: string; onChange: (id: string) => void; rules: Principal[] }) {
-  return (
-    <label>
-      Rule
-      <select value={value} onChange={(e) => onChange(e.target.value)}>
-        <option value="">Any</option>
-        {rules.map((r) => (
-          <option key={r.id} value={r.id}>
-            {r.name}
-          </option>
-        ))}
-      </select>
-    </label>
-  )
+  return <FilterSelect label="Rule" any="Any" value={value} onChange={onChange} choices={byId(rules)} />
 }
