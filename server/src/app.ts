@@ -38,6 +38,7 @@ import { DEFAULT_MAX_EXECUTION_ATTEMPTS } from './approvals/executions.js'
 import { DEFAULT_MAX_JSON_BYTES } from './approvals/requests.js'
 import { useInputTextChecks } from './limits/input-text.js'
 import { startScheduler, type Scheduler } from './approvals/scheduler.js'
+import { startAuditSequencer, type AuditSequencer } from './approvals/audit-log.js'
 import { createAppPubSub, type PubSub } from './pubsub.js'
 import { schema } from './schema/index.js'
 
@@ -52,6 +53,8 @@ export interface AppOptions {
   shutdownTimeoutMs?: number
   /** How often the deadline scheduler runs; 0 runs it only through `scheduler.runOnce()` (tests). */
   schedulerIntervalMs?: number
+  /** How often the audit sequencer numbers new events for the feed and writes a checkpoint (default 1 s); 0: only when the feed or a verification asks. */
+  auditIntervalMs?: number
   /** In-process when not given. */
   pubsub?: PubSub
   /** How often waiting subscriptions re-read the state and re-check the viewer's token (default 2 s). */
@@ -112,6 +115,8 @@ export interface AppOptions {
 export interface App {
   server: Server
   scheduler: Scheduler
+  /** Numbers committed events for the feed and anchors their chains in checkpoints. */
+  audit: AuditSequencer
   /** The app's pubsub (the one given, or its in-process one): publish `accessRevoked` here. */
   pubsub: PubSub
   /** The open WebSocket connections and their operations, by token and principal. */
@@ -200,6 +205,7 @@ export function buildApp(options: AppOptions): App {
   const actionTypes = createActionTypeRegistry({ pubsub, clock, log: logger.child({ part: 'action-types' }), ttlMs: options.ruleCacheTtlMs })
   const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, rules, actionTypes }
   const executions = { maxAttempts: options.maxExecutionAttempts ?? DEFAULT_MAX_EXECUTION_ATTEMPTS }
+  const audit = startAuditSequencer({ prisma: db.prisma, intervalMs: options.auditIntervalMs ?? 1000, log: logger.child({ part: 'audit' }) })
 
   const viewers = createViewerCache({ prisma: db.prisma, pubsub, clock, log: logger.child({ part: 'auth' }), ttlMs: options.authCacheTtlMs })
 
@@ -211,7 +217,7 @@ export function buildApp(options: AppOptions): App {
       viewer = token ? await viewers.viewerFor(token) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
-    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, inbox, actionTypes, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
+    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, inbox, actionTypes, audit, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
   }
 
   const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({
@@ -382,6 +388,7 @@ export function buildApp(options: AppOptions): App {
   return {
     server,
     scheduler,
+    audit,
     pubsub,
     connections,
     viewers,
@@ -396,6 +403,7 @@ export function buildApp(options: AppOptions): App {
     stop: () =>
       (stopping ??= (async () => {
         await scheduler.stop()
+        await audit.stop()
         await access.stop()
         viewers.stop()
         rules.stop()

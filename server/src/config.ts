@@ -25,6 +25,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   APPROVALS_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  APPROVALS_AUDIT_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   APPROVALS_INTROSPECTION: z.enum(['true', 'false'], 'must be true or false').optional(),
   APPROVALS_ALLOWED_ORIGINS: z
     .string()
@@ -75,6 +76,8 @@ export type Config = {
   logLevel: (typeof LOG_LEVELS)[number]
   shutdownTimeoutMs: number
   schedulerIntervalMs: number
+  /** How often new events are numbered for the audit feed and anchored in a checkpoint. */
+  auditIntervalMs: number
   /** Whether the schema can be introspected; undefined: on outside production, off in production. */
   introspection: boolean | undefined
   /** Browser origins, besides the server's own, whose pages may open a WebSocket. */
@@ -121,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL ?? (e.NODE_ENV === 'test' ? 'silent' : 'info'),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     schedulerIntervalMs: e.APPROVALS_SCHEDULER_INTERVAL_MS,
+    auditIntervalMs: e.APPROVALS_AUDIT_INTERVAL_MS,
     introspection: e.APPROVALS_INTROSPECTION === undefined ? undefined : e.APPROVALS_INTROSPECTION === 'true',
     allowedOrigins: e.APPROVALS_ALLOWED_ORIGINS ?? [],
     maxConnectionsPerToken: e.APPROVALS_MAX_CONNECTIONS_PER_TOKEN,

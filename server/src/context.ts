@@ -1,4 +1,5 @@
 import type { Viewer } from './auth/viewer.js'
+import type { AuditSequencer } from './approvals/audit-log.js'
 import type { ActionTypeRegistry } from './approvals/catalogue.js'
 import type { ExecutionSettings } from './approvals/executions.js'
 import type { InboxHub } from './approvals/inbox-hub.js'
@@ -29,6 +30,8 @@ export interface Context {
   inbox: InboxHub
   /** The action types: the built-ins, and the custom ones kept in memory. */
   actionTypes: ActionTypeRegistry
+  /** Numbers committed events for the audit feed. */
+  audit: AuditSequencer
   /** How often a waiting subscription re-reads the state, in case an event was lost (Redis down). */
   catchUpIntervalMs: number
   /** How approved actions are run (attempts); the defaults when not given. */

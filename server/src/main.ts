@@ -73,6 +73,7 @@ async function main() {
     production: config.env === 'production',
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     schedulerIntervalMs: config.schedulerIntervalMs,
+    auditIntervalMs: config.auditIntervalMs,
     introspection: config.introspection,
     allowedOrigins: config.allowedOrigins,
     maxConnectionsPerToken: config.maxConnectionsPerToken,

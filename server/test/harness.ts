@@ -142,6 +142,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     pubsub: redis ? createAppPubSub({ ...redis, onPublishError: () => {} }) : undefined,
     shutdownTimeoutMs: 1000,
     schedulerIntervalMs: 0,
+    auditIntervalMs: 0,
     catchUpIntervalMs: options.catchUpIntervalMs,
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
     clientDir: options.clientDir ?? null,

@@ -10,6 +10,7 @@ import './records.js'
 import './requests.js'
 import './subscriptions.js'
 import './executions.js'
+import './audit.js'
 import './node.js'
 
 builder.queryType({})

@@ -40,7 +40,7 @@ const REVIEWERS = {
   reviewers: { orderBy: { id: 'asc' }, select: { active: true, userId: true, agentId: true, user: true, agent: true } },
 } satisfies Prisma.ApprovalRequestSelect
 
-builder.prismaObject('ApprovalEvent', {
+export const ApprovalEventRef = builder.prismaObject('ApprovalEvent', {
   fields: (t) => ({
     type: t.expose('type', { type: ApprovalEventType }),
     actor: t.field({

@@ -1,0 +1,188 @@
+// The audit log: the service-wide feed (approvalEvents), the hash chains and checkpoints, and
+// verifyAuditLog against tampering done directly in the database.
+import { decodeGlobalID } from '@pothos/plugin-relay'
+import { afterEach, describe, expect, it } from 'vitest'
+import { codes, createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from './harness.js'
+
+type Principal = { id: string; token: string }
+
+const FEED = `query($after: String, $first: Int) {
+  approvalEvents(after: $after, first: $first) {
+    edges { cursor node { id sequence hash prevHash position type request { id } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+const VERIFY = `{ verifyAuditLog { ok checkedEvents checkedCheckpoints problem firstBrokenEvent { id type request { id } } } }`
+
+interface FeedEvent {
+  id: string
+  sequence: string
+  hash: string
+  prevHash: string | null
+  position: number
+  type: string
+  request: { id: string }
+}
+
+let server: TestServer | undefined
+afterEach(async () => {
+  await server?.destroy()
+  server = undefined
+})
+
+/** A server with a reviewer, an agent and a rule that gates its emails. */
+async function setUp() {
+  server = await startServer()
+  const rita = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita', roleKeys: ['member'] })
+  const agent = await createAgentWithToken(server, { name: 'Mailer' })
+  await createRule(server, { name: 'Emails', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: rita.id } })
+  return { server, rita, agent }
+}
+
+async function ask(s: TestServer, agent: Principal, subject: string): Promise<string> {
+  const res = await s.gql(
+    `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`,
+    { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { to: 'a@example.com', subject, body: 'x' }, summary: subject } },
+    agent.token,
+  )
+  expect(res.errors).toBeUndefined()
+  return res.data.requestApproval.request.id
+}
+
+async function decide(s: TestServer, reviewer: Principal, id: string, verb: 'approveRequest' | 'rejectRequest', comment: string) {
+  const res = await s.gql(`mutation($id: ID!, $c: String) { ${verb}(id: $id, comment: $c) { status } }`, { id, c: comment }, reviewer.token)
+  expect(res.errors).toBeUndefined()
+}
+
+/** Every event of the feed, page by page, as a follower reads it. */
+async function follow(s: TestServer, after: string | null = null, first = 3): Promise<{ events: FeedEvent[]; cursor: string | null }> {
+  const events: FeedEvent[] = []
+  let cursor = after
+  for (;;) {
+    const res = await s.gql(FEED, { after: cursor, first }, s.ownerToken)
+    expect(res.errors).toBeUndefined()
+    const page = res.data.approvalEvents
+    events.push(...page.edges.map((e: { node: FeedEvent }) => e.node))
+    cursor = page.pageInfo.endCursor ?? cursor
+    if (!page.pageInfo.hasNextPage) return { events, cursor }
+  }
+}
+
+const dbId = (globalId: string) => decodeGlobalID(globalId).id
+
+describe('the audit feed', () => {
+  it("lists every request's events oldest first, each once, with its request and its place in the request's chain", async () => {
+    const { server: s, rita, agent } = await setUp()
+    const first = await ask(s, agent, 'One')
+    const second = await ask(s, agent, 'Two')
+    await decide(s, rita, first, 'approveRequest', 'ok')
+    await decide(s, rita, second, 'rejectRequest', 'no')
+    const { events, cursor } = await follow(s)
+    expect(events.map((e) => [e.request.id, e.type])).toEqual([
+      [first, 'REQUESTED'],
+      [second, 'REQUESTED'],
+      [first, 'APPROVED'],
+      [second, 'REJECTED'],
+    ])
+    const sequences = events.map((e) => BigInt(e.sequence))
+    expect(sequences).toEqual([...sequences].sort((a, b) => (a < b ? -1 : 1)))
+    // each request's events form a chain: the second names the first's hash
+    const ofFirst = events.filter((e) => e.request.id === first)
+    expect(ofFirst.map((e) => e.position)).toEqual([1, 2])
+    expect(ofFirst[0]!.prevHash).toBeNull()
+    expect(ofFirst[1]!.prevHash).toBe(ofFirst[0]!.hash)
+    for (const e of events) expect(e.hash).toMatch(/^[0-9a-f]{64}$/)
+
+    // a follower that keeps its cursor gets what came after, and nothing twice
+    const third = await ask(s, agent, 'Three')
+    const next = await follow(s, cursor)
+    expect(next.events.map((e) => [e.request.id, e.type])).toEqual([[third, 'REQUESTED']])
+    expect((await follow(s, next.cursor)).events).toEqual([])
+  })
+
+  it("numbers an event read through its request before the sequencer's pass, the same as the feed then does", async () => {
+    const { server: s, agent } = await setUp()
+    const id = await ask(s, agent, 'Numbered on demand')
+    const read = await s.gql(`query($id: ID!) { approvalRequest(id: $id) { events { id sequence hash } } }`, { id }, s.ownerToken)
+    const [event] = read.data.approvalRequest.events
+    expect(event.sequence).toMatch(/^\d+$/)
+    const { events } = await follow(s)
+    expect(events.find((e) => e.id === event.id)).toMatchObject({ sequence: event.sequence, hash: event.hash })
+  })
+
+  it('is for approval:view holders; verifying is for approval:manage holders', async () => {
+    const { server: s, rita, agent } = await setUp()
+    expect(codes(await s.gql(FEED, {}, rita.token))).toEqual(['FORBIDDEN'])
+    expect(codes(await s.gql(FEED, {}, agent.token))).toEqual(['FORBIDDEN'])
+    expect(codes(await s.gql(VERIFY, {}, rita.token))).toEqual(['FORBIDDEN'])
+    await s.db.prisma.role.create({ data: { key: 'auditor', name: 'Auditor', permissions: ['approval:view'] } })
+    const audrey = await createUserWithToken(s, { email: 'audrey@example.com', name: 'Audrey', roleKeys: ['auditor'] })
+    expect((await s.gql(FEED, {}, audrey.token)).errors).toBeUndefined()
+    expect(codes(await s.gql(VERIFY, {}, audrey.token))).toEqual(['FORBIDDEN'])
+    expect(codes(await s.gql(FEED, { first: 1001 }, audrey.token))).not.toEqual([])
+  })
+})
+
+describe('tamper evidence', () => {
+  /** Two requests with two events each, all numbered and anchored. */
+  async function history() {
+    const { server: s, rita, agent } = await setUp()
+    const a = await ask(s, agent, 'Alpha')
+    const b = await ask(s, agent, 'Beta')
+    await decide(s, rita, a, 'approveRequest', 'fine')
+    await decide(s, rita, b, 'approveRequest', 'also fine')
+    const verified = await s.gql(VERIFY, {}, s.ownerToken)
+    expect(verified.data.verifyAuditLog).toMatchObject({ ok: true, checkedEvents: 4, problem: null, firstBrokenEvent: null })
+    const rows = await s.db.prisma.approvalEvent.findMany({ orderBy: { id: 'asc' }, select: { id: true, requestId: true, type: true } })
+    const eventOf = (requestId: string, type: string) => rows.find((r) => r.requestId === dbId(requestId) && r.type === type)!.id
+    return { s, a, b, eventOf }
+  }
+  const verify = async (s: TestServer) => (await s.gql(VERIFY, {}, s.ownerToken)).data.verifyAuditLog
+
+  it('reports an event whose content was changed in the database, and is whole again once it is put back', async () => {
+    const { s, a, eventOf } = await history()
+    const approved = eventOf(a, 'APPROVED')
+    await s.db.prisma.$executeRawUnsafe(`UPDATE "ApprovalEvent" SET "comment" = 'forged' WHERE "id" = $1`, approved)
+    const found = await verify(s)
+    expect(found.ok).toBe(false)
+    expect(found.firstBrokenEvent).toMatchObject({ type: 'APPROVED', request: { id: a } })
+    expect(found.problem).toContain('changed after it was written')
+    await s.db.prisma.$executeRawUnsafe(`UPDATE "ApprovalEvent" SET "comment" = 'fine' WHERE "id" = $1`, approved)
+    expect((await verify(s)).ok).toBe(true)
+  })
+
+  it('reports a changed time as well as a changed comment', async () => {
+    const { s, a, eventOf } = await history()
+    await s.db.prisma.$executeRawUnsafe(`UPDATE "ApprovalEvent" SET "at" = "at" + interval '1 hour' WHERE "id" = $1`, eventOf(a, 'REQUESTED'))
+    expect(await verify(s)).toMatchObject({ ok: false, firstBrokenEvent: { type: 'REQUESTED', request: { id: a } } })
+  })
+
+  it("reports a deleted event at the one after it in its request's chain", async () => {
+    const { s, b, eventOf } = await history()
+    await s.db.prisma.$executeRawUnsafe(`DELETE FROM "ApprovalEvent" WHERE "id" = $1`, eventOf(b, 'REQUESTED'))
+    const found = await verify(s)
+    expect(found).toMatchObject({ ok: false, checkedEvents: 3, firstBrokenEvent: { type: 'APPROVED', request: { id: b } } })
+    expect(found.problem).toContain('an event before it was removed')
+  })
+
+  it("reports a request's last event deleted, from the checkpoint that anchored it", async () => {
+    const { s, a, eventOf } = await history()
+    await s.db.prisma.$executeRawUnsafe(`DELETE FROM "ApprovalEvent" WHERE "id" = $1`, eventOf(a, 'APPROVED'))
+    const found = await verify(s)
+    expect(found).toMatchObject({ ok: false, firstBrokenEvent: { type: 'REQUESTED', request: { id: a } } })
+    expect(found.problem).toMatch(/position 2, anchored by checkpoint \d+, is missing/)
+  })
+
+  it('reports a changed or deleted checkpoint', async () => {
+    const { s } = await history()
+    const checkpoints = await s.db.prisma.auditCheckpoint.findMany({ orderBy: { id: 'asc' } })
+    expect(checkpoints.length).toBeGreaterThan(0)
+    await s.db.prisma.$executeRawUnsafe(`UPDATE "AuditCheckpoint" SET "heads" = '[]'::jsonb WHERE "id" = $1`, checkpoints[0]!.id)
+    expect(await verify(s)).toMatchObject({ ok: false, problem: expect.stringContaining('no longer matches its hash') })
+    await s.db.prisma.$executeRawUnsafe(`UPDATE "AuditCheckpoint" SET "heads" = $2::jsonb WHERE "id" = $1`, checkpoints[0]!.id, JSON.stringify(checkpoints[0]!.heads))
+    expect((await verify(s)).ok).toBe(true)
+    const last = checkpoints.at(-1)!
+    await s.db.prisma.$executeRawUnsafe(`DELETE FROM "AuditCheckpoint" WHERE "id" = $1`, last.id)
+    expect(await verify(s)).toMatchObject({ ok: false, problem: expect.stringContaining('anchored by no checkpoint') })
+  })
+})
