@@ -17,7 +17,6 @@
 // Checkpoints. Each numbering pass writes a checkpoint, chained to the one before, holding the
 // heads (request, position, hash) of the chains that grew in it, so that removing the last events
 // of a request is noticed too.
-import type { Clock } from '../clock.js'
 import type { PrismaClient } from '../db.js'
 import type { Logger } from '../logger.js'
 
@@ -35,20 +34,24 @@ export interface ChainHead {
  * the chains they extend in a new checkpoint; one pass, in one transaction. Several instances may
  * call it: the sequencer's row lock makes them take turns. Answers how many events it numbered.
  */
-export async function sequenceEvents(prisma: PrismaClient, batch = SEQUENCER_BATCH): Promise<number> {
-  return prisma.$transaction(async (tx) => {
+export async function sequenceEvents(prisma: PrismaClient, batch = SEQUENCER_BATCH, onNumbered?: (events: NumberedEvent[]) => void): Promise<number> {
+  const numbered = await prisma.$transaction(async (tx) => {
     const [state] = await tx.$queryRaw<{ lastSequence: bigint; lastHash: string | null }[]>`
       SELECT "lastSequence", "lastHash" FROM "AuditSequencer" WHERE "id" = 1 FOR UPDATE`
     if (!state) throw new Error('the audit sequencer has no state row: are the migrations applied?')
     // read after the lock: every number given before is visible now
-    const numbered = await tx.$queryRaw<{ requestId: string; position: number; hash: string; sequence: bigint }[]>`
+    const numbered = await tx.$queryRaw<(NumberedEvent & { position: number; hash: string; sequence: bigint })[]>`
       WITH batch AS (
         SELECT "id", ${state.lastSequence}::bigint + row_number() OVER (ORDER BY "id") AS "seq"
         FROM (SELECT "id" FROM "ApprovalEvent" WHERE "sequence" IS NULL ORDER BY "id" LIMIT ${batch}) pending
       )
-      UPDATE "ApprovalEvent" e SET "sequence" = batch."seq" FROM batch WHERE e."id" = batch."id"
-      RETURNING e."requestId"::text AS "requestId", e."position", e."hash", e."sequence"`
-    if (numbered.length === 0) return 0
+      UPDATE "ApprovalEvent" e SET "sequence" = batch."seq"
+      FROM batch, "ApprovalRequest" r
+      WHERE e."id" = batch."id" AND r."id" = e."requestId"
+      RETURNING e."requestId"::text AS "requestId", e."position", e."hash", e."sequence", e."type"::text AS "type", e."details",
+        e."at", e."actorUserId" IS NOT NULL AS "byUser", e."actorAgentId" IS NOT NULL AS "byAgent",
+        r."resolverType"::text AS "resolverType", r."createdAt" AS "requestedAt"`
+    if (numbered.length === 0) return []
     const heads = new Map<string, ChainHead>()
     let upTo = state.lastSequence
     for (const e of numbered) {
@@ -62,8 +65,23 @@ export async function sequenceEvents(prisma: PrismaClient, batch = SEQUENCER_BAT
       VALUES (${upTo}, ${anchored}::jsonb, ${state.lastHash}, approval_checkpoint_hash(${state.lastHash}, ${upTo}::bigint, ${anchored}::jsonb))
       RETURNING "hash"`
     await tx.$executeRaw`UPDATE "AuditSequencer" SET "lastSequence" = ${upTo}, "lastHash" = ${checkpoint!.hash} WHERE "id" = 1`
-    return numbered.length
+    return numbered
   })
+  // each event is numbered once, by one instance: what is counted here is counted once service-wide
+  if (numbered.length > 0) onNumbered?.(numbered)
+  return numbered.length
+}
+
+/** An event as the sequencer numbered it, with what the metrics count of it. */
+export interface NumberedEvent {
+  requestId: string
+  type: string
+  details: unknown
+  at: Date
+  byUser: boolean
+  byAgent: boolean
+  resolverType: string
+  requestedAt: Date
 }
 
 /** What verifyAuditLog found. */
@@ -171,11 +189,22 @@ export interface AuditSequencer {
  * Runs the sequencer every `intervalMs` (0: only when asked), so the feed and the checkpoints keep
  * up without a reader. A pass that fails is logged and retried on the next.
  */
-export function startAuditSequencer({ prisma, intervalMs, log }: { prisma: PrismaClient; clock?: Clock; intervalMs: number; log: Logger }): AuditSequencer {
+export function startAuditSequencer({
+  prisma,
+  intervalMs,
+  log,
+  onNumbered,
+}: {
+  prisma: PrismaClient
+  intervalMs: number
+  log: Logger
+  /** Told of the events each pass numbered (the metrics count decisions, expiries and executions from them). */
+  onNumbered?: (events: NumberedEvent[]) => void
+}): AuditSequencer {
   let running: Promise<number> | null = null
   const runOnce = () => {
     // one pass at a time per instance; callers meanwhile share it
-    running ??= sequenceEvents(prisma).finally(() => {
+    running ??= sequenceEvents(prisma, SEQUENCER_BATCH, onNumbered).finally(() => {
       running = null
     })
     return running
