@@ -47,7 +47,7 @@ const NOTIFICATION_SETTING = {
 }
 
 /** A Slack member id, as Slack shows it (a user's profile, "Copy member ID"): U or W, then capitals and digits. */
-const slackUserId = z.string().trim().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack member ID, like U024BE7LH')
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack member ID, like U024BE7LH')
 
 /** A principal's tokens as listed: those not revoked, newest first (ids are UUIDv7, so they break ties in time order). */
 const ACTIVE_TOKENS = { where: { revokedAt: null }, orderBy: [{ createdAt: 'desc' as const }, { id: 'desc' as const }] }
