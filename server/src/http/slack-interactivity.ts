@@ -77,6 +77,8 @@ export function createSlackInteractivity(options: SlackInteractivityOptions) {
         const current = await prisma.approvalRequest.findUnique({ where: { id: requestId }, include: REVIEW_INCLUDE })
         if (current && current.status !== 'PENDING') return `Already decided: ${outcomeText(current)}`
       }
+      // the API's answer to someone who may not even see the request
+      if (err.extensions.code === 'NOT_FOUND') return 'Not decided: this request is not yours to decide, or no longer exists.'
       return `Not decided: ${err.message}`
     }
     await options.notify.changed(requestId)
