@@ -113,14 +113,29 @@ export function startNotifications(options: {
   if (!mailer) log.info('email notifications are off: SMTP_URL is not set (email notifications are marked SKIPPED)')
   if (!slack) log.info('Slack is off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set (Slack notifications are marked SKIPPED)')
 
-  /** Claims up to BATCH due rows for this pass under a fresh lease; null when none are due. */
+  const channels = [...(mailer ? ['EMAIL'] : []), ...(slack ? ['SLACK'] : [])]
+  const off = [...(mailer ? [] : ['EMAIL']), ...(slack ? [] : ['SLACK'])]
+
+  /** Marks the due notifications of the channels that are off SKIPPED, all in one statement. */
+  async function skipChannelsOff(now: Date): Promise<number> {
+    if (off.length === 0) return 0
+    const at = now.toISOString()
+    return prisma.$executeRaw`
+      UPDATE "Notification" SET "status" = 'SKIPPED', "nextAttemptAt" = NULL, "leaseId" = NULL, "leaseExpiresAt" = NULL,
+        "lastError" = CASE "channel" WHEN 'EMAIL' THEN 'Email is off (SMTP_URL is not set).' ELSE 'Slack is off (SLACK_BOT_TOKEN is not set).' END
+      WHERE "status" = 'PENDING' AND "channel"::text = ANY(${off}::text[]) AND "nextAttemptAt" <= ${at}::timestamp`
+  }
+
+  /** Claims up to BATCH due rows of the channels that are on, under a fresh lease; null when none are due. */
   async function claim(now: Date): Promise<{ lease: string; rows: Claimed[] } | null> {
+    if (channels.length === 0) return null
     const lease = uuidv7()
     const at = now.toISOString()
     const ids = await prisma.$queryRaw<{ id: string }[]>`
       WITH due AS (
         SELECT "id" FROM "Notification"
-        WHERE "status" = 'PENDING' AND "nextAttemptAt" <= ${at}::timestamp AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= ${at}::timestamp)
+        WHERE "status" = 'PENDING' AND "channel"::text = ANY(${channels}::text[]) AND "nextAttemptAt" <= ${at}::timestamp
+          AND ("leaseExpiresAt" IS NULL OR "leaseExpiresAt" <= ${at}::timestamp)
         ORDER BY "nextAttemptAt", "id"
         LIMIT ${BATCH}
         FOR UPDATE SKIP LOCKED
@@ -246,7 +261,7 @@ export function startNotifications(options: {
   }
 
   async function pass(): Promise<DispatchResult> {
-    const result: DispatchResult = { sent: 0, skipped: 0, retrying: 0, failed: 0 }
+    const result: DispatchResult = { sent: 0, skipped: await skipChannelsOff(clock.now()), retrying: 0, failed: 0 }
     for (let i = 0; i < MAX_BATCHES; i++) {
       const now = clock.now()
       const claimed = await claim(now)
@@ -298,7 +313,8 @@ export function startNotifications(options: {
   if (timer) tick()
   return {
     runOnce,
-    wake: tick,
+    // with every channel off there is nothing to send: the timer's passes mark the rows skipped
+    wake: () => void (channels.length > 0 && tick()),
     async stop() {
       stopped = true
       if (timer) clearInterval(timer)
