@@ -4,9 +4,7 @@
 // decides as that reviewer (POST), once, until the request's deadline, and only while they are
 // its reviewer.
 import { createHash } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
-import { simpleParser, type ParsedMail } from 'mailparser'
-import { SMTPServer } from 'smtp-server'
+import type { ParsedMail } from 'mailparser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   codes,
@@ -19,44 +17,13 @@ import {
   startServer,
   type TestServer,
 } from './harness.js'
+import { startSmtp, type SmtpReceiver } from './smtp.js'
 
 type Principal = { id: string; token: string }
 
-/** A real SMTP server on a free loopback port that keeps what it receives (and refuses messages when told to). */
-async function startSmtp() {
-  const messages: ParsedMail[] = []
-  let refusals = 0
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (mail) => {
-          if (refusals > 0) {
-            refusals--
-            return callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }))
-          }
-          messages.push(mail)
-          callback()
-        },
-        (err: Error) => callback(err),
-      )
-    },
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.server.address() as AddressInfo
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    messages,
-    refuseNext: (n: number) => void (refusals = n),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  }
-}
-
 const PUBLIC_URL = 'https://approvals.example.com'
 const clock = new ManualClock()
-let smtp: Awaited<ReturnType<typeof startSmtp>>
+let smtp: SmtpReceiver
 let server: TestServer
 let base: string
 let agent: Principal
