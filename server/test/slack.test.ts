@@ -262,6 +262,22 @@ describe('Slack messages', () => {
     expect(await state(id)).toMatchObject({ status: 'APPROVED', decidedBy: { id: dan.id } })
   })
 
+  it('a reviewer who hands the request on sees that it is no longer theirs; a click there decides nothing', async () => {
+    // the approval managers take a request handed on by a rule without fallback (not the owner: it is for them)
+    await createUserWithToken(server, { email: 'ada@example.com', name: 'Ada Admin', roleKeys: ['admin'] })
+    const { id, dbId } = await ask()
+    const message = await messageAbout(dbId)
+    const handed = await server.gql(`mutation($id: ID!) { escalateRequest(id: $id, reason: "Not my area") { status } }`, { id }, rita.token)
+    expect(handed.errors).toBeUndefined()
+    await server.app.notifications.runOnce()
+    const [update] = updatesOf(message)
+    expect(buttonsOf(update!.args.blocks)).toEqual([])
+    expect(textOf(update!.args.blocks)).toContain('No longer yours to decide')
+    expect((await interact(click('U0RITA001', 'approve', dbId))).status).toBe(200)
+    expect(slack.of('chat.postEphemeral').at(-1)!.args.text).toBe('Not decided: Only a current reviewer of this request may decide it.')
+    expect((await state(id)).status).toBe('PENDING')
+  })
+
   it('a request that expires, or is decided before its message goes out, sends no buttons', async () => {
     const { id, dbId } = await ask()
     await messageAbout(dbId)
