@@ -308,7 +308,12 @@ export function buildApp(options: AppOptions): App {
     }
     const decideLink = /^\/decide\/([^/]*)\/?$/.exec(pathname)
     if (decideLink) return serveDecidePage(req, res, decideLink[1]!)
-    if (pathname === '/integrations/slack/interactivity' && serveSlack) return serveSlack(req, res)
+    if (pathname === '/integrations/slack/interactivity') {
+      if (serveSlack) return serveSlack(req, res)
+      res.statusCode = 404
+      res.setHeader('content-type', 'text/plain; charset=utf-8')
+      return void res.end('Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).')
+    }
     if (serveClient) return serveClient(req, res)
     res.statusCode = 404
     res.setHeader('content-type', 'text/plain; charset=utf-8')

@@ -320,7 +320,7 @@ describe('notification settings', () => {
 })
 
 describe('without SMTP_URL', () => {
-  it('sends no email: the notifications are marked skipped', async () => {
+  it('sends no email (the notifications are marked skipped), and has no Slack endpoint', async () => {
     const quiet = await startServer({ clock })
     try {
       const reviewer = await createUserWithToken(quiet, { email: 'quiet@example.com', name: 'Quiet', roleKeys: ['member'] })
@@ -337,6 +337,9 @@ describe('without SMTP_URL', () => {
       const rows = await quiet.db.prisma.notification.findMany()
       expect(rows).toEqual([expect.objectContaining({ channel: 'EMAIL', status: 'SKIPPED', lastError: 'Email is off (SMTP_URL is not set).' })])
       expect(smtp.messages.length).toBe(before)
+      // nor Slack: its endpoint is not there
+      const slack = await fetch(quiet.url.replace(/\/graphql$/, '/integrations/slack/interactivity'), { method: 'POST', body: 'payload=%7B%7D' })
+      expect(slack.status).toBe(404)
     } finally {
       await quiet.destroy()
     }

@@ -91,7 +91,8 @@ export function newDecisionToken(): { token: string; hash: string } {
 export const hashDecisionToken = (token: string) => createHash('sha256').update(token).digest('hex')
 
 const errorText = (err: unknown) => {
-  const e = err as { data?: { error?: unknown }; responseCode?: unknown; message?: unknown }
+  // the Web API's error code (channel_not_found, invalid_auth…), or the mail server's answer
+  const e = err as { data?: { error?: unknown } }
   const text = typeof e?.data?.error === 'string' ? `Slack: ${e.data.error}` : e instanceof Error ? e.message : String(err)
   return text.slice(0, 1000)
 }

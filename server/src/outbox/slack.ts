@@ -74,12 +74,13 @@ export function reviewMessage(requestId: string, facts: ReviewFacts, inbox: stri
 
 /** The same message once it can no longer be decided from Slack: what happened instead of the buttons. */
 export function outcomeMessage(facts: ReviewFacts, outcome: string, inbox: string, now: Date): { text: string; blocks: Block[] } {
+  const [header, ...rest] = describe(facts, now)
   return {
     text: oneLine(`${outcome} ${facts.title}`, 300),
     blocks: [
-      ...describe(facts, now).slice(0, 1),
+      header!,
       { type: 'section', text: { type: 'mrkdwn', text: `*${mrkdwn(oneLine(outcome, 1000))}*` } },
-      ...describe(facts, now).slice(1),
+      ...rest,
       { type: 'context', elements: [{ type: 'mrkdwn', text: `<${inbox}|Open in the inbox>` }] },
     ],
   }
