@@ -5,6 +5,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Browser, type Page } from 'playwright-core'
+import { seriousViolations } from './axe'
 import { buildClient, launchBrowser, screenshotsDir } from './browser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { codes, createAgentWithToken, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
@@ -190,6 +191,45 @@ describe('People and agents in a browser', () => {
 
     expect(await userAsStored(rita.id)).toMatchObject({ available: false, awayUntil: new Date(local).toISOString(), delegate: { id: ada.id } })
     await page.getByRole('row', { name: /^Rita Reviewer/ }).getByText(/Away until .*Ada Delegate reviews/).waitFor()
+    await page.close()
+  })
+
+  it("sets a person's email notifications and Slack member ID; a malformed ID is caught before it is sent", async () => {
+    const page = await openPeople()
+    await page.getByRole('button', { name: 'Manage Ada Delegate' }).click()
+    const form = page.getByRole('form', { name: 'Notifications of Ada Delegate' })
+    const email = form.getByRole('checkbox', { name: 'Email notifications' })
+    await expect(email.isChecked()).resolves.toBe(true)
+    await email.uncheck()
+    await form.getByLabel('Slack member ID').fill('not-an-id')
+    await form.getByText('A member ID starts with U or W').waitFor()
+    await expect(form.getByRole('button', { name: 'Save notifications' }).isDisabled()).resolves.toBe(true)
+    await form.getByLabel('Slack member ID').fill('U0ADA1234')
+    await form.getByRole('button', { name: 'Save notifications' }).click()
+    await form.getByRole('status').filter({ hasText: 'Saved: email off, Slack U0ADA1234.' }).waitFor()
+    const stored = await server.gql(`query($id: ID!) { node(id: $id) { ... on User { notifyByEmail slackUserId } } }`, { id: ada.id }, server.ownerToken)
+    expect(stored.data.node).toEqual({ notifyByEmail: false, slackUserId: 'U0ADA1234' })
+    expect(await seriousViolations(page, 'form[aria-label="Notifications of Ada Delegate"]')).toEqual([])
+    await page.close()
+  })
+
+  it('every signed-in person turns their own email notifications off and on from the header', async () => {
+    const page = await newPage()
+    await page.goto(base + '/')
+    await page.getByLabel('API token').fill(rita.token)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByText('Notifications', { exact: true }).click()
+    const email = page.getByRole('checkbox', { name: 'Email me requests to decide' })
+    await page.getByText('Slack is not linked').waitFor()
+    await email.uncheck()
+    // enabled again once the server answered
+    await page.getByRole('checkbox', { name: 'Email me requests to decide', checked: false, disabled: false }).waitFor()
+    const mine = () => server.gql(`{ viewer { principal { ... on User { notifyByEmail } } } }`, {}, rita.token)
+    expect((await mine()).data.viewer.principal.notifyByEmail).toBe(false)
+    expect(await seriousViolations(page, 'body')).toEqual([])
+    await email.check()
+    await page.getByRole('checkbox', { name: 'Email me requests to decide', checked: true, disabled: false }).waitFor()
+    expect((await mine()).data.viewer.principal.notifyByEmail).toBe(true)
     await page.close()
   })
 

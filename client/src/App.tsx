@@ -3,6 +3,7 @@ import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter'
 import { useHashLocation } from 'wouter/use-hash-location'
 import { useMutation, useQuery } from 'urql'
 import { graphql } from './gql'
+import { MyNotifications } from './components/MyNotifications'
 import { SessionProvider, useSession } from './lib/auth'
 import { DecisionsProvider } from './lib/decisions'
 import { errorMessage } from './lib/format'
@@ -141,6 +142,7 @@ function Shell() {
               </label>
             )}
             {leaving && <AwayForm onDone={() => setLeaving(false)} />}
+            {session.kind === 'User' && <MyNotifications />}
             <span className="who">{session.name}</span>
             <button type="button" className="link" onClick={session.signOut}>
               Sign out

@@ -40,6 +40,11 @@ import { useInputTextChecks } from './limits/input-text.js'
 import { startScheduler, type Scheduler } from './approvals/scheduler.js'
 import { startAuditSequencer, type AuditSequencer } from './approvals/audit-log.js'
 import { createAppPubSub, type PubSub } from './pubsub.js'
+import { createDecidePage } from './http/decide-page.js'
+import { createSlackInteractivity } from './http/slack-interactivity.js'
+import { createMailer } from './outbox/email.js'
+import { startNotifications, wakingNotifier, type NotificationDispatcher, type NotificationSettings } from './outbox/notifications.js'
+import { createSlack } from './outbox/slack.js'
 import { schema } from './schema/index.js'
 
 export interface AppOptions {
@@ -110,6 +115,11 @@ export interface AppOptions {
    * changes are announced (default 5 minutes; 0: read each time).
    */
   ruleCacheTtlMs?: number
+  /**
+   * Email and Slack notifications, the decision page's and Slack's links (see outbox/notifications.ts).
+   * Not given: both channels off, links to http://localhost.
+   */
+  notifications?: NotificationSettings
 }
 
 export interface App {
@@ -117,6 +127,8 @@ export interface App {
   scheduler: Scheduler
   /** Numbers committed events for the feed and anchors their chains in checkpoints. */
   audit: AuditSequencer
+  /** Sends the notification outbox (email, Slack); tests call its runOnce(). */
+  notifications: NotificationDispatcher
   /** The app's pubsub (the one given, or its in-process one): publish `accessRevoked` here. */
   pubsub: PubSub
   /** The open WebSocket connections and their operations, by token and principal. */
@@ -195,7 +207,7 @@ export function buildApp(options: AppOptions): App {
   const clock = options.clock ?? systemClock
   const production = options.production ?? false
   const pubsub = options.pubsub ?? createAppPubSub()
-  const notify = createNotifier(db.prisma, pubsub, logger)
+  const publishChanges = createNotifier(db.prisma, pubsub, logger)
   const inbox = createInboxHub({ prisma: db.prisma, pubsub, log: logger.child({ part: 'inbox' }) })
   const catchUpIntervalMs = options.catchUpIntervalMs ?? 2000
   const introspection = options.introspection ?? !production
@@ -204,6 +216,25 @@ export function buildApp(options: AppOptions): App {
   const rules = createRuleCache({ pubsub, clock, log: logger.child({ part: 'rules' }), ttlMs: options.ruleCacheTtlMs })
   const actionTypes = createActionTypeRegistry({ pubsub, clock, log: logger.child({ part: 'action-types' }), ttlMs: options.ruleCacheTtlMs })
   const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, rules, actionTypes }
+  const notificationSettings = options.notifications ?? { publicUrl: 'http://localhost' }
+  const slack = notificationSettings.slack ? createSlack(notificationSettings.slack) : undefined
+  const notifications = startNotifications({
+    prisma: db.prisma,
+    clock,
+    log: logger.child({ part: 'notifications' }),
+    settings: notificationSettings,
+    mailer: notificationSettings.email ? createMailer(notificationSettings.email) : undefined,
+    slack,
+    actionTypes,
+  })
+  // every published change may have written notifications (the outbox's triggers): send them now
+  const notify = wakingNotifier(publishChanges, notifications)
+  const linkOptions = { prisma: db.prisma, clock, notify, actionTypes, maxJsonBytes: limits.maxJsonBytes }
+  const serveDecidePage = createDecidePage({ ...linkOptions, log: logger.child({ part: 'decide-page' }), publicUrl: notificationSettings.publicUrl })
+  const serveSlack =
+    slack && notificationSettings.slack
+      ? createSlackInteractivity({ ...linkOptions, log: logger.child({ part: 'slack' }), slack, signingSecret: notificationSettings.slack.signingSecret })
+      : undefined
   const executions = { maxAttempts: options.maxExecutionAttempts ?? DEFAULT_MAX_EXECUTION_ATTEMPTS }
   const audit = startAuditSequencer({ prisma: db.prisma, intervalMs: options.auditIntervalMs ?? 1000, log: logger.child({ part: 'audit' }) })
 
@@ -268,7 +299,8 @@ export function buildApp(options: AppOptions): App {
       const started = performance.now()
       res.once('finish', () =>
         logger.info(
-          { requestId, method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - started) },
+          // a decision link's token is a credential: never in the logs
+          { requestId, method: req.method, url: req.url?.replace(/^\/decide\/[^/?]*/, '/decide/…'), status: res.statusCode, ms: Math.round(performance.now() - started) },
           'request',
         ),
       )
@@ -279,6 +311,14 @@ export function buildApp(options: AppOptions): App {
       return void readBodyWithin(req, res, maxBodyBytes).then((body) => {
         if (body) yoga.handle(Object.assign(req, { body }), res)
       })
+    }
+    const decideLink = /^\/decide\/([^/]*)\/?$/.exec(pathname)
+    if (decideLink) return serveDecidePage(req, res, decideLink[1]!)
+    if (pathname === '/integrations/slack/interactivity') {
+      if (serveSlack) return serveSlack(req, res)
+      res.statusCode = 404
+      res.setHeader('content-type', 'text/plain; charset=utf-8')
+      return void res.end('Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).')
     }
     if (serveClient) return serveClient(req, res)
     res.statusCode = 404
@@ -389,6 +429,7 @@ export function buildApp(options: AppOptions): App {
     server,
     scheduler,
     audit,
+    notifications,
     pubsub,
     connections,
     viewers,
@@ -404,6 +445,7 @@ export function buildApp(options: AppOptions): App {
       (stopping ??= (async () => {
         await scheduler.stop()
         await audit.stop()
+        await notifications.stop()
         await access.stop()
         viewers.stop()
         rules.stop()

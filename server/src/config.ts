@@ -52,6 +52,21 @@ const EnvSchema = z.object({
     .int()
     .refine((n) => n === 0 || n >= 100, 'must be 0 (off) or at least 100')
     .default(5000),
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL, like smtp://user:pass@mail.example.com:587').optional(),
+  // a header: a line break in it would let it add headers of its own
+  APPROVALS_EMAIL_FROM: z.string().max(320).regex(/^[^\r\n]+$/, 'must be one line, like "Approvals <approvals@example.com>"').default('Approvals <approvals@localhost>'),
+  APPROVALS_PUBLIC_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s?#]+$/i, 'must be an http(s) URL without query or fragment, like https://approvals.example.com')
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xox[a-z]-\S+$/, 'must be a Slack bot token (xoxb-...)').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8, "must be the Slack app's signing secret").optional(),
+  SLACK_API_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')
+    .transform((url) => (url.endsWith('/') ? url : `${url}/`))
+    .default('https://slack.com/api/'),
 })
 
 /** `scheme://host[:port]` as browsers send it in the Origin header, or null for anything else. */
@@ -95,6 +110,12 @@ export type Config = {
   accessSweepIntervalMs: number
   authCacheTtlMs: number
   ruleCacheTtlMs: number
+  /** Where people reach the service (links in emails and Slack messages), without a trailing slash. */
+  publicUrl: string
+  /** Email notifications; undefined without SMTP_URL (email off). */
+  email: { smtpUrl: string; from: string } | undefined
+  /** Slack notifications and decisions; undefined without SLACK_BOT_TOKEN (Slack off). */
+  slack: { botToken: string; signingSecret: string; apiUrl: string } | undefined
 }
 
 export class ConfigError extends Error {
@@ -111,6 +132,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
   const e = parsed.data
+  const problems: string[] = []
+  if (!!e.SLACK_BOT_TOKEN !== !!e.SLACK_SIGNING_SECRET) {
+    // buttons whose clicks cannot be verified, or a verifier with no messages to click
+    problems.push('  SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: set both for Slack, or neither')
+  }
+  if (e.NODE_ENV === 'production' && !e.APPROVALS_PUBLIC_URL && (e.SMTP_URL || e.SLACK_BOT_TOKEN)) {
+    problems.push('  APPROVALS_PUBLIC_URL: required in production with email or Slack: their links must reach this service')
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`)
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -136,5 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessSweepIntervalMs: e.APPROVALS_ACCESS_SWEEP_INTERVAL_MS,
     authCacheTtlMs: e.APPROVALS_AUTH_CACHE_TTL_MS,
     ruleCacheTtlMs: e.APPROVALS_RULE_CACHE_TTL_MS,
+    publicUrl: e.APPROVALS_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    email: e.SMTP_URL ? { smtpUrl: e.SMTP_URL, from: e.APPROVALS_EMAIL_FROM } : undefined,
+    slack:
+      e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET
+        ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, apiUrl: e.SLACK_API_URL }
+        : undefined,
   }
 }

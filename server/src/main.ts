@@ -87,6 +87,8 @@ async function main() {
     accessSweepIntervalMs: config.accessSweepIntervalMs,
     authCacheTtlMs: config.authCacheTtlMs,
     ruleCacheTtlMs: config.ruleCacheTtlMs,
+    // due notifications (retries, those another instance wrote) are looked for as often as deadlines
+    notifications: { publicUrl: config.publicUrl, email: config.email, slack: config.slack, intervalMs: config.schedulerIntervalMs },
   })
   const port = await app.listen(config.port, config.host)
   if (signInToken) {

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config.js'
 import { freshDatabase, startMain, type DatabaseLocation } from './harness.js'
 
 const cleanups: (() => Promise<void>)[] = []
@@ -75,5 +76,24 @@ describe('main', () => {
 
   it('refuses to start on invalid configuration, naming the variable', async () => {
     await expect(startMain({ PORT: 'eighty', DATABASE_URL: 'mysql://nope' })).rejects.toThrow(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/)
+  })
+
+  it('reads email and Slack from the environment: both Slack secrets or neither, a public URL in production, a From of one line', () => {
+    const config = loadConfig({
+      PORT: '4100',
+      SMTP_URL: 'smtp://user:pass@mail.example.com:587',
+      SLACK_BOT_TOKEN: 'xoxb-1-2-abc',
+      SLACK_SIGNING_SECRET: 'signing-secret-123',
+      SLACK_API_URL: 'http://127.0.0.1:9999/api',
+    })
+    expect(config.publicUrl).toBe('http://localhost:4100')
+    expect(config.email).toEqual({ smtpUrl: 'smtp://user:pass@mail.example.com:587', from: 'Approvals <approvals@localhost>' })
+    expect(config.slack).toEqual({ botToken: 'xoxb-1-2-abc', signingSecret: 'signing-secret-123', apiUrl: 'http://127.0.0.1:9999/api/' })
+    expect(loadConfig({ APPROVALS_PUBLIC_URL: 'https://approvals.example.com/' }).publicUrl).toBe('https://approvals.example.com')
+    expect(loadConfig({})).toMatchObject({ email: undefined, slack: undefined })
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1-2-abc' })).toThrow(/SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET/)
+    expect(() => loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.com' })).toThrow(/APPROVALS_PUBLIC_URL/)
+    expect(() => loadConfig({ APPROVALS_EMAIL_FROM: 'a@example.com\r\nBcc: x@example.com' })).toThrow(/APPROVALS_EMAIL_FROM/)
+    expect(() => loadConfig({ SMTP_URL: 'http://mail.example.com' })).toThrow(/SMTP_URL/)
   })
 })

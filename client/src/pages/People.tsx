@@ -8,6 +8,7 @@ import { getFragmentData, graphql, type FragmentType } from '../gql'
 import type { PeopleQuery as PeopleData } from '../gql/graphql'
 import { errorMessage, formatDateTime } from '../lib/format'
 import { choiceChange, fromLocalInput, setChange, toLocalInput, type Change } from '../lib/people'
+import { UserNotifications } from '../components/UserNotifications'
 import '../styles/people.css'
 
 export const ApiTokenFields = graphql(`
@@ -42,6 +43,7 @@ const PeopleQuery = graphql(`
       apiTokens {
         ...ApiTokenFields
       }
+      ...UserNotificationsFields
     }
     agents {
       id
@@ -546,6 +548,7 @@ function PersonPanel({ user, users, roles, id }: { user: UserRow; users: readonl
     <section id={id} className="panel" aria-label={`Manage ${user.name}`}>
       <RolesAndManager user={user} users={users} roles={roles} />
       <Availability user={user} users={users} />
+      <UserNotifications user={user} />
       <TokenList principalId={user.id} holder={user.name} tokens={user.apiTokens} />
     </section>
   )

@@ -603,11 +603,12 @@ export async function decide(
   id: string,
   { status, comment, params }: DecisionInput,
   now: Date,
-  options: { maxJsonBytes?: number; actionTypes?: ActionTypeRegistry } = {},
+  options: { maxJsonBytes?: number; actionTypes?: ActionTypeRegistry; via?: DecisionChannel } = {},
 ): Promise<Decision> {
   if (params !== undefined && status !== 'APPROVED') throw badInput('Only an approval may change the params.', 'params')
-  // an edit is checked once the viewer is known to be a reviewer: the transaction does that
-  if (params === undefined) {
+  // an edit is checked once the viewer is known to be a reviewer: the transaction does that; a
+  // decision from another channel has work of its own to do in the deciding transaction
+  if (params === undefined && !options.via) {
     const current = await prisma.approvalRequest.findUnique({ where: { id } })
     if (current && current.status === 'PENDING' && current.resourceType === 'AGENT_ACTION' && !isExpired(current, now)) {
       // one reviewer past the notifier's bound: enough to know whether to name them
@@ -615,7 +616,20 @@ export async function decide(
       if (decided) return decided
     }
   }
-  return { request: await decideInTransaction(prisma, viewer, id, { status, comment, params }, now, options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, options.actionTypes) }
+  return {
+    request: await decideInTransaction(prisma, viewer, id, { status, comment, params }, now, options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, options.actionTypes, options.via),
+  }
+}
+
+/**
+ * Where a decision was made, when not through the API: an email's decision link or a Slack
+ * button. The events the decision writes name it (`details.channel`), and `before` runs first in
+ * the deciding transaction, under the request's lock (a decision link is used up there, so that it
+ * is spent exactly when the decision commits); throwing from it refuses the decision.
+ */
+export interface DecisionChannel {
+  channel: 'EMAIL' | 'SLACK'
+  before?: (tx: Tx) => Promise<void>
 }
 
 /** A reviewer's decision: approve or reject, with a comment, and for an approval optionally the params edited. */
@@ -691,10 +705,12 @@ async function decideInTransaction(
   now: Date,
   maxJsonBytes: number,
   actionTypes?: ActionTypeRegistry,
+  via?: DecisionChannel,
 ): Promise<ApprovalRequest> {
   return prisma.$transaction(async (tx) => {
     // concurrent decisions of one request wait for each other here: each vote counts once
     await lockRequest(tx, id)
+    await via?.before?.(tx)
     let request = await getVisibleRequest(tx, viewer, id)
     if (!request) throw notFound('Approval request')
     if (request.status !== 'PENDING') throw notPending(request)
@@ -711,6 +727,13 @@ async function decideInTransaction(
         ? await approveInStage(tx, request, viewer, comment, now, notExpired(now))
         : await finalize(tx, id, status, viewer, comment, now, notExpired(now))
     if (!decided) throw conflict('This request was decided or withdrawn meanwhile.')
+    if (via) {
+      // the events this decision wrote (its own, at `now`, under the request's lock): where it was made
+      await tx.$executeRaw`
+        UPDATE "ApprovalEvent" SET "details" = COALESCE("details", '{}'::jsonb) || jsonb_build_object('channel', ${via.channel}::text)
+        WHERE "requestId" = ${id}::uuid AND "at" = ${now.toISOString()}::timestamp AND "actorUserId" = ${viewer.kind === 'user' ? viewer.id : null}::uuid
+          AND "type" IN ('APPROVED', 'REJECTED', 'VOTED', 'ADVANCED')`
+    }
     return decided
   })
 }

@@ -123,3 +123,21 @@ export const lastUsedIsStale = (lastUsedAt: Date | null, now: Date) => !lastUsed
 export async function touchToken(prisma: PrismaClient, tokenId: string, now: Date): Promise<void> {
   await prisma.apiToken.update({ where: { id: tokenId }, data: { lastUsedAt: now } })
 }
+
+/**
+ * A user as a viewer without a token, for decisions made outside the API (an email's decision
+ * link, a Slack button), which then pass the same checks as the API's: the permissions of the
+ * user's roles now. `via` stands in for the token id (nothing is counted or revoked by it). Null
+ * for an unknown user.
+ */
+export async function readUserViewer(prisma: PrismaClient, userId: string, via: string): Promise<Viewer | null> {
+  const user = await prisma.user.findUnique({ where: { id: userId }, select: { id: true, roles: { select: { key: true, permissions: true } } } })
+  if (!user) return null
+  return {
+    kind: 'user',
+    id: user.id,
+    tokenId: via,
+    permissions: new Set(user.roles.flatMap((r) => r.permissions) as Permission[]),
+    roleKeys: user.roles.map((r) => r.key).sort(),
+  }
+}

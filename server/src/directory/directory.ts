@@ -31,6 +31,9 @@ export interface UpdateUserInput {
   delegateId?: string | null
   /** When an away user becomes available again by itself. */
   awayUntil?: Date | null
+  notifyByEmail?: boolean | null
+  /** The user's Slack member id; null removes it, undefined leaves it. */
+  slackUserId?: string | null
 }
 
 /** A user after a change, and the pending requests that moved to their delegate (to notify once committed). */
@@ -93,7 +96,19 @@ export async function createUser(prisma: PrismaClient, actor: Viewer, input: Cre
   }
 }
 
+const slackIdTaken = () => badInput('This Slack member ID is linked to another user already.', 'input.slackUserId')
+
 export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateUserInput, now: Date, query: UserQuery = {}) {
+  try {
+    return await updateUserInTransaction(prisma, actor, id, input, now, query)
+  } catch (err) {
+    // two users given one Slack id at once: the unique index decides
+    if (isUniqueViolation(err) && input.slackUserId) throw slackIdTaken()
+    throw err
+  }
+}
+
+async function updateUserInTransaction(prisma: PrismaClient, actor: Viewer, id: string, input: UpdateUserInput, now: Date, query: UserQuery) {
   return prisma.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id }, select: { id: true, roles: { select: { key: true } } } })
     if (!user) throw notFound('User')
@@ -103,6 +118,12 @@ export async function updateUser(prisma: PrismaClient, actor: Viewer, id: string
     }
     const data: Prisma.UserUpdateInput = {}
     if (input.name != null) data.name = input.name.trim()
+    if (input.notifyByEmail != null) data.notifyByEmail = input.notifyByEmail
+    if (input.slackUserId !== undefined) {
+      const taken = input.slackUserId && (await tx.user.findFirst({ where: { slackUserId: input.slackUserId, id: { not: id } }, select: { id: true } }))
+      if (taken) throw slackIdTaken()
+      data.slackUserId = input.slackUserId
+    }
     if (input.roleKeys != null) {
       const roles = await rolesByKey(tx, input.roleKeys)
       assertMayChangeOwnerRole(actor, user.roles.map((r) => r.key), input.roleKeys)
@@ -143,6 +164,11 @@ async function managesInChain(tx: Tx, managerId: string, userId: string): Promis
 async function assertAnOwnerRemains(tx: Tx) {
   const owners = await tx.user.count({ where: { roles: { some: { key: OWNER_ROLE_KEY } } } })
   if (owners === 0) throw badInput('At least one user must keep the owner role.', 'input.roleKeys')
+}
+
+/** A user's own notification settings (setMyNotifications). */
+export async function setNotifications(prisma: PrismaClient, userId: string, settings: { notifyByEmail: boolean }, query: UserQuery = {}) {
+  return prisma.user.update({ ...query, where: { id: userId }, data: { notifyByEmail: settings.notifyByEmail } })
 }
 
 /** A user's own change of availability (setMyAvailability); see changeAvailability. */

@@ -39,6 +39,16 @@ const PERSONAL = {
   directives: [{ name: 'auth' as const, args: { anyOf: ['directory:manage', 'self', 'acting agent'] } }],
 }
 
+/** How a user is told of requests: for directory managers and the user. */
+const NOTIFICATION_SETTING = {
+  authScopes: (user: UserRow, _args: object, ctx: Context) =>
+    ctx.viewer?.kind === 'user' && ctx.viewer.id === user.id ? { authenticated: true } : { permission: 'directory:manage' as const },
+  directives: [{ name: 'auth' as const, args: { anyOf: ['directory:manage', 'self'] } }],
+}
+
+/** A Slack member id, as Slack shows it (a user's profile, "Copy member ID"): U or W, then capitals and digits. */
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,20}$/, 'must be a Slack member ID, like U024BE7LH')
+
 /** A principal's tokens as listed: those not revoked, newest first (ids are UUIDv7, so they break ties in time order). */
 const ACTIVE_TOKENS = { where: { revokedAt: null }, orderBy: [{ createdAt: 'desc' as const }, { id: 'desc' as const }] }
 
@@ -66,6 +76,15 @@ builder.prismaNode('User', {
       directives: [{ name: 'auth', args: { anyOf: ['user', 'acting agent', 'directory:manage'] } }],
     }),
     awayUntil: t.expose('awayUntil', { type: 'DateTime', nullable: true, description: 'When an away user becomes available again by itself.' }),
+    notifyByEmail: t.exposeBoolean('notifyByEmail', {
+      description: 'Whether new requests for this user to decide are sent by email.',
+      ...NOTIFICATION_SETTING,
+    }),
+    slackUserId: t.exposeString('slackUserId', {
+      nullable: true,
+      description: "The user's Slack member id, for Slack notifications and decisions.",
+      ...NOTIFICATION_SETTING,
+    }),
     apiTokens: t.relation('apiTokens', {
       description: "The user's tokens that still work (not revoked), newest first: names and use, never the secrets. Directory managers and the user see them.",
       query: ACTIVE_TOKENS,
@@ -201,6 +220,11 @@ const UpdateUserInput = builder.inputType('UpdateUserInput', {
     available: t.boolean(),
     delegateId: t.id({ description: "Who reviews in the user's place while away; null removes them." }),
     awayUntil: t.field({ type: 'DateTime', description: 'When the user becomes available again by itself; setting it marks the user away.' }),
+    notifyByEmail: t.boolean({ description: 'Whether new requests for the user to decide are sent by email.' }),
+    slackUserId: t.string({
+      description: "The user's Slack member id (U… or W…), linked to one user at most; null removes it.",
+      validate: slackUserId.nullish(),
+    }),
   }),
 })
 
@@ -285,6 +309,13 @@ builder.mutationFields((t) => ({
       await Promise.all(moved.map((id) => ctx.notify.changed(id)))
       return user
     },
+  }),
+  setMyNotifications: t.prismaField({
+    type: 'User',
+    description: 'Turns email notifications of new requests to decide on or off, for the calling user.',
+    authScopes: { user: true },
+    args: { email: t.arg.boolean({ required: true }) },
+    resolve: (query, _root, { email }, ctx) => directory.setNotifications(ctx.prisma, ctx.viewer!.id, { notifyByEmail: email }, query),
   }),
   createAgent: t.prismaField({
     type: 'Agent',
