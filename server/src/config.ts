@@ -46,6 +46,7 @@ const EnvSchema = z.object({
   APPROVALS_AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
   APPROVALS_RULE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
   APPROVALS_MAX_JSON_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  APPROVALS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false'], 'must be true or false').default('false'),
   APPROVALS_ACCESS_SWEEP_INTERVAL_MS: z.coerce
     .number()
     .int()
@@ -92,6 +93,8 @@ export type Config = {
   accessSweepIntervalMs: number
   authCacheTtlMs: number
   ruleCacheTtlMs: number
+  /** Whether webhooks may go to loopback and private networks (and over plain http there). */
+  webhookAllowPrivateNetworks: boolean
 }
 
 export class ConfigError extends Error {
@@ -132,5 +135,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessSweepIntervalMs: e.APPROVALS_ACCESS_SWEEP_INTERVAL_MS,
     authCacheTtlMs: e.APPROVALS_AUTH_CACHE_TTL_MS,
     ruleCacheTtlMs: e.APPROVALS_RULE_CACHE_TTL_MS,
+    webhookAllowPrivateNetworks: e.APPROVALS_WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
   }
 }

@@ -86,6 +86,7 @@ async function main() {
     accessSweepIntervalMs: config.accessSweepIntervalMs,
     authCacheTtlMs: config.authCacheTtlMs,
     ruleCacheTtlMs: config.ruleCacheTtlMs,
+    webhooks: { allowPrivateNetworks: config.webhookAllowPrivateNetworks, intervalMs: config.schedulerIntervalMs },
   })
   const port = await app.listen(config.port, config.host)
   if (signInToken) {

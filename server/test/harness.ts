@@ -9,7 +9,7 @@ import pg from 'pg'
 import { createClient, type Client } from 'graphql-ws'
 import { Redis } from 'ioredis'
 import WebSocket from 'ws'
-import { buildApp, type App } from '../src/app.js'
+import { buildApp, type App, type AppOptions } from '../src/app.js'
 import type { Clock } from '../src/clock.js'
 import { openDatabase, type Database } from '../src/db.js'
 import { bootstrapOwner } from '../src/directory/directory.js'
@@ -112,6 +112,8 @@ export interface StartOptions {
   maxExecutionAttempts?: number
   /** The revoked-token sweep; off (0) unless given. */
   accessSweepIntervalMs?: number
+  /** The webhook dispatcher; runs only through `app.webhooks.runOnce()` (interval 0) unless given. */
+  webhooks?: AppOptions['webhooks']
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -159,6 +161,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     maxExecutionAttempts: options.maxExecutionAttempts,
     // off unless a test asks, like the scheduler: no timer of the server's queries behind a test's back
     accessSweepIntervalMs: options.accessSweepIntervalMs ?? 0,
+    webhooks: { intervalMs: 0, ...options.webhooks },
   })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`

@@ -10,6 +10,7 @@ import './records.js'
 import './requests.js'
 import './subscriptions.js'
 import './executions.js'
+import './webhooks.js'
 import './node.js'
 
 builder.queryType({})
