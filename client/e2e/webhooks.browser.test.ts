@@ -68,6 +68,7 @@ describe('Webhooks in a browser', () => {
     expect(await seriousViolations(page)).toEqual([])
     await page.screenshot({ path: join(SCREENSHOTS, 'webhooks-secret.png') })
     await page.getByRole('button', { name: 'I have stored it' }).click()
+    await page.getByRole('region', { name: 'Webhook endpoints' }).getByRole('link', { name: receiver.url }).waitFor()
 
     // the endpoint's page: its settings as saved, and never the secret again
     const settings = page.getByRole('form', { name: `Settings of ${receiver.url}` })
