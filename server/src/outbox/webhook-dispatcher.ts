@@ -15,7 +15,7 @@
 // other instances wrote or retries fell due.
 import type { Clock } from '../clock.js'
 import type { PrismaClient } from '../db.js'
-import type { DeliveryStatus, WebhookEventType } from '../generated/prisma/client.js'
+import type { DeliveryStatus } from '../generated/prisma/client.js'
 import type { Logger } from '../logger.js'
 import { nextAttemptAt } from './retry-schedule.js'
 import { DEFAULT_WEBHOOK_TIMEOUT_MS, sendWebhook, type AttemptOutcome } from './webhook-sender.js'
@@ -76,7 +76,6 @@ interface Claimed {
   url: string
   secret: string
   payload: unknown
-  eventType: WebhookEventType
   attempts: number
 }
 
@@ -123,7 +122,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
       SET "attempts" = w."attempts" + 1, "leaseExpiresAt" = ${leaseUntil}::timestamp, "lastAttemptAt" = ${now}::timestamp, "updatedAt" = ${now}::timestamp
       FROM due, "WebhookEndpoint" e
       WHERE w."id" = due."id" AND e."id" = w."endpointId"
-      RETURNING w."id", w."endpointId", e."url", e."secret", w."payload", w."eventType", w."attempts"`
+      RETURNING w."id", w."endpointId", e."url", e."secret", w."payload", w."attempts"`
   }
 
   /** Records an attempt's outcome, if the delivery is still this attempt's, with its log entry. */

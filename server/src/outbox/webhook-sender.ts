@@ -99,7 +99,12 @@ function readLimited(res: IncomingMessage): Promise<string> {
  * DNS, connection, TLS, time limit, a non-2xx answer) is an outcome the dispatcher records.
  */
 export async function sendWebhook(message: WebhookMessage, options: SendOptions): Promise<AttemptOutcome> {
-  const url = new URL(message.url)
+  let url: URL
+  try {
+    url = new URL(message.url)
+  } catch {
+    return { ok: false, statusCode: null, error: 'Not sent: the endpoint URL is not a URL.' }
+  }
   const target = await checkedAddress(url, options)
   if ('refused' in target) return { ok: false, statusCode: null, error: `Not sent: ${target.refused}` }
   // the connection goes to the checked address and nowhere else
@@ -116,6 +121,7 @@ export async function sendWebhook(message: WebhookMessage, options: SendOptions)
   }
   return new Promise<AttemptOutcome>((resolve) => {
     let settled = false
+    let timer: NodeJS.Timeout | undefined
     const done = (outcome: AttemptOutcome) => {
       if (settled) return
       settled = true
@@ -123,21 +129,26 @@ export async function sendWebhook(message: WebhookMessage, options: SendOptions)
       resolve(outcome)
     }
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-    const req = send(url, { method: 'POST', headers, lookup: pinned, agent: false }, (res) => {
-      const statusCode = res.statusCode ?? 0
-      readLimited(res)
-        .catch(() => '')
-        .then((text) => {
-          if (statusCode >= 200 && statusCode < 300) return done({ ok: true, statusCode, error: null })
-          const excerpt = text.trim().slice(0, ERROR_EXCERPT_CHARS)
-          const why =
-            statusCode >= 300 && statusCode < 400
-              ? `HTTP ${statusCode}: redirects are not followed (Location: ${String(res.headers.location ?? '').slice(0, 200)})`
-              : `HTTP ${statusCode}${excerpt ? `: ${excerpt}` : ''}`
-          done({ ok: false, statusCode, error: why })
-        })
-    })
-    const timer = setTimeout(() => {
+    let req: ReturnType<typeof send>
+    try {
+      req = send(url, { method: 'POST', headers, lookup: pinned, agent: false }, (res) => {
+        const statusCode = res.statusCode ?? 0
+        readLimited(res)
+          .catch(() => '')
+          .then((text) => {
+            if (statusCode >= 200 && statusCode < 300) return done({ ok: true, statusCode, error: null })
+            const excerpt = text.trim().slice(0, ERROR_EXCERPT_CHARS)
+            const why =
+              statusCode >= 300 && statusCode < 400
+                ? `HTTP ${statusCode}: redirects are not followed (Location: ${String(res.headers.location ?? '').slice(0, 200)})`
+                : `HTTP ${statusCode}${excerpt ? `: ${excerpt}` : ''}`
+            done({ ok: false, statusCode, error: why })
+          })
+      })
+    } catch (err) {
+      return done({ ok: false, statusCode: null, error: `Not sent: ${(err as Error).message}` })
+    }
+    timer = setTimeout(() => {
       done({ ok: false, statusCode: null, error: `No answer within ${options.timeoutMs / 1000} s.` })
       req.destroy()
     }, options.timeoutMs)
