@@ -27,6 +27,8 @@ let endpointId: string
 let reviewer: { id: string; token: string }
 let fallback: { id: string; token: string }
 let agent: { id: string; token: string }
+let statements: string[] = []
+const transactions = () => statements.filter((sql) => /^\s*(BEGIN|COMMIT)/i.test(sql) || sql.includes('Implicit "COMMIT"'))
 
 /** Creates an endpoint as the owner for `receiver`, who then verifies with its secret. */
 async function endpointFor(target: Receiver, events: string[], srv = server): Promise<string> {
@@ -44,12 +46,21 @@ async function ask(input: Record<string, unknown>, token = agent.token): Promise
 
 const email = (module: string, n = 1) => ({ resourceType: 'AGENT_ACTION', actionType: 'send_email', module, summary: `Email ${n}`, params: { to: 'ceo@client.test', subject: `Quote ${n}`, body: 'Attached.' } })
 
-/** The verified payloads about one request, in the order received. */
-const about = (id: string) => receiver.payloads().filter((p) => p.data.request?.id === id)
+const LIFECYCLE = ['approval.requested', 'approval.escalated', 'approval.decided', 'approval.expired', 'approval.cancelled', 'execution.finished']
+/**
+ * The verified payloads about one request, in the order of its events. Deliveries to one endpoint
+ * are sent several at once, so they may arrive in any order (receivers order them by data.event.at);
+ * events of one transaction share their time, and go in the order of a request's life.
+ */
+const about = (id: string) =>
+  receiver
+    .payloads()
+    .filter((p) => p.data.request?.id === id)
+    .sort((a, b) => a.data.event.at.localeCompare(b.data.event.at) || LIFECYCLE.indexOf(a.type) - LIFECYCLE.indexOf(b.type))
 
 beforeAll(async () => {
   receiver = await startReceiver()
-  server = await startServer({ clock, webhooks: { allowPrivateNetworks: true, random: () => 0.5 } })
+  server = await startServer({ clock, onQuery: (sql) => statements.push(sql), webhooks: { allowPrivateNetworks: true, random: () => 0.5 } })
   reviewer = await createUserWithToken(server, { email: 'rev@example.com', name: 'Rita Reviewer', roleKeys: ['member'] })
   fallback = await createUserWithToken(server, { email: 'fb@example.com', name: 'Fred Fallback', roleKeys: ['member'] })
   const boss = await createUserWithToken(server, { email: 'boss@example.com', name: 'Bea Boss', roleKeys: ['member'] })
@@ -76,8 +87,10 @@ describe('webhooks', () => {
   it('reports every event type, signed (standardwebhooks verifies each), with the request as of that event', async () => {
     // requested and decided on the hot paths: single statements of data-modifying CTEs, where the
     // trigger must see the request as the whole statement left it (status, decider)
+    statements = []
     const approved = await ask(email('mail', 1))
     expect((await decide(server, reviewer.token, approved, 'approveRequest', 'Fine')).errors).toBeUndefined()
+    expect(transactions()).toEqual([]) // both took the single-statement paths
     const rejected = await ask(email('mail', 2))
     expect((await decide(server, reviewer.token, rejected, 'rejectRequest', 'Not to the CEO')).errors).toBeUndefined()
     // the approved action runs and finishes: execution.finished
