@@ -14,6 +14,7 @@ import { SignIn } from './pages/SignIn'
 
 // the rule editor (and its condition builder) loads when an admin opens it
 const RulesPage = lazy(() => import('./pages/Rules').then((m) => ({ default: m.RulesPage })))
+const WebhooksPage = lazy(() => import('./pages/Webhooks').then((m) => ({ default: m.WebhooksPage })))
 
 const SetAvailability = graphql(`
   mutation SetMyAvailability($available: Boolean!, $until: DateTime, $delegateId: ID) {
@@ -127,6 +128,7 @@ function Shell() {
             {session.can('approval:resolve') && <NavLink href="/inbox">Inbox</NavLink>}
             {session.can('approval:view') && <NavLink href="/history">History</NavLink>}
             {session.can('approval:manage') && <NavLink href="/rules">Rules</NavLink>}
+            {session.can('approval:manage') && <NavLink href="/webhooks">Webhooks</NavLink>}
             {session.can('directory:manage') && <NavLink href="/people">People and agents</NavLink>}
           </nav>
           <div className="me">
@@ -155,6 +157,7 @@ function Shell() {
               <Route path="/inbox/:id?">{(params) => <InboxPage selectedId={decodeParam(params.id)} />}</Route>
               <Route path="/history">{session.can('approval:view') ? <HistoryPage /> : <Redirect to="/inbox" />}</Route>
               <Route path="/rules/:id?">{(params) => (session.can('approval:manage') ? <RulesPage selectedId={decodeParam(params.id)} /> : <Redirect to="/inbox" />)}</Route>
+              <Route path="/webhooks/:id?">{(params) => (session.can('approval:manage') ? <WebhooksPage selectedId={decodeParam(params.id)} /> : <Redirect to="/inbox" />)}</Route>
               <Route path="/people">{session.can('directory:manage') ? <PeoplePage /> : <Redirect to="/inbox" />}</Route>
               <Route>
                 <Redirect to="/inbox" />

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor'
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention'
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection'
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql'
+import { getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql'
 import { createYoga, useReadinessCheck, type Plugin } from 'graphql-yoga'
 import { CloseCode } from 'graphql-ws'
 import { useServer } from 'graphql-ws/use/ws'
@@ -39,6 +39,7 @@ import { DEFAULT_MAX_JSON_BYTES } from './approvals/requests.js'
 import { useInputTextChecks } from './limits/input-text.js'
 import { startScheduler, type Scheduler } from './approvals/scheduler.js'
 import { startAuditSequencer, type AuditSequencer } from './approvals/audit-log.js'
+import { startWebhookDispatcher, type RecordedAttempt, type WebhookDispatcher } from './outbox/webhook-dispatcher.js'
 import { createAppPubSub, type PubSub } from './pubsub.js'
 import { createDecidePage } from './http/decide-page.js'
 import { createSlackInteractivity } from './http/slack-interactivity.js'
@@ -120,6 +121,19 @@ export interface AppOptions {
    * Not given: both channels off, links to http://localhost.
    */
   notifications?: NotificationSettings
+  /** Webhooks: where they may go, and how the instance's dispatcher runs (see outbox/webhook-dispatcher.ts). */
+  webhooks?: {
+    /** APPROVALS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: loopback and private networks allowed (default false). */
+    allowPrivateNetworks?: boolean
+    /** How often the dispatcher looks for due deliveries (default 1 s); 0: only through `webhooks.runOnce()`, never woken (tests). */
+    intervalMs?: number
+    /** The time limit of one attempt (default 10 s). */
+    timeoutMs?: number
+    /** The retry schedule's jitter, 0 ≤ x < 1 (tests pin it). */
+    random?: () => number
+    /** Told after each attempt is recorded (tests wait on it). */
+    onAttempt?: (attempt: RecordedAttempt) => void
+  }
 }
 
 export interface App {
@@ -129,6 +143,8 @@ export interface App {
   audit: AuditSequencer
   /** Sends the notification outbox (email, Slack); tests call its runOnce(). */
   notifications: NotificationDispatcher
+  /** Sends the webhook outbox. */
+  webhooks: WebhookDispatcher
   /** The app's pubsub (the one given, or its in-process one): publish `accessRevoked` here. */
   pubsub: PubSub
   /** The open WebSocket connections and their operations, by token and principal. */
@@ -201,6 +217,18 @@ const useUnexpectedErrorLog = (): Plugin<Context> => ({
   }),
 })
 
+/**
+ * Wakes the webhook dispatcher after each mutation: whatever it changed has committed by then,
+ * and any delivery it wrote (the outbox trigger, a test event, a redelivery) goes out at once
+ * rather than at the next interval.
+ */
+const useWebhookWake = (dispatcher: WebhookDispatcher): Plugin<Context> => ({
+  onExecute: ({ args }) => {
+    if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return
+    return { onExecuteDone: () => dispatcher.wake() }
+  },
+})
+
 /** Builds the HTTP + WebSocket server of the API on one port, path /graphql. */
 export function buildApp(options: AppOptions): App {
   const { db, logger, redis } = options
@@ -238,6 +266,18 @@ export function buildApp(options: AppOptions): App {
   const executions = { maxAttempts: options.maxExecutionAttempts ?? DEFAULT_MAX_EXECUTION_ATTEMPTS }
   const audit = startAuditSequencer({ prisma: db.prisma, intervalMs: options.auditIntervalMs ?? 1000, log: logger.child({ part: 'audit' }) })
 
+  const webhookSettings = { allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? false }
+  const webhooks = startWebhookDispatcher({
+    prisma: db.prisma,
+    clock,
+    log: logger.child({ part: 'webhooks' }),
+    intervalMs: options.webhooks?.intervalMs ?? 1000,
+    allowPrivateNetworks: webhookSettings.allowPrivateNetworks,
+    timeoutMs: options.webhooks?.timeoutMs,
+    random: options.webhooks?.random,
+    onAttempt: options.webhooks?.onAttempt,
+  })
+
   const viewers = createViewerCache({ prisma: db.prisma, pubsub, clock, log: logger.child({ part: 'auth' }), ttlMs: options.authCacheTtlMs })
 
   async function contextFor(authorization: unknown, requestId: string): Promise<Context> {
@@ -248,7 +288,7 @@ export function buildApp(options: AppOptions): App {
       viewer = token ? await viewers.viewerFor(token) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
-    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, inbox, actionTypes, audit, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed }
+    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, inbox, actionTypes, audit, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed, webhooks: { settings: webhookSettings, dispatcher: webhooks } }
   }
 
   const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({
@@ -280,6 +320,7 @@ export function buildApp(options: AppOptions): App {
       ...(introspection ? [] : [useDisableIntrospection(), useNoIntrospectionOverWebSocket()]),
       useMutationRateLimit({ perMinute: options.rateLimit?.perMinute ?? 600, redis: options.rateLimit?.redis, log: logger }),
       useUnexpectedErrorLog(),
+      useWebhookWake(webhooks),
     ],
   })
 
@@ -411,6 +452,8 @@ export function buildApp(options: AppOptions): App {
     onChanges: async (changes) => {
       const changed = [...changes.expired, ...changes.autoApproved, ...changes.escalated]
       await Promise.all([...changed.map((id) => notify.changed(id)), ...changes.requeued.map((id) => notify.readyToRun(id))])
+      // expiries, escalations, automatic approvals and failed executions wrote deliveries
+      webhooks.wake()
     },
   })
 
@@ -430,6 +473,7 @@ export function buildApp(options: AppOptions): App {
     scheduler,
     audit,
     notifications,
+    webhooks,
     pubsub,
     connections,
     viewers,
@@ -446,6 +490,7 @@ export function buildApp(options: AppOptions): App {
         await scheduler.stop()
         await audit.stop()
         await notifications.stop()
+        await webhooks.stop()
         await access.stop()
         viewers.stop()
         rules.stop()

@@ -47,6 +47,7 @@ const EnvSchema = z.object({
   APPROVALS_AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
   APPROVALS_RULE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
   APPROVALS_MAX_JSON_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024),
+  APPROVALS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false'], 'must be true or false').default('false'),
   APPROVALS_ACCESS_SWEEP_INTERVAL_MS: z.coerce
     .number()
     .int()
@@ -116,6 +117,8 @@ export type Config = {
   email: { smtpUrl: string; from: string } | undefined
   /** Slack notifications and decisions; undefined without SLACK_BOT_TOKEN (Slack off). */
   slack: { botToken: string; signingSecret: string; apiUrl: string } | undefined
+  /** Whether webhooks may go to loopback and private networks (and over plain http there). */
+  webhookAllowPrivateNetworks: boolean
 }
 
 export class ConfigError extends Error {
@@ -172,5 +175,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET
         ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, apiUrl: e.SLACK_API_URL }
         : undefined,
+    webhookAllowPrivateNetworks: e.APPROVALS_WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
   }
 }

@@ -8,6 +8,8 @@ import type { RequestSettings } from './approvals/requests.js'
 import type { Clock } from './clock.js'
 import type { PrismaClient } from './db.js'
 import type { Logger } from './logger.js'
+import type { WebhookDispatcher } from './outbox/webhook-dispatcher.js'
+import type { WebhookSettings } from './outbox/webhooks.js'
 import type { PubSub } from './pubsub.js'
 
 /**
@@ -40,4 +42,6 @@ export interface Context {
   limits?: RequestSettings
   /** Told when a subscription listens for its events (tests wait on it instead of sleeping). */
   onSubscribed?: (field: 'approvalDecision' | 'approvalInbox' | 'approvedActions') => void
+  /** Where webhooks may go, and the instance's webhook dispatcher. */
+  webhooks: { settings: WebhookSettings; dispatcher: WebhookDispatcher }
 }

@@ -89,6 +89,7 @@ async function main() {
     ruleCacheTtlMs: config.ruleCacheTtlMs,
     // due notifications (retries, those another instance wrote) are looked for as often as deadlines
     notifications: { publicUrl: config.publicUrl, email: config.email, slack: config.slack, intervalMs: config.schedulerIntervalMs },
+    webhooks: { allowPrivateNetworks: config.webhookAllowPrivateNetworks, intervalMs: config.schedulerIntervalMs },
   })
   const port = await app.listen(config.port, config.host)
   if (signInToken) {

@@ -114,6 +114,8 @@ export interface StartOptions {
   accessSweepIntervalMs?: number
   /** Email and Slack (off unless given); the outbox has no timer of its own unless `intervalMs` says so. */
   notifications?: AppOptions['notifications']
+  /** The webhook dispatcher; runs only through `app.webhooks.runOnce()` (interval 0) unless given. */
+  webhooks?: AppOptions['webhooks']
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -163,6 +165,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     // off unless a test asks, like the scheduler: no timer of the server's queries behind a test's back
     accessSweepIntervalMs: options.accessSweepIntervalMs ?? 0,
     notifications: options.notifications,
+    webhooks: { intervalMs: 0, ...options.webhooks },
   })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`

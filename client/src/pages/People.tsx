@@ -148,7 +148,7 @@ const message = (error: Parameters<typeof errorMessage>[0] | undefined) => error
  * will change before anything is sent. Focus starts on Confirm, or on Cancel for what cannot be
  * undone, and goes back where it was when the dialog closes.
  */
-function ConfirmDialog(props: {
+export function ConfirmDialog(props: {
   title: string
   changes?: Change[]
   children?: ReactNode

@@ -544,8 +544,9 @@ export async function finalize(
   const approved = { ...request, params: approvedParamsOf(request) }
   if (status === 'APPROVED' && request.resourceType === 'RECORD_MUTATION') {
     const outcome = await executeRecordMutation(tx, approved)
-    await tx.approvalEvent.create({ data: { requestId: id, type: outcome.type, comment: outcome.comment, at: now } })
+    // the execution first: the event's webhook (execution.finished) reports it as written
     await recordServerExecution(tx, approved, outcome, now)
+    await tx.approvalEvent.create({ data: { requestId: id, type: outcome.type, comment: outcome.comment, at: now } })
     return tx.approvalRequest.findUniqueOrThrow({ where: { id } })
   }
   // the durable re-queue: the approved action waits, READY, for its requester's worker

@@ -11,6 +11,7 @@ import './requests.js'
 import './subscriptions.js'
 import './executions.js'
 import './audit.js'
+import './webhooks.js'
 import './node.js'
 
 builder.queryType({})

@@ -9,7 +9,7 @@ import type { Context } from '../context.js'
 import { agentsVisibleTo, usersVisibleTo } from '../directory/visibility.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-const NODE_TYPES = new Set(['User', 'Agent', 'Role', 'ApiToken', 'Record', 'ApprovalRule', 'ApprovalRequest'])
+const NODE_TYPES = new Set(['User', 'Agent', 'Role', 'ApiToken', 'Record', 'ApprovalRule', 'ApprovalRequest', 'WebhookEndpoint', 'WebhookDelivery'])
 
 /** Whether the viewer may see the user, agent or record with this database id (other types filter in their loaders). */
 const visible: Record<string, (ctx: Context, viewer: Viewer, id: string) => Promise<boolean>> = {
