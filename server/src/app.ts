@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,6 +39,9 @@ import { DEFAULT_MAX_JSON_BYTES } from './approvals/requests.js'
 import { useInputTextChecks } from './limits/input-text.js'
 import { startScheduler, type Scheduler } from './approvals/scheduler.js'
 import { startAuditSequencer, type AuditSequencer } from './approvals/audit-log.js'
+import { createMetricsHandler, bearerMatches } from './http/metrics.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus'
 import { startWebhookDispatcher, type RecordedAttempt, type WebhookDispatcher } from './outbox/webhook-dispatcher.js'
 import { createAppPubSub, type PubSub } from './pubsub.js'
 import { createDecidePage } from './http/decide-page.js'
@@ -61,6 +64,8 @@ export interface AppOptions {
   schedulerIntervalMs?: number
   /** How often the audit sequencer numbers new events for the feed and writes a checkpoint (default 1 s); 0: only when the feed or a verification asks. */
   auditIntervalMs?: number
+  /** APPROVALS_METRICS_TOKEN: /metrics on the main port answers requests bearing it; without it, /metrics there is 404 (see `listenMetrics`). */
+  metricsToken?: string
   /** In-process when not given. */
   pubsub?: PubSub
   /** How often waiting subscriptions re-read the state and re-check the viewer's token (default 2 s). */
@@ -141,6 +146,10 @@ export interface App {
   scheduler: Scheduler
   /** Numbers committed events for the feed and anchors their chains in checkpoints. */
   audit: AuditSequencer
+  /** The Prometheus metrics of this app (its own registry). */
+  metrics: Metrics
+  /** Serves /metrics, without a token, on `port` of 127.0.0.1 only (METRICS_PORT); resolves with the bound port. Closed by stop(). */
+  listenMetrics(port: number): Promise<number>
   /** Sends the notification outbox (email, Slack); tests call its runOnce(). */
   notifications: NotificationDispatcher
   /** Sends the webhook outbox. */
@@ -244,6 +253,8 @@ export function buildApp(options: AppOptions): App {
   const rules = createRuleCache({ pubsub, clock, log: logger.child({ part: 'rules' }), ttlMs: options.ruleCacheTtlMs })
   const actionTypes = createActionTypeRegistry({ pubsub, clock, log: logger.child({ part: 'action-types' }), ttlMs: options.ruleCacheTtlMs })
   const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, rules, actionTypes }
+  // the registry's WebSocket gauges read the connections when scraped, once they exist
+  const metrics = createMetrics({ prisma: db.prisma, clock, connections: () => connections.stats() })
   const notificationSettings = options.notifications ?? { publicUrl: 'http://localhost' }
   const slack = notificationSettings.slack ? createSlack(notificationSettings.slack) : undefined
   const notifications = startNotifications({
@@ -254,6 +265,7 @@ export function buildApp(options: AppOptions): App {
     mailer: notificationSettings.email ? createMailer(notificationSettings.email) : undefined,
     slack,
     actionTypes,
+    onDelivered: (channel, outcome) => metrics.deliveries.inc({ channel, outcome }),
   })
   // every published change may have written notifications (the outbox's triggers): send them now
   const notify = wakingNotifier(publishChanges, notifications)
@@ -264,7 +276,12 @@ export function buildApp(options: AppOptions): App {
       ? createSlackInteractivity({ ...linkOptions, log: logger.child({ part: 'slack' }), slack, signingSecret: notificationSettings.slack.signingSecret })
       : undefined
   const executions = { maxAttempts: options.maxExecutionAttempts ?? DEFAULT_MAX_EXECUTION_ATTEMPTS }
-  const audit = startAuditSequencer({ prisma: db.prisma, intervalMs: options.auditIntervalMs ?? 1000, log: logger.child({ part: 'audit' }) })
+  const audit = startAuditSequencer({
+    prisma: db.prisma,
+    intervalMs: options.auditIntervalMs ?? 1000,
+    log: logger.child({ part: 'audit' }),
+    onNumbered: (events) => metrics.countEvents(events),
+  })
 
   const webhookSettings = { allowPrivateNetworks: options.webhooks?.allowPrivateNetworks ?? false }
   const webhooks = startWebhookDispatcher({
@@ -275,7 +292,10 @@ export function buildApp(options: AppOptions): App {
     allowPrivateNetworks: webhookSettings.allowPrivateNetworks,
     timeoutMs: options.webhooks?.timeoutMs,
     random: options.webhooks?.random,
-    onAttempt: options.webhooks?.onAttempt,
+    onAttempt: (attempt) => {
+      metrics.deliveries.inc({ channel: 'webhook', outcome: attempt.status === 'SUCCEEDED' ? 'succeeded' : attempt.status === 'FAILED' ? 'given_up' : 'failed' })
+      options.webhooks?.onAttempt?.(attempt)
+    },
   })
 
   const viewers = createViewerCache({ prisma: db.prisma, pubsub, clock, log: logger.child({ part: 'auth' }), ttlMs: options.authCacheTtlMs })
@@ -321,8 +341,26 @@ export function buildApp(options: AppOptions): App {
       useMutationRateLimit({ perMinute: options.rateLimit?.perMinute ?? 600, redis: options.rateLimit?.redis, log: logger }),
       useUnexpectedErrorLog(),
       useWebhookWake(webhooks),
+      // operations by name and outcome, with latency histograms (served from our own /metrics)
+      usePrometheus({ registry: metrics.registry, endpoint: false }),
     ],
   })
+
+  const serveMetrics = createMetricsHandler(metrics.registry, logger)
+  // on the main port: for a scraper bearing the token; not there at all without one
+  const serveMetricsWithToken = (req: IncomingMessage, res: ServerResponse) => {
+    if (!options.metricsToken) {
+      res.statusCode = 404
+      return res.end()
+    }
+    if (!bearerMatches(req.headers.authorization, options.metricsToken)) {
+      res.statusCode = 401
+      res.setHeader('www-authenticate', 'Bearer realm="metrics"')
+      return res.end()
+    }
+    serveMetrics(req, res)
+  }
+  let metricsServer: Server | undefined
 
   const clientDir = options.clientDir === undefined ? findClientDist() : options.clientDir
   const serveClient = clientDir ? createInboxHandler(clientDir) : undefined
@@ -346,6 +384,7 @@ export function buildApp(options: AppOptions): App {
         ),
       )
     }
+    if (pathname === '/metrics') return serveMetricsWithToken(req, res)
     if (isApi(req.url)) {
       if (req.method === 'GET' || req.method === 'HEAD') return void yoga.handle(req, res)
       // the whole body, within the limit, before yoga parses it; yoga reads a buffered body from req.body
@@ -472,6 +511,18 @@ export function buildApp(options: AppOptions): App {
     server,
     scheduler,
     audit,
+    metrics,
+    listenMetrics: (port) =>
+      new Promise((resolve, reject) => {
+        // loopback only: the port has no token
+        metricsServer = createServer((req, res) => {
+          if ((req.url ?? '/').split('?')[0] === '/metrics') return serveMetrics(req, res)
+          res.statusCode = 404
+          res.end()
+        })
+        metricsServer.once('error', reject)
+        metricsServer.listen(port, '127.0.0.1', () => resolve((metricsServer!.address() as AddressInfo).port))
+      }),
     notifications,
     webhooks,
     pubsub,
@@ -489,6 +540,7 @@ export function buildApp(options: AppOptions): App {
       (stopping ??= (async () => {
         await scheduler.stop()
         await audit.stop()
+        metricsServer?.close()
         await notifications.stop()
         await webhooks.stop()
         await access.stop()

@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   APPROVALS_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   APPROVALS_AUDIT_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
+  APPROVALS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters: it guards /metrics').optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   APPROVALS_INTROSPECTION: z.enum(['true', 'false'], 'must be true or false').optional(),
   APPROVALS_ALLOWED_ORIGINS: z
     .string()
@@ -94,6 +96,10 @@ export type Config = {
   schedulerIntervalMs: number
   /** How often new events are numbered for the audit feed and anchored in a checkpoint. */
   auditIntervalMs: number
+  /** /metrics on the main port answers requests bearing it; undefined: 404 there. */
+  metricsToken: string | undefined
+  /** /metrics without a token on this port of 127.0.0.1, when set. */
+  metricsPort: number | undefined
   /** Whether the schema can be introspected; undefined: on outside production, off in production. */
   introspection: boolean | undefined
   /** Browser origins, besides the server's own, whose pages may open a WebSocket. */
@@ -158,6 +164,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     schedulerIntervalMs: e.APPROVALS_SCHEDULER_INTERVAL_MS,
     auditIntervalMs: e.APPROVALS_AUDIT_INTERVAL_MS,
+    metricsToken: e.APPROVALS_METRICS_TOKEN,
+    metricsPort: e.METRICS_PORT,
     introspection: e.APPROVALS_INTROSPECTION === undefined ? undefined : e.APPROVALS_INTROSPECTION === 'true',
     allowedOrigins: e.APPROVALS_ALLOWED_ORIGINS ?? [],
     maxConnectionsPerToken: e.APPROVALS_MAX_CONNECTIONS_PER_TOKEN,

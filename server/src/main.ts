@@ -74,6 +74,7 @@ async function main() {
     shutdownTimeoutMs: config.shutdownTimeoutMs,
     schedulerIntervalMs: config.schedulerIntervalMs,
     auditIntervalMs: config.auditIntervalMs,
+    metricsToken: config.metricsToken,
     introspection: config.introspection,
     allowedOrigins: config.allowedOrigins,
     maxConnectionsPerToken: config.maxConnectionsPerToken,
@@ -98,6 +99,10 @@ async function main() {
     logger.warn({ signIn, token: signInToken }, `created the first owner; sign in to the inbox at ${signIn} (shown once: keep the token)`)
   }
   logger.info({ port, graphql: `http://localhost:${port}/graphql` }, 'approvals listening')
+  if (config.metricsPort !== undefined) {
+    const metricsPort = await app.listenMetrics(config.metricsPort)
+    logger.info({ metrics: `http://127.0.0.1:${metricsPort}/metrics` }, 'metrics listening on loopback')
+  }
 
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down')

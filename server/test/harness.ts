@@ -116,6 +116,8 @@ export interface StartOptions {
   notifications?: AppOptions['notifications']
   /** The webhook dispatcher; runs only through `app.webhooks.runOnce()` (interval 0) unless given. */
   webhooks?: AppOptions['webhooks']
+  /** APPROVALS_METRICS_TOKEN: /metrics on the main port for requests bearing it. */
+  metricsToken?: string
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -166,6 +168,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     accessSweepIntervalMs: options.accessSweepIntervalMs ?? 0,
     notifications: options.notifications,
     webhooks: { intervalMs: 0, ...options.webhooks },
+    metricsToken: options.metricsToken,
   })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`

@@ -108,6 +108,8 @@ export function startNotifications(options: {
   mailer?: Mailer
   slack?: Slack
   actionTypes?: ActionTypeRegistry
+  /** Told of each attempt's outcome (the metrics count them). */
+  onDelivered?: (channel: 'email' | 'slack', outcome: 'succeeded' | 'failed' | 'given_up' | 'skipped') => void
 }): NotificationDispatcher {
   const { prisma, clock, log, settings, mailer, slack } = options
   const random = settings.random ?? Math.random
@@ -237,6 +239,8 @@ export function startNotifications(options: {
       outcome = { kind: 'failed', error: errorText(err) }
     }
     const mine = { id: row.id, leaseId: lease }
+    const channel = row.channel === 'EMAIL' ? 'email' : 'slack'
+    options.onDelivered?.(channel, outcome.kind === 'sent' ? 'succeeded' : outcome.kind === 'skipped' ? 'skipped' : nextAttemptAt(row.attempts + 1, now, random) ? 'failed' : 'given_up')
     switch (outcome.kind) {
       case 'sent':
         if (outcome.slack) await recordSlackMessage(row, lease, outcome.slack, now)
