@@ -42,6 +42,9 @@ import { startAuditSequencer, type AuditSequencer } from './approvals/audit-log.
 import { createMetricsHandler, bearerMatches } from './http/metrics.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus'
+import { useOpenTelemetry } from '@envelop/opentelemetry'
+import { SpanKind, type TracerProvider } from '@opentelemetry/api'
+import { useRequestIdOnSpans } from './tracing.js'
 import { startWebhookDispatcher, type RecordedAttempt, type WebhookDispatcher } from './outbox/webhook-dispatcher.js'
 import { createAppPubSub, type PubSub } from './pubsub.js'
 import { createDecidePage } from './http/decide-page.js'
@@ -66,6 +69,8 @@ export interface AppOptions {
   auditIntervalMs?: number
   /** APPROVALS_METRICS_TOKEN: /metrics on the main port answers requests bearing it; without it, /metrics there is 404 (see `listenMetrics`). */
   metricsToken?: string
+  /** Traces of GraphQL operations go to this provider's exporters (main.ts builds one when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
+  tracerProvider?: TracerProvider
   /** In-process when not given. */
   pubsub?: PubSub
   /** How often waiting subscriptions re-read the state and re-check the viewer's token (default 2 s). */
@@ -343,6 +348,10 @@ export function buildApp(options: AppOptions): App {
       useWebhookWake(webhooks),
       // operations by name and outcome, with latency histograms (served from our own /metrics)
       usePrometheus({ registry: metrics.registry, endpoint: false }),
+      // spans of operations (no variables or results: they hold what agents send and get), each with the request id
+      ...(options.tracerProvider
+        ? [useOpenTelemetry({ document: true, variables: false, result: false, resolvers: false }, options.tracerProvider, SpanKind.SERVER, {}, 'approvals'), useRequestIdOnSpans()]
+        : []),
     ],
   })
 

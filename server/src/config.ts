@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   APPROVALS_AUDIT_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   APPROVALS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters: it guards /metrics').optional(),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url('must be a URL like http://collector:4318').optional(),
   APPROVALS_INTROSPECTION: z.enum(['true', 'false'], 'must be true or false').optional(),
   APPROVALS_ALLOWED_ORIGINS: z
     .string()
@@ -100,6 +101,8 @@ export type Config = {
   metricsToken: string | undefined
   /** /metrics without a token on this port of 127.0.0.1, when set. */
   metricsPort: number | undefined
+  /** Traces are exported over OTLP/HTTP to this collector when set. */
+  otlpEndpoint: string | undefined
   /** Whether the schema can be introspected; undefined: on outside production, off in production. */
   introspection: boolean | undefined
   /** Browser origins, besides the server's own, whose pages may open a WebSocket. */
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditIntervalMs: e.APPROVALS_AUDIT_INTERVAL_MS,
     metricsToken: e.APPROVALS_METRICS_TOKEN,
     metricsPort: e.METRICS_PORT,
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     introspection: e.APPROVALS_INTROSPECTION === undefined ? undefined : e.APPROVALS_INTROSPECTION === 'true',
     allowedOrigins: e.APPROVALS_ALLOWED_ORIGINS ?? [],
     maxConnectionsPerToken: e.APPROVALS_MAX_CONNECTIONS_PER_TOKEN,

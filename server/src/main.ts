@@ -1,6 +1,7 @@
 // Reads the configuration, opens the database, applies migrations, bootstraps the first owner,
 // and serves until SIGTERM or SIGINT. The only module with process-wide effects.
 import { Redis } from 'ioredis'
+import { createTracerProvider } from './tracing.js'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { openDatabase } from './db.js'
@@ -65,6 +66,8 @@ async function main() {
   const pubsub = redis
     ? createAppPubSub({ ...redis, onPublishError: (err) => logger.warn({ err }, 'redis publish failed') })
     : undefined
+  // traces only when a collector is named: the exporter reads OTEL_EXPORTER_OTLP_ENDPOINT (and OTEL_*) itself
+  const tracerProvider = config.otlpEndpoint ? await createTracerProvider() : undefined
   const app = buildApp({
     db,
     logger,
@@ -75,6 +78,7 @@ async function main() {
     schedulerIntervalMs: config.schedulerIntervalMs,
     auditIntervalMs: config.auditIntervalMs,
     metricsToken: config.metricsToken,
+    tracerProvider,
     introspection: config.introspection,
     allowedOrigins: config.allowedOrigins,
     maxConnectionsPerToken: config.maxConnectionsPerToken,
@@ -109,6 +113,8 @@ async function main() {
     try {
       clearInterval(analyzing)
       await app.stop()
+      // the last spans go out before the process does
+      await tracerProvider?.shutdown()
       redis?.publish.disconnect()
       redis?.subscribe.disconnect()
       process.exit(0)

@@ -118,6 +118,8 @@ export interface StartOptions {
   webhooks?: AppOptions['webhooks']
   /** APPROVALS_METRICS_TOKEN: /metrics on the main port for requests bearing it. */
   metricsToken?: string
+  /** Traces of operations go here. */
+  tracerProvider?: AppOptions['tracerProvider']
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -169,6 +171,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     notifications: options.notifications,
     webhooks: { intervalMs: 0, ...options.webhooks },
     metricsToken: options.metricsToken,
+    tracerProvider: options.tracerProvider,
   })
   const port = await app.listen(0, '127.0.0.1')
   const url = `http://127.0.0.1:${port}/graphql`
