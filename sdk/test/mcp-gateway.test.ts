@@ -1,9 +1,10 @@
 // The MCP gateway through real processes: the official SDK's Client over stdio against
 // `approvals-mcp-gateway` (sdk/src/mcp/gateway-cli.ts, run by tsx), itself in front of two
 // upstream MCP servers it starts (sdk/test/fixtures/mcp-files-server.ts, one per folder, with the
-// same tools), and the approvals API in this process. A rule gates write_file of the "files"
-// server only; the reviewer decides through the API.
-import { spawn } from 'node:child_process'
+// same tools), and the approvals API in this process; and once over Streamable HTTP on both sides.
+// A rule gates write_file of the "files" (and "web") server only; the reviewer decides through the API.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { request as httpRequest } from 'node:http'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +12,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect, createRule, startServer, type TestServer } from '../../server/test/harness.js'
@@ -71,7 +73,7 @@ beforeAll(async () => {
     resourceType: 'AGENT_ACTION',
     actionType: 'call_tool',
     module: MODULE,
-    conditions: { and: [{ '==': [{ var: 'params.server' }, 'files'] }, { '==': [{ var: 'params.tool' }, 'write_file'] }] },
+    conditions: { and: [{ in: [{ var: 'params.server' }, ['files', 'web']] }, { '==': [{ var: 'params.tool' }, 'write_file'] }] },
     primaryResolver: { type: 'NAMED_USER', userId: reviewer.id },
   })
   folder = mkdtempSync(join(tmpdir(), 'approvals-mcp-'))
@@ -85,7 +87,9 @@ beforeAll(async () => {
   gateway = await startGateway()
 })
 
+const processes: ChildProcess[] = []
 afterAll(async () => {
+  for (const child of processes) child.kill('SIGKILL')
   await gateway?.client.close()
   await server?.destroy()
   if (folder) rmSync(folder, { recursive: true, force: true })
@@ -93,6 +97,24 @@ afterAll(async () => {
 
 const text = (result: unknown) => ((result as CallToolResult).content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n')
 const calls = (dir: string) => (existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [])
+
+/** Starts a process (node with tsx) and resolves once one line of `stream` matches `pattern`. */
+async function startProcess(args: string[], env: Record<string, string>, stream: 'stdout' | 'stderr', pattern: RegExp) {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  processes.push(child)
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
+  const lines: string[] = []
+  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    createInterface({ input: child[stream] }).on('line', (line) => {
+      lines.push(line)
+      const found = line.match(pattern)
+      if (found) resolve(found)
+    })
+    if (stream === 'stdout') createInterface({ input: child.stderr }).on('line', (line) => lines.push(line))
+    void exited.then((code) => reject(new Error(`exited (${code}) first:\n${lines.join('\n')}`)))
+  })
+  return { child, match, exited }
+}
 
 /** The call_tool requests pending in Rita's inbox. */
 async function pendingCalls() {
@@ -315,5 +337,40 @@ describe('the MCP gateway', () => {
     expect(code).toBe(1)
     expect(stdout).toBe('')
     expect(stderr).toMatch(/^approvals-mcp-gateway: The approvals service at http:\/\/127\.0\.0\.1:\d+\/graphql refused the token or cannot be reached: .+/)
+  })
+
+  it('works over Streamable HTTP on both sides: a client of the gateway at --http, an upstream reached by its URL', async () => {
+    const webDir = join(folder, 'web')
+    mkdirSync(webDir)
+    const upstream = await startProcess([UPSTREAM], { ...(process.env as Record<string, string>), HTTP: '1', DIR: webDir, SERVER_NAME: 'web' }, 'stdout', /^listening (\S+)$/)
+    const webConfig = join(folder, 'web.json')
+    writeFileSync(webConfig, JSON.stringify({ mcpServers: { web: { type: 'http', url: upstream.match[1] } } }))
+    const gatewayProcess = await startProcess([GATEWAY, '--config', webConfig, '--http', '0'], gatewayEnv(), 'stderr', /serving Streamable HTTP at (\S+)$/)
+    const url = new URL(gatewayProcess.match[1]!)
+    expect(url.hostname).toBe('127.0.0.1')
+
+    const client = new Client({ name: 'http-test', version: '1.0.0' })
+    await client.connect(new StreamableHTTPClientTransport(url))
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['web__read_file', 'web__write_file'])
+    const { request, call } = await callAndWait(client, 'web__write_file', { path: 'page.html', content: '<h1>Hi</h1>' })
+    expect(request.params).toEqual({ server: 'web', tool: 'write_file', arguments: { path: 'page.html', content: '<h1>Hi</h1>' } })
+    expect((await approve(request.id)).errors).toBeUndefined()
+    expect(text(await call)).toBe('Wrote 11 characters to page.html in web.')
+    expect(readFileSync(join(webDir, 'page.html'), 'utf8')).toBe('<h1>Hi</h1>')
+    await client.close()
+
+    // a web page cannot reach the endpoint through a name of its own (DNS rebinding)
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = httpRequest(url, { method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json', accept: 'application/json, text/event-stream' } }, (res) => {
+        res.resume()
+        resolve(res.statusCode)
+      })
+      req.on('error', reject)
+      req.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'evil', version: '0' } } }))
+    })
+    expect(status).toBe(403)
+
+    gatewayProcess.child.kill('SIGTERM')
+    expect(await gatewayProcess.exited).toBe(0)
   })
 })

@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { createApprovals, type Approvals } from '../index.js'
+import { GatewayConfigError } from './config.js'
 import { createLog, isLogLevel, type Log } from './log.js'
 import { serveHttp, serveStdio } from './serve.js'
 import { packageVersion } from './version.js'
@@ -122,7 +123,7 @@ export async function serveUntilStopped(
 /** Runs a command's main: a {@link UsageError} or any other failure is one line on stderr and exit code 1. */
 export function runCommand(name: string, main: () => Promise<unknown>): void {
   main().catch((error: unknown) => {
-    const message = error instanceof UsageError ? error.message : `${(error as Error)?.stack ?? String(error)}`
+    const message = error instanceof UsageError || error instanceof GatewayConfigError ? error.message : `${(error as Error)?.stack ?? String(error)}`
     process.stderr.write(`${name}: ${message}\n`)
     process.exit(1)
   })

@@ -8,10 +8,11 @@ import { z } from 'zod'
  * A server name becomes the prefix of its tools' names (`<server>__<tool>`), and MCP tool names
  * are letters, digits, `_`, `-` and `.`; no `__` inside, so that the prefix always reads back.
  */
-const serverName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a server name is 1 to 64 letters, digits, "_", "-" or "."')
-  .refine((name) => !name.includes('__'), 'a server name may not contain "__", which separates it from tool names')
+function serverNameProblem(name: string): string | null {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) return 'a server name is 1 to 64 letters, digits, "_", "-" or "."'
+  if (name.includes('__')) return 'a server name may not contain "__", which separates it from tool names'
+  return null
+}
 
 const stdioServer = z.looseObject({
   type: z.literal('stdio').optional(),
@@ -24,7 +25,7 @@ const stdioServer = z.looseObject({
 
 const httpServer = z.looseObject({
   type: z.enum(['http', 'streamable-http', 'streamableHttp']).optional(),
-  url: z.url({ protocol: /^https?$/ }),
+  url: z.url({ protocol: /^https?$/, error: 'an http(s) URL' }),
   headers: z.record(z.string(), z.string()).optional(),
   disabled: z.boolean().optional(),
 })
@@ -32,7 +33,13 @@ const httpServer = z.looseObject({
 const upstream = z.union([stdioServer, httpServer], { error: 'an MCP server is { "command", "args", "env" } (stdio) or { "url" } (Streamable HTTP)' })
 
 const configFile = z.looseObject({
-  mcpServers: z.record(serverName, upstream).refine((servers) => Object.keys(servers).length > 0, 'names no server'),
+  mcpServers: z.record(z.string(), upstream).superRefine((servers, context) => {
+    if (Object.keys(servers).length === 0) context.addIssue({ code: 'custom', message: 'names no server' })
+    for (const name of Object.keys(servers)) {
+      const problem = serverNameProblem(name)
+      if (problem) context.addIssue({ code: 'custom', path: [name], message: problem })
+    }
+  }),
 })
 
 /** An upstream started as a process, spoken to over its stdin and stdout. */
