@@ -133,6 +133,7 @@ export async function serveHttp(createServer: () => AnyServer, options: HttpOpti
   })
   const { port } = http.address() as AddressInfo
   if (LOOPBACK.has(host)) allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]
+  else options.log.warn(`listening on ${host}, not loopback: whoever reaches this port acts with the agent's token; put it behind your own authentication`)
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/mcp`
   return {
     url,
