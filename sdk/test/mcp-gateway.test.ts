@@ -14,6 +14,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js'
+import { Agent, MCPServerStdio, run, setTracingDisabled } from '@openai/agents'
+import { assistantMessage, functionCall, ScriptedModel } from '@openai/agents/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { collect, createRule, startServer, type TestServer } from '../../server/test/harness.js'
 import { createAgent, createOwner, deferred, readRequest, type Principal } from './helpers.js'
@@ -372,5 +374,31 @@ describe('the MCP gateway', () => {
 
     gatewayProcess.child.kill('SIGTERM')
     expect(await gatewayProcess.exited).toBe(0)
+  })
+
+  it('an OpenAI Agents SDK agent uses the gateway as it would any MCP server: its gated call waits, and a rejection reaches the model with the reason', async () => {
+    setTracingDisabled(true)
+    // as the README configures it, with the framework's own test model (no network, no API key)
+    const tools = new MCPServerStdio({ command: process.execPath, args: ['--import', 'tsx', GATEWAY, '--config', configFile], env: gatewayEnv({ APPROVALS_LOG_LEVEL: 'warn' }), cwd: ROOT, timeout: 60 * 60_000 })
+    await tools.connect()
+    try {
+      const model = new ScriptedModel([[functionCall('files__write_file', { path: 'poem.txt', content: 'Roses are red' }, { callId: 'call_poem' })], [assistantMessage('Understood.')]])
+      const agent = new Agent({ name: 'Writer', model, mcpServers: [tools] })
+      const listening = server.subscribed('approvalDecision')
+      const running = run(agent, 'Write a poem to poem.txt')
+      running.catch(() => {})
+      await listening
+      const request = (await pendingCalls()).find((r) => r.params.arguments.path === 'poem.txt')!
+      expect((await reject(request.id, 'No poems in the shared folder')).errors).toBeUndefined()
+      expect((await running).finalOutput).toBe('Understood.')
+      const input = model.lastCall?.request.input
+      const seen = Array.isArray(input) ? input.at(-1) : undefined
+      expect(seen).toMatchObject({ type: 'function_call_result', callId: 'call_poem' })
+      expect(JSON.stringify(seen)).toContain('A reviewer rejected this call: No poems in the shared folder')
+      expect(existsSync(join(filesDir, 'poem.txt'))).toBe(false)
+      model.assertComplete()
+    } finally {
+      await tools.close()
+    }
   })
 })
