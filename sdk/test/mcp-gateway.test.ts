@@ -259,6 +259,18 @@ describe('the MCP gateway', () => {
     expect(failed.execution).toMatchObject({ status: 'FAILED', attempts: 1, error: text(result) })
   })
 
+  it('an approval that names another tool than the one called runs nothing', async () => {
+    const before = calls(filesDir).length
+    const { request, call } = await callAndWait(gateway.client, 'files__write_file', { path: 'swap.txt', content: 'x' })
+    expect((await approve(request.id, { server: 'notes', tool: 'write_file', arguments: { path: 'swap.txt', content: 'x' } })).errors).toBeUndefined()
+    const result = await call
+    expect(result.isError).toBe(true)
+    expect(text(result)).toMatch(/^The approved call names another tool \(notes__write_file\) than the one called; nothing ran\./)
+    expect(calls(filesDir)).toHaveLength(before)
+    expect(calls(notesDir).filter((c: { path: string }) => c.path === 'swap.txt')).toEqual([])
+    expect((await readRequest(server, owner.token, request.id)).execution).toMatchObject({ status: 'FAILED' })
+  })
+
   it('cancelling the call cancels its request', async () => {
     const abort = new AbortController()
     const { request, call } = await callAndWait(gateway.client, 'files__write_file', { path: 'maybe.txt', content: 'x' }, { signal: abort.signal })
@@ -379,7 +391,7 @@ describe('the MCP gateway', () => {
   it('an OpenAI Agents SDK agent uses the gateway as it would any MCP server: its gated call waits, and a rejection reaches the model with the reason', async () => {
     setTracingDisabled(true)
     // as the README configures it, with the framework's own test model (no network, no API key)
-    const tools = new MCPServerStdio({ command: process.execPath, args: ['--import', 'tsx', GATEWAY, '--config', configFile], env: gatewayEnv({ APPROVALS_LOG_LEVEL: 'warn' }), cwd: ROOT, timeout: 60 * 60_000 })
+    const tools = new MCPServerStdio({ command: process.execPath, args: ['--import', 'tsx', GATEWAY, '--config', configFile], env: gatewayEnv({ APPROVALS_LOG_LEVEL: 'warn' }), cwd: ROOT, timeout: 60 * 60_000, clientSessionTimeoutSeconds: 60 })
     await tools.connect()
     try {
       const model = new ScriptedModel([[functionCall('files__write_file', { path: 'poem.txt', content: 'Roses are red' }, { callId: 'call_poem' })], [assistantMessage('Understood.')]])
