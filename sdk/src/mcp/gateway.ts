@@ -34,7 +34,7 @@ import { transportOf } from '../transport.js'
 import type { UpstreamConfig } from './config.js'
 import { silentLog, type Log } from './log.js'
 import { callIdempotencyKey, DEFAULT_PROGRESS_INTERVAL_MS, duration, progressOf, type CallExtra } from './calls.js'
-import { connectUpstream, listAll, type ListKind, type Upstream } from './upstreams.js'
+import { connectUpstream, type ListKind, type Upstream } from './upstreams.js'
 import { packageVersion } from './version.js'
 
 /** The action type the gateway asks for: a built-in of the service. */
@@ -386,15 +386,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
     server.setRequestHandler(ListResourcesRequestSchema, async () => {
       const lists = await Promise.all(
-        withResources().map(async (u) => ({ u, items: await listAll(async (cursor) => { const p = await u.client.listResources(cursor ? { cursor } : undefined); return { items: p.resources, nextCursor: p.nextCursor } }) })),
+        withResources().map(async (u) => ({ u, items: await u.listResources() })),
       )
       for (const { u, items } of lists) for (const r of items) if (!resourceOwners.has(r.uri)) resourceOwners.set(r.uri, u)
       return { resources: lists.flatMap((l) => l.items) }
     })
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
-      const lists = await Promise.all(
-        withResources().map((u) => listAll(async (cursor) => { const p = await u.client.listResourceTemplates(cursor ? { cursor } : undefined); return { items: p.resourceTemplates, nextCursor: p.nextCursor } })),
-      )
+      const lists = await Promise.all(withResources().map((u) => u.listResourceTemplates()))
       return { resourceTemplates: lists.flat() }
     })
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
@@ -413,7 +411,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     })
     server.setRequestHandler(ListPromptsRequestSchema, async () => {
       const lists = await Promise.all(
-        withPrompts().map(async (u) => ({ u, items: await listAll(async (cursor) => { const p = await u.client.listPrompts(cursor ? { cursor } : undefined); return { items: p.prompts, nextCursor: p.nextCursor } }) })),
+        withPrompts().map(async (u) => ({ u, items: await u.listPrompts() })),
       )
       const prompts = []
       for (const { u, items } of lists) {

@@ -9,6 +9,9 @@ import {
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js'
@@ -31,6 +34,10 @@ export interface Upstream {
   connected: boolean
   /** Lists its tools again (every page). */
   refreshTools(): Promise<Tool[]>
+  /** Its resources, templates and prompts (every page), asked each time: the gateway passes them through. */
+  listResources(): Promise<Resource[]>
+  listResourceTemplates(): Promise<ResourceTemplate[]>
+  listPrompts(): Promise<Prompt[]>
   close(): Promise<void>
 }
 
@@ -87,6 +94,21 @@ export async function connectUpstream(
       })
       return upstream.tools
     },
+    listResources: () =>
+      listAll(async (cursor) => {
+        const page = await client.listResources(cursor ? { cursor } : undefined)
+        return { items: page.resources, nextCursor: page.nextCursor }
+      }),
+    listResourceTemplates: () =>
+      listAll(async (cursor) => {
+        const page = await client.listResourceTemplates(cursor ? { cursor } : undefined)
+        return { items: page.resourceTemplates, nextCursor: page.nextCursor }
+      }),
+    listPrompts: () =>
+      listAll(async (cursor) => {
+        const page = await client.listPrompts(cursor ? { cursor } : undefined)
+        return { items: page.prompts, nextCursor: page.nextCursor }
+      }),
     async close() {
       upstream.connected = false
       await client.close().catch(() => {})
