@@ -552,4 +552,67 @@ describe('the inbox in a browser', () => {
     expect(decided.params.subject).toBe('Needs a better subject')
     await page.close()
   })
+
+  it("shows an MCP tool call (call_tool) with the tool's title and description and its arguments by the tool's schema, and edits them by that schema", async () => {
+    await createRule(server, { name: 'MCP file writes', resourceType: 'AGENT_ACTION', actionType: 'call_tool', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    // what the MCP gateway sends: the call as params, the tool as its server describes it as context
+    const params = { server: 'files', tool: 'write_file', arguments: { content: 'Meeting at 10', path: 'agenda.txt' } }
+    const context = {
+      tool: {
+        server: 'files',
+        name: 'write_file',
+        title: 'Write a file',
+        description: 'Writes text to a file of the shared folder, replacing what it held.',
+        inputSchema: {
+          type: 'object',
+          required: ['path', 'content'],
+          properties: { path: { type: 'string', title: 'File', description: 'The file, by its name in the folder.' }, content: { type: 'string', description: 'The text to write.' } },
+        },
+        annotations: { destructiveHint: true },
+      },
+      client: { name: 'claude-ai', version: '1.0.0' },
+    }
+    const asked = await requestApproval({ resourceType: 'AGENT_ACTION', actionType: 'call_tool', params, summary: 'files: Write a file {"path":"agenda.txt"}', context })
+    const id = asked.data.requestApproval.request.id
+    const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status edited approvedParams } }`, { id })
+    await inList(page, 'files: Write a file {"path":"agenda.txt"}').click()
+
+    const call = page.getByLabel('Tool call')
+    await call.waitFor()
+    await call.getByText('MCP tool of files').waitFor()
+    await expect(call.locator('.tool-title').textContent()).resolves.toBe('Write a filewrite_file')
+    await expect(call.getByLabel('What the tool does').textContent()).resolves.toBe('Writes text to a file of the shared folder, replacing what it held.')
+    await call.getByText('Its server marks this tool as one that may change or delete things.').waitFor()
+    // the arguments in the schema's order, each with its title and description
+    const rows = await call.getByLabel('Arguments').locator('dt').evaluateAll((dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent]))
+    expect(rows).toEqual([
+      ['FileThe file, by its name in the folder.', 'agenda.txt'],
+      ['contentThe text to write.', 'Meeting at 10'],
+    ])
+    // the tool is shown with the call; the rest of the context on its own
+    await page.getByRole('heading', { name: 'Context' }).waitFor()
+    const contextSection = page.locator('section:not(.detail)', { has: page.getByRole('heading', { name: 'Context' }) })
+    await expect(contextSection.textContent()).resolves.toMatch(/^Contextclient.*claude-ai/s)
+    await expect(contextSection.textContent()).resolves.not.toContain('inputSchema')
+    await page.screenshot({ path: join(SCREENSHOTS, 'tool-call.png'), fullPage: true })
+    expect(await seriousViolations(page, 'body')).toEqual([])
+
+    await page.getByRole('button', { name: 'Edit, then approve…' }).click()
+    const form = page.getByRole('form', { name: 'Edit before approving' })
+    await expect(form.getByLabel('File').inputValue()).resolves.toBe('agenda.txt')
+    await expect(form.getByLabel('Content').inputValue()).resolves.toBe('Meeting at 10')
+    await form.getByLabel('Content').fill('Meeting at 11')
+    await form.getByRole('status').getByText('Changes: Content.').waitFor()
+    await form.getByRole('button', { name: 'Approve with these changes' }).click()
+    await page.clock.fastForward(UNDO_MS)
+    await waiting.completed
+    expect(waiting.events[0]!.data!.approvalDecision).toEqual({
+      status: 'APPROVED',
+      edited: true,
+      approvedParams: { server: 'files', tool: 'write_file', arguments: { path: 'agenda.txt', content: 'Meeting at 11' } },
+    })
+    await page.close()
+  })
 })

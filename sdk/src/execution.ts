@@ -33,6 +33,8 @@ export interface RunOptions {
   /** Called with errors that do not change the outcome (a failed lease extension, say). */
   onError?: (error: unknown) => void
   signal?: AbortSignal
+  /** Whether a failure of the function is reported as retryable (default true). */
+  retryable?: boolean
 }
 
 const messageOf = (error: unknown): string => {
@@ -42,7 +44,7 @@ const messageOf = (error: unknown): string => {
 
 /**
  * Runs `fn` on the lease's params and reports the outcome with the lease token: completed with
- * its (JSON) value, or failed (retryable) with its error's message. Params whose digest does
+ * its (JSON) value, or failed (retryable unless `options.retryable` is false) with its error's message. Params whose digest does
  * not match are failed for good and nothing runs (ApprovalIntegrityError). The lease is
  * extended every half lease while `fn` runs; if that fails with CONFLICT the lease is lost and
  * the context's signal aborts. Resolves with the value, rejects with fn's error (or with
@@ -87,7 +89,7 @@ export async function runLease<R>(
     clearInterval(extend)
     if (!transport.closed.aborted) {
       await transport
-        .request(FAIL_EXECUTION, { leaseToken: lease.leaseToken, error: messageOf(error), retryable: true })
+        .request(FAIL_EXECUTION, { leaseToken: lease.leaseToken, error: messageOf(error), retryable: options.retryable ?? true })
         .catch((reportError) => options.onError?.(reportError))
     }
     throw error

@@ -28,6 +28,12 @@ export interface GateOptions<P> {
   timeoutMs?: number
   /** The lease taken while the function runs (extended every half lease). Default 60. */
   leaseSeconds?: number
+  /**
+   * Whether the function's failure leaves the action to be run again (READY, for a `worker()` or
+   * the next call with the same idempotency key). Default true. With false it is FAILED for good:
+   * for callers whose calls nobody retries, such as the MCP gateway's, which end with their client.
+   */
+  retryFailures?: boolean
 }
 
 /** Options of one call of a gated function. */
@@ -230,6 +236,6 @@ export function createGate<P, R>(
       throw error
     }
     if (!('leaseToken' in claimed)) return claimed.result as R
-    return runLease(transport, claimed, fn, { leaseSeconds, signal })
+    return runLease(transport, claimed, fn, { leaseSeconds, signal, retryable: options.retryFailures ?? true })
   }
 }

@@ -28,7 +28,7 @@ const GET = `query($k: String!) { actionType(key: $k) { ${FIELDS} } }`
 const LIST = `{ actionTypes { ${FIELDS} } }`
 const ASK = `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { approvalRequired request { id status actionType params reviewers { id } } } }`
 const APPROVE = `mutation($id: ID!, $p: JSON) { approveRequest(id: $id, params: $p) { status edited params approvedParams } }`
-const BUILT_INS = ['send_email', 'post_to_social', 'create_landing_page', 'browse_website', 'create_record', 'update_record']
+const BUILT_INS = ['send_email', 'post_to_social', 'create_landing_page', 'browse_website', 'call_tool', 'create_record', 'update_record']
 
 const sqlSchema = {
   type: 'object',
@@ -68,6 +68,38 @@ describe('the catalogue', () => {
     const email = await server.gql(GET, { k: 'send_email' }, agent.token)
     expect(email.data.actionType).toMatchObject({ key: 'send_email', resourceType: 'AGENT_ACTION', builtIn: true, paramsSchema: { required: ['to', 'subject', 'body'] } })
     expect((await server.gql(GET, { k: 'launch_rocket' }, agent.token)).data.actionType).toBeNull()
+  })
+
+  it('call_tool, the MCP gateway action: rules gate it by server, tool and arguments; its params are checked; an edit of its arguments is approved', async () => {
+    const module = 'mcp-catalogue'
+    await createRule(server, {
+      name: 'Deleting files needs Rita',
+      resourceType: 'AGENT_ACTION',
+      actionType: 'call_tool',
+      module,
+      conditions: { and: [{ '==': [{ var: 'params.server' }, 'files'] }, { '==': [{ var: 'params.tool' }, 'delete_file'] }] },
+      primaryResolver: { type: 'NAMED_USER', userId: rita.id },
+    })
+    const call = (tool: string, args: unknown = { path: 'notes.txt' }, server = 'files') => ({ actionType: 'call_tool', module, params: { server, tool, arguments: args } })
+    expect(await askOk(call('read_file'))).toEqual({ approvalRequired: false, request: null })
+    expect(await askOk(call('delete_file', { path: 'notes.txt' }, 'other'))).toEqual({ approvalRequired: false, request: null })
+    const gated = await askOk(call('delete_file'))
+    expect(gated).toMatchObject({ approvalRequired: true, request: { status: 'PENDING', actionType: 'call_tool', reviewers: [{ id: rita.id }] } })
+
+    for (const [params, pointer] of [
+      [{ server: 'files', tool: 'delete_file' }, '/arguments'],
+      [{ server: 'files', tool: 'delete_file', arguments: ['notes.txt'] }, '/arguments'],
+      [{ server: '', tool: 'delete_file', arguments: {} }, '/server'],
+      [{ server: 'files', tool: 'x'.repeat(201), arguments: {} }, '/tool'],
+    ] as const) {
+      const refused = await ask({ actionType: 'call_tool', module, params })
+      expect(refused.errors?.[0]?.extensions, JSON.stringify(params)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.params', pointer })
+    }
+
+    const edit = { server: 'files', tool: 'delete_file', arguments: { path: 'old-notes.txt' } }
+    expect(codes(await server.gql(APPROVE, { id: gated.request.id, p: { ...edit, arguments: 'old-notes.txt' } }, rita.token))).toEqual(['BAD_USER_INPUT'])
+    const approved = await server.gql(APPROVE, { id: gated.request.id, p: edit }, rita.token)
+    expect(approved.data.approveRequest).toMatchObject({ status: 'APPROVED', edited: true, approvedParams: edit })
   })
 
   it('createActionType: an AGENT_ACTION with builtIn false, listed after the built-ins by key, found by actionType(key)', async () => {

@@ -65,6 +65,7 @@ describe('approval rules', () => {
       { key: 'post_to_social', resourceType: 'AGENT_ACTION' },
       { key: 'create_landing_page', resourceType: 'AGENT_ACTION' },
       { key: 'browse_website', resourceType: 'AGENT_ACTION' },
+      { key: 'call_tool', resourceType: 'AGENT_ACTION' },
       { key: 'create_record', resourceType: 'RECORD_MUTATION' },
       { key: 'update_record', resourceType: 'RECORD_MUTATION' },
     ])

@@ -1,10 +1,13 @@
 // Edit before approving: a form generated from the action type's JSON Schema (its properties, in
 // the schema's order), showing what changes from what the agent asked, and approving the edit
-// (`approveRequest(params:)`). The server checks the edit against the same schema.
+// (`approveRequest(params:)`). The server checks the edit against the same schema. A call of an
+// MCP tool (call_tool) edits its arguments by the tool's own input schema, which the gateway put
+// in the request's context; the gateway checks the edit against it before it calls the tool.
 import { useMemo, useState } from 'react'
 import { useQuery } from 'urql'
 import { graphql } from '../gql'
 import { humanize } from '../lib/format'
+import { toolInfo } from './ParamsView'
 
 const ActionSchema = graphql(`
   query ActionSchema($key: String!) {
@@ -15,7 +18,7 @@ const ActionSchema = graphql(`
   }
 `)
 
-type Schema = { type?: string | string[]; properties?: Record<string, Schema>; anyOf?: Schema[]; items?: Schema; description?: string }
+type Schema = { type?: string | string[]; properties?: Record<string, Schema>; anyOf?: Schema[]; items?: Schema; title?: string; description?: string }
 type Params = Record<string, unknown>
 
 /** How a field is edited: as text, long text, a list (comma-separated), a yes/no, or JSON. */
@@ -29,7 +32,7 @@ function kindOf(name: string, schema: Schema | undefined, value: unknown): Kind 
   if (types.includes('boolean') || typeof value === 'boolean') return 'boolean'
   if (types.includes('integer') || types.includes('number') || typeof value === 'number') return 'number'
   if (types.includes('object') || (value !== null && typeof value === 'object')) return 'json'
-  return LONG.has(name) ? 'long' : 'text'
+  return LONG.has(name) || (typeof value === 'string' && (value.includes('\n') || value.length > 80)) ? 'long' : 'text'
 }
 
 /** The field's value as the form shows it. */
@@ -57,20 +60,43 @@ function parsed(kind: Kind, input: string | boolean, asked: unknown): unknown {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
+const isParams = (value: unknown): value is Params => value !== null && typeof value === 'object' && !Array.isArray(value)
+
 /**
  * The form: one field per property of the schema (then any other the agent gave), a summary of
- * what changes, and Approve with these changes. `onApprove` gets the edited params.
+ * what changes, and Approve with these changes. `onApprove` gets the edited params. For a tool
+ * call, the fields are its arguments', by the tool's input schema.
  */
-export function EditParams({ actionType, params, onApprove, onCancel }: { actionType: string; params: Params; onApprove: (edited: Params) => void; onCancel: () => void }) {
-  const [{ data }] = useQuery({ query: ActionSchema, variables: { key: actionType } })
-  const schema = data?.actionType?.paramsSchema as Schema | undefined
+export function EditParams({
+  actionType,
+  params,
+  context,
+  onApprove,
+  onCancel,
+}: {
+  actionType: string
+  params: Params
+  context?: unknown
+  onApprove: (edited: Params) => void
+  onCancel: () => void
+}) {
+  const args = actionType === 'call_tool' && isParams(params.arguments) ? params.arguments : null
+  const [{ data }] = useQuery({ query: ActionSchema, variables: { key: actionType }, pause: args !== null })
+  if (args) {
+    const schema = (toolInfo(params, context)?.inputSchema ?? undefined) as Schema | undefined
+    return <ParamsForm schema={schema} params={args} onApprove={(edited) => onApprove({ ...params, arguments: edited })} onCancel={onCancel} />
+  }
+  if (!data) return <p className="state">Loading the form…</p>
+  return <ParamsForm schema={data.actionType?.paramsSchema as Schema | undefined} params={params} onApprove={onApprove} onCancel={onCancel} />
+}
+
+function ParamsForm({ schema, params, onApprove, onCancel }: { schema: Schema | undefined; params: Params; onApprove: (edited: Params) => void; onCancel: () => void }) {
   const names = useMemo(() => {
     const declared = Object.keys(schema?.properties ?? {})
     return [...declared, ...Object.keys(params).filter((k) => !declared.includes(k))]
   }, [schema, params])
   const [values, setValues] = useState<Record<string, string | boolean>>({})
   const [problem, setProblem] = useState<string | null>(null)
-  if (!data) return <p className="state">Loading the form…</p>
 
   const kinds = Object.fromEntries(names.map((n) => [n, kindOf(n, schema?.properties?.[n], params[n])])) as Record<string, Kind>
   const valueOf = (name: string) => values[name] ?? shown(kinds[name]!, params[name])
@@ -103,7 +129,7 @@ export function EditParams({ actionType, params, onApprove, onCancel }: { action
       {names.map((name) => {
         const kind = kinds[name]!
         const id = `edit-${name}`
-        const label = `${humanize(name)}${kind === 'list' ? ' (comma-separated)' : kind === 'json' ? ' (JSON)' : ''}`
+        const label = `${schema?.properties?.[name]?.title ?? humanize(name)}${kind === 'list' ? ' (comma-separated)' : kind === 'json' ? ' (JSON)' : ''}`
         const set = (value: string | boolean) => setValues((v) => ({ ...v, [name]: value }))
         return (
           <div key={name} className={`edit-field ${changed.includes(name) ? 'changed' : ''}`}>

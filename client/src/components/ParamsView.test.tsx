@@ -33,6 +33,42 @@ describe('ParamsView', () => {
     expect(within(task).getByText('any site')).toBeTruthy()
   })
 
+  it("shows an MCP tool call with the tool's title and description, and its arguments by the tool's schema, hiding none", () => {
+    const params = { server: 'files', tool: 'write_file', arguments: { content: 'Hello', path: 'notes.txt', mode: 'append' } }
+    const context = {
+      tool: {
+        server: 'files',
+        name: 'write_file',
+        title: 'Write a file',
+        description: 'Writes text to a file.',
+        inputSchema: { type: 'object', properties: { path: { type: 'string', description: 'The file' }, content: { type: 'string' }, encoding: { type: 'string' } } },
+        annotations: { destructiveHint: true },
+      },
+    }
+    render(<ParamsView actionType="call_tool" params={params} context={context} />)
+    const call = screen.getByLabelText('Tool call')
+    expect(within(call).getByText('MCP tool of files')).toBeTruthy()
+    expect(within(call).getByText('Write a file')).toBeTruthy()
+    expect(within(call).getByLabelText('What the tool does').textContent).toBe('Writes text to a file.')
+    expect(within(call).getByText(/may change or delete things/)).toBeTruthy()
+    const rows = [...within(call).getByLabelText('Arguments').querySelectorAll('dt')].map((dt) => [dt.textContent, dt.nextElementSibling!.textContent])
+    expect(rows).toEqual([
+      ['pathThe file', 'notes.txt'],
+      ['content', 'Hello'],
+      ['encoding', 'not given'],
+      ["modenot in the tool's schema", 'append'],
+    ])
+  })
+
+  it("ignores a context that describes another tool than the one called", () => {
+    const context = { tool: { server: 'files', name: 'read_file', title: 'Read a file', inputSchema: { type: 'object', properties: {} } } }
+    render(<ParamsView actionType="call_tool" params={{ server: 'files', tool: 'delete_file', arguments: { path: 'a' } }} context={context} />)
+    const call = screen.getByLabelText('Tool call')
+    expect(within(call).getByText('delete_file')).toBeTruthy()
+    expect(within(call).queryByText('Read a file')).toBeNull()
+    expect(within(call).getByText('path')).toBeTruthy()
+  })
+
   it('shows an email as to, subject and body', () => {
     render(<ParamsView actionType="send_email" params={{ to: ['a@x.test', 'b@x.test'], subject: 'Offer', body: 'Hello\nthere', trackOpens: true }} />)
     const email = screen.getByLabelText('Email')

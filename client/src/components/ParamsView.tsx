@@ -162,7 +162,89 @@ function BrowsingTask({ params }: { params: Record<string, Json> }) {
   )
 }
 
-export function ParamsView({ actionType, params }: { actionType: string; params: unknown }) {
+/** A JSON Schema as the views read it: an object's properties, and what each says of itself. */
+export type ToolSchema = { type?: string | string[]; properties?: Record<string, ToolSchema>; required?: string[]; title?: string; description?: string }
+
+/** What the MCP gateway says of the tool a call_tool request calls (its request's `context.tool`). */
+export interface ToolInfo {
+  server: string
+  name: string
+  title?: string | null
+  description?: string | null
+  inputSchema?: ToolSchema | null
+  annotations?: { destructiveHint?: boolean; readOnlyHint?: boolean; openWorldHint?: boolean } | null
+}
+
+/**
+ * The tool a call_tool request calls, as the gateway described it in the request's context; only
+ * when it names the same server and tool as the params (the params are what runs).
+ */
+export function toolInfo(params: unknown, context: unknown): ToolInfo | null {
+  const tool = isObject(context) ? context.tool : undefined
+  if (!isObject(params) || !isObject(tool)) return null
+  if (tool.server !== params.server || tool.name !== params.tool) return null
+  return tool as unknown as ToolInfo
+}
+
+/** A tool's arguments laid out by its input schema: its properties in order, then any it does not declare. */
+function ToolArguments({ args, schema }: { args: Json | undefined; schema: ToolSchema | null | undefined }) {
+  if (!isObject(args)) return <pre className="json">{JSON.stringify(args ?? null, null, 2)}</pre>
+  const declared = Object.entries(schema?.properties ?? {})
+  const others = Object.keys(args).filter((k) => !schema?.properties?.[k])
+  if (declared.length === 0 && others.length === 0) return <p className="muted">No arguments.</p>
+  return (
+    <dl className="fields tool-arguments" aria-label="Arguments">
+      {declared.map(([name, property]) => (
+        <div key={name}>
+          <dt>
+            {property.title ?? name}
+            {property.description && <span className="argument-help">{property.description}</span>}
+          </dt>
+          <dd>{name in args ? <Value value={args[name]!} /> : <span className="muted">not given</span>}</dd>
+        </div>
+      ))}
+      {others.map((name) => (
+        <div key={name}>
+          <dt>
+            {name}
+            {schema?.properties && <span className="argument-help">not in the tool's schema</span>}
+          </dt>
+          <dd>
+            <Value value={args[name]!} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  )
+}
+
+/** A call of an MCP server's tool through the gateway: which tool, what it does, and its arguments. */
+function ToolCall({ params, context }: { params: Record<string, Json>; context: unknown }) {
+  const { server, tool, arguments: args, ...rest } = params
+  const info = toolInfo(params, context)
+  const hints = info?.annotations
+  return (
+    <div className="tool-call" aria-label="Tool call">
+      <p className="kicker">MCP tool of {String(server)}</p>
+      <p className="tool-title">
+        <strong>{info?.title || String(tool)}</strong>
+        {info?.title && <code>{String(tool)}</code>}
+      </p>
+      {info?.description && (
+        <p className="tool-description" aria-label="What the tool does">
+          {info.description}
+        </p>
+      )}
+      {hints?.destructiveHint && !hints.readOnlyHint && <p className="banner warn">Its server marks this tool as one that may change or delete things.</p>}
+      {hints?.readOnlyHint && <p className="muted">Its server marks this tool as read-only.</p>}
+      <ToolArguments args={args} schema={info?.inputSchema} />
+      {Object.keys(rest).length > 0 && <Fields data={rest} />}
+    </div>
+  )
+}
+
+export function ParamsView({ actionType, params, context }: { actionType: string; params: unknown; context?: unknown }) {
+  if (actionType === 'call_tool' && isObject(params)) return <ToolCall params={params} context={context} />
   if (actionType === 'post_to_social' && isObject(params)) return <SocialPost params={params} />
   if (actionType === 'create_landing_page' && isObject(params)) return <LandingPage params={params} />
   if (actionType === 'browse_website' && isObject(params)) return <BrowsingTask params={params} />

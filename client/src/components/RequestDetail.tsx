@@ -9,9 +9,16 @@ import { useNow, useShortcuts } from '../lib/hooks'
 import { KEYBOARD_DWELL_MS } from '../lib/timing'
 import { ExecutionFields, ExecutionStatus } from './ExecutionStatus'
 import { EditParams } from './EditParams'
-import { OwnerChange, ParamsView, RecordChanges } from './ParamsView'
+import { OwnerChange, ParamsView, RecordChanges, toolInfo } from './ParamsView'
 import { conditionsInWords, similarQuery } from '../lib/conditions'
 import { RuleEditor, type RuleDraft } from './RuleEditor'
+
+/** The context to show on its own: a tool call's description of its tool is shown with the call. */
+function contextBesidesTool(actionType: string, params: unknown, context: unknown): unknown {
+  if (actionType !== 'call_tool' || !toolInfo(params, context)) return context
+  const { tool: _tool, ...rest } = context as Record<string, unknown>
+  return Object.values(rest).some((v) => v != null) ? rest : null
+}
 
 const RequestQuery = graphql(`
   query RequestDetail($id: ID!) {
@@ -290,6 +297,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   const settledBy = request.decidedBy?.name ?? settledEvent?.actor?.name
   const settledComment = request.decisionComment ?? settledEvent?.comment
   const others = request.reviewers.filter((r) => r.id !== session.viewerId)
+  const otherContext = contextBesidesTool(request.actionType, request.params, request.context)
   // the stage being decided, as its rule says (shown to those who see the rule's detail)
   const rule = request.rule
   const stageNow = rule?.primaryResolver
@@ -363,7 +371,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
 
       <section>
         <h3>What the agent wants to do</h3>
-        {request.recordChanges ? <RecordChanges changes={request.recordChanges} /> : <ParamsView actionType={request.actionType} params={request.params} />}
+        {request.recordChanges ? <RecordChanges changes={request.recordChanges} /> : <ParamsView actionType={request.actionType} params={request.params} context={request.context} />}
         <OwnerChange request={request} />
         {request.record && request.actionType === 'update_record' && (
           <details>
@@ -373,10 +381,10 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
         )}
       </section>
 
-      {request.context != null && (
+      {otherContext != null && (
         <section>
           <h3>Context</h3>
-          <ParamsView actionType="context" params={request.context} />
+          <ParamsView actionType="context" params={otherContext} />
         </section>
       )}
 
@@ -469,6 +477,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
               {editing && (
                 <EditParams
                   actionType={request.actionType}
+                  context={request.context}
                   params={((request.edited && request.approvedParams) || request.params) as Record<string, unknown>}
                   onApprove={(edited) => decide('approve', edited)}
                   onCancel={() => setEditing(false)}

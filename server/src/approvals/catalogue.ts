@@ -81,6 +81,19 @@ export const ACTION_TYPES = [
     }),
   },
   {
+    // what the MCP gateway (sdk/src/mcp) asks before it forwards a tool call: rules gate by server,
+    // tool and arguments; the tool's own input schema travels in the request's context, since
+    // arguments differ per tool and this schema can only say they are an object
+    key: 'call_tool',
+    resourceType: 'AGENT_ACTION',
+    description: 'Call a tool of an MCP server',
+    paramsSchema: object(['server', 'tool', 'arguments'], {
+      server: { ...text, minLength: 1, maxLength: 200, description: "The MCP server, by its name in the gateway's configuration." },
+      tool: { ...text, minLength: 1, maxLength: 200, description: "The tool's name on that server." },
+      arguments: { type: 'object', description: "The tool's arguments, as its input schema describes them." },
+    }),
+  },
+  {
     key: 'create_record',
     resourceType: 'RECORD_MUTATION',
     description: 'Create a record',
