@@ -2,7 +2,7 @@
 // verifyAuditLog against tampering done directly in the database.
 import { decodeGlobalID } from '@pothos/plugin-relay'
 import { afterEach, describe, expect, it } from 'vitest'
-import { codes, createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from './harness.js'
+import { codes, createAgentWithToken, createRule, createUserWithToken, ManualClock, startServer, type TestServer } from './harness.js'
 
 type Principal = { id: string; token: string }
 
@@ -184,5 +184,60 @@ describe('tamper evidence', () => {
     const last = checkpoints.at(-1)!
     await s.db.prisma.$executeRawUnsafe(`DELETE FROM "AuditCheckpoint" WHERE "id" = $1`, last.id)
     expect(await verify(s)).toMatchObject({ ok: false, problem: expect.stringContaining('anchored by no checkpoint') })
+  })
+})
+
+describe('who acted as what', () => {
+  const EVENTS = `query($id: ID!) { approvalRequest(id: $id) { events { type actedAs channel actor { name } delegateOf { name } } } }`
+
+  it('names a person, an agent, a delegate and for whom', async () => {
+    const { server: s, rita, agent } = await setUp()
+    const ben = await createUserWithToken(s, { email: 'ben@example.com', name: 'Ben', roleKeys: ['member'] })
+    // Rita is away with Ben as her delegate: her next request goes to Ben
+    await s.gql(`mutation($d: ID) { setMyAvailability(available: false, delegateId: $d) { available } }`, { d: ben.id }, rita.token)
+    const delegated = await ask(s, agent, 'Delegated')
+    await decide(s, ben, delegated, 'approveRequest', 'for Rita')
+    await s.gql(`mutation { setMyAvailability(available: true) { available } }`, {}, rita.token)
+    const cancelled = await ask(s, agent, 'Withdrawn')
+    await s.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id, reason: "not needed") { status } }`, { id: cancelled }, agent.token)
+    const direct = await ask(s, agent, 'Direct')
+    await decide(s, rita, direct, 'rejectRequest', 'no')
+    const events = async (id: string) => (await s.gql(EVENTS, { id }, s.ownerToken)).data.approvalRequest.events
+    expect(await events(delegated)).toEqual([
+      { type: 'REQUESTED', actedAs: 'AGENT', channel: null, actor: { name: 'Mailer' }, delegateOf: null },
+      { type: 'DELEGATED', actedAs: 'SERVICE', channel: null, actor: null, delegateOf: null },
+      { type: 'APPROVED', actedAs: 'DELEGATE', channel: null, actor: { name: 'Ben' }, delegateOf: { name: 'Rita' } },
+    ])
+    expect((await events(cancelled)).at(-1)).toMatchObject({ type: 'CANCELLED', actedAs: 'AGENT', actor: { name: 'Mailer' } })
+    expect((await events(direct)).at(-1)).toMatchObject({ type: 'REJECTED', actedAs: 'PERSON', actor: { name: 'Rita' }, delegateOf: null })
+  })
+
+  it('names a reviewer agent, and the scheduler for an expiry and for an approval at the deadline', async () => {
+    const clock = new ManualClock()
+    server = await startServer({ clock })
+    const s = server
+    const agent = await createAgentWithToken(s, { name: 'Mailer' })
+    const judge = await createAgentWithToken(s, { name: 'Judge' })
+    await createRule(s, { name: 'Judged', resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'judged', primaryResolver: { type: 'AGENT', agentId: judge.id } })
+    await createRule(s, { name: 'Lapses', resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'lapses', primaryResolver: { type: 'AGENT', agentId: judge.id }, expiresAfterSeconds: 60 })
+    await createRule(s, { name: 'Silence', resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'silence', primaryResolver: { type: 'AGENT', agentId: judge.id }, expiresAfterSeconds: 60, onExpiry: 'APPROVE' })
+    const askIn = async (module: string) =>
+      (
+        await s.gql(
+          `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`,
+          { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: { to: 'a@example.com', subject: module, body: 'x' } } },
+          agent.token,
+        )
+      ).data.requestApproval.request.id as string
+    const judged = await askIn('judged')
+    await decide(s, judge, judged, 'approveRequest', 'fine by me')
+    const lapsed = await askIn('lapses')
+    const silent = await askIn('silence')
+    clock.advance(61)
+    await s.app.scheduler.runOnce()
+    const last = async (id: string) => (await s.gql(EVENTS, { id }, s.ownerToken)).data.approvalRequest.events.at(-1)
+    expect(await last(judged)).toMatchObject({ type: 'APPROVED', actedAs: 'REVIEWER_AGENT', actor: { name: 'Judge' } })
+    expect(await last(lapsed)).toMatchObject({ type: 'EXPIRED', actedAs: 'SCHEDULER', actor: null })
+    expect(await last(silent)).toMatchObject({ type: 'APPROVED', actedAs: 'SCHEDULER', actor: null })
   })
 })

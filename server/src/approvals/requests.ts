@@ -538,7 +538,9 @@ export async function finalize(
     },
   })
   if (count === 0) return null
-  await tx.approvalEvent.create({ data: { requestId: id, type: status, ...actorColumns(actor), comment, at: now } })
+  // nobody, under a deadline's guard: the scheduler (the audit trail says so)
+  const scheduled = actor === null && Object.keys(guard).length > 0
+  await tx.approvalEvent.create({ data: { requestId: id, type: status, ...actorColumns(actor), comment, at: now, ...(scheduled ? { details: { scheduled: true } } : {}) } })
   const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id } })
   // what runs is what was approved: a reviewer's edit, or the params as asked
   const approved = { ...request, params: approvedParamsOf(request) }

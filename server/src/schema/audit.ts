@@ -1,6 +1,7 @@
 // The audit log: the service-wide feed of events (approvalEvents), each event's place in its
 // request's hash chain, and the verification of the chains (see approvals/audit-log.ts).
-import { encodeGlobalID } from '@pothos/plugin-relay'
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
+import type { Context } from '../context.js'
 import { verifyAuditLog } from '../approvals/audit-log.js'
 import { builder } from '../builder.js'
 import { ApprovalEventRef } from './requests.js'
@@ -20,6 +21,67 @@ builder.prismaObjectFields('ApprovalEvent', (t) => ({
     description: 'Lowercase hex SHA-256 linking this event to what precedes it, so that any later change is detectable.',
   }),
 }))
+
+const ActorRole = builder.enumType('AuditActorRole', {
+  description: 'In what capacity an event was done.',
+  values: {
+    PERSON: { description: 'A person, in the inbox, through the API, an email link or Slack.' },
+    DELEGATE: { description: "A person deciding in the place of an away reviewer (see delegateOf)." },
+    AGENT: { description: 'The agent that asked (a request, a cancellation, running the approved action).' },
+    REVIEWER_AGENT: { description: 'An AI agent deciding as a reviewer.' },
+    SCHEDULER: { description: 'The service on a deadline: expiry, escalation, approval after a delay or at expiry.' },
+    SERVICE: { description: 'The service itself otherwise: assigning reviewers, running a record change, an approval with no reviewer.' },
+  } as const,
+})
+
+const DECIDING = new Set(['APPROVED', 'REJECTED', 'VOTED', 'EDITED'])
+const ON_DEADLINE = new Set(['EXPIRED', 'ESCALATED'])
+
+builder.prismaObjectFields('ApprovalEvent', (t) => ({
+  actedAs: t.field({
+    type: ActorRole,
+    description: 'In what capacity the actor acted (null actor: the scheduler or the service).',
+    select: { type: true, actorUserId: true, actorAgentId: true, details: true, requestId: true, id: true },
+    resolve: async (e, _args, ctx) => {
+      if (e.actorAgentId) return DECIDING.has(e.type) ? 'REVIEWER_AGENT' : 'AGENT'
+      if (e.actorUserId) return DECIDING.has(e.type) && (await delegatedBy(ctx.prisma, e)) ? 'DELEGATE' : 'PERSON'
+      const details = e.details as { scheduled?: unknown } | null
+      return ON_DEADLINE.has(e.type) || details?.scheduled === true ? 'SCHEDULER' : 'SERVICE'
+    },
+  }),
+  delegateOf: t.prismaField({
+    type: 'User',
+    nullable: true,
+    description: 'For a decision by a delegate: the away reviewer in whose place they decided.',
+    select: { type: true, actorUserId: true, requestId: true, id: true },
+    resolve: async (query, e, _args, ctx) => {
+      if (!e.actorUserId || !DECIDING.has(e.type)) return null
+      const absent = await delegatedBy(ctx.prisma, e)
+      return absent ? ctx.prisma.user.findUnique({ ...query, where: { id: absent } }) : null
+    },
+  }),
+  channel: t.string({
+    nullable: true,
+    description: 'Where a decision was made, when known: EMAIL (a decision link), SLACK.',
+    select: { details: true },
+    resolve: (e) => {
+      const channel = (e.details as { channel?: unknown } | null)?.channel
+      return typeof channel === 'string' ? channel : null
+    },
+  }),
+}))
+
+/** The away reviewer whose delegate made this decision: the last DELEGATED event before it that names its actor as delegate. */
+async function delegatedBy(prisma: Context['prisma'], e: { requestId: string; id: bigint; actorUserId: string | null }): Promise<string | null> {
+  if (!e.actorUserId) return null
+  const delegation = await prisma.approvalEvent.findFirst({
+    where: { requestId: e.requestId, type: 'DELEGATED', id: { lt: e.id }, details: { path: ['delegate'], equals: encodeGlobalID('User', e.actorUserId) } },
+    orderBy: { id: 'desc' },
+    select: { details: true },
+  })
+  const absent = (delegation?.details as { absent?: unknown } | null)?.absent
+  return typeof absent === 'string' ? decodeGlobalID(absent).id : null
+}
 
 const ApprovalEventConnection = builder.connectionObject({ type: ApprovalEventRef, name: 'ApprovalEventConnection' }, { name: 'ApprovalEventEdge' })
 
