@@ -347,7 +347,27 @@ export function buildApp(options: AppOptions): App {
       useUnexpectedErrorLog(),
       useWebhookWake(webhooks),
       // operations by name and outcome, with latency histograms (served from our own /metrics)
-      usePrometheus({ registry: metrics.registry, endpoint: false }),
+      usePrometheus({
+        registry: metrics.registry,
+        endpoint: false,
+        // what operators use, at a cost per request that stays small: the duration histogram (by
+        // operation name and type), errors, and execution; not the per-field deprecation walk, the
+        // summary's quantiles or the parse and validate phases
+        metrics: {
+          graphql_envelop_request_duration: true,
+          graphql_envelop_error_result: true,
+          graphql_envelop_phase_execute: true,
+          graphql_envelop_phase_subscribe: true,
+          graphql_envelop_request: false,
+          graphql_envelop_request_time_summary: false,
+          graphql_envelop_phase_parse: false,
+          graphql_envelop_phase_validate: false,
+          graphql_envelop_phase_context: false,
+          graphql_envelop_deprecated_field: false,
+          graphql_envelop_schema_change: false,
+          graphql_yoga_http_duration: false,
+        },
+      }),
       // spans of operations (no variables or results: they hold what agents send and get), each with the request id
       ...(options.tracerProvider
         ? [useOpenTelemetry({ document: true, variables: false, result: false, resolvers: false }, options.tracerProvider, SpanKind.SERVER, {}, 'approvals'), useRequestIdOnSpans()]
