@@ -1,4 +1,5 @@
 import { lazy, Suspense, useState } from 'react'
+import { PersonSelect } from './components/PersonSelect'
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter'
 import { useHashLocation } from 'wouter/use-hash-location'
 import { useMutation, useQuery } from 'urql'
@@ -74,16 +75,7 @@ function AwayForm({ onDone }: { onDone: () => void }) {
       </label>
       <label>
         Reviews in my place
-        <select value={delegateId} onChange={(e) => setDelegateId(e.target.value)}>
-          <option value="">Nobody: the rules' fallbacks</option>
-          {data?.users
-            .filter((u) => u.id !== session.viewerId)
-            .map((u) => (
-              <option key={u.id} value={u.id}>
-                {u.name}
-              </option>
-            ))}
-        </select>
+        <PersonSelect value={delegateId} onChange={setDelegateId} people={data?.users ?? []} exclude={session.viewerId} none="Nobody: the rules' fallbacks" />
       </label>
       {error && (
         <p role="alert" className="error">

@@ -3,6 +3,7 @@ import { useQuery } from 'urql'
 import { graphql } from '../gql'
 import { useSession } from '../lib/auth'
 import { humanize } from '../lib/format'
+import { PersonSelect } from './PersonSelect'
 
 const FilterOptions = graphql(`
   query RequestFilterOptions {
@@ -64,7 +65,12 @@ function FilterSelect({ label, any, value, onChange, choices }: { label: string;
 const byId = (items: Principal[]) => items.map((p) => ({ value: p.id, label: p.name }))
 
 export function PrincipalFilter({ label, value, onChange, principals }: { label: string; value: string; onChange: (id: string) => void; principals: Principal[] }) {
-  return <FilterSelect label={label} any="Anyone" value={value} onChange={onChange} choices={byId(principals)} />
+  return (
+    <label>
+      {label}
+      <PersonSelect value={value} onChange={onChange} people={principals} none="Anyone" />
+    </label>
+  )
 }
 
 export function ActionFilter({ value, onChange, actionTypes }: { value: string; onChange: (key: string) => void; actionTypes: string[] }) {

@@ -1,10 +1,10 @@
 // How a person is told of the requests they are asked to decide: by email (on or off), and in
 // Slack (their member ID, which also lets their Slack clicks decide as them). Directory managers
 // set it for anyone, in a person's Manage panel on People and agents.
+import { FormFeedback } from './FormFeedback'
 import { useEffect, useId, useState, type FormEvent } from 'react'
 import { useMutation } from 'urql'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
-import { errorMessage } from '../lib/format'
 
 export const UserNotificationsFields = graphql(`
   fragment UserNotificationsFields on User {
@@ -81,14 +81,7 @@ export function UserNotifications(props: { user: FragmentType<typeof UserNotific
           Save notifications
         </button>
       </div>
-      {state.error && (
-        <p className="error" role="alert">
-          {errorMessage(state.error)}
-        </p>
-      )}
-      <p role="status" className="hint status-line">
-        {status}
-      </p>
+      <FormFeedback error={state.error} status={status} />
     </form>
   )
 }

@@ -1,9 +1,10 @@
 // The deliveries of one webhook endpoint: what was sent, how it went, when it is tried next, the
 // payload as sent, and a way to send it again.
+import { FormFeedback } from './FormFeedback'
 import { Fragment, useId, useState } from 'react'
 import { useMutation } from 'urql'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
-import { errorMessage, formatDateTime } from '../lib/format'
+import { formatDateTime } from '../lib/format'
 
 export const WebhookDeliveryRow = graphql(`
   fragment WebhookDeliveryRow on WebhookDelivery {
@@ -117,14 +118,7 @@ export function WebhookDeliveries({ deliveries: masked, endpointUrl }: { deliver
           })}
         </tbody>
       </table>
-      {state.error && (
-        <p className="error" role="alert">
-          {errorMessage(state.error)}
-        </p>
-      )}
-      <p role="status" className="hint status-line">
-        {status}
-      </p>
+      <FormFeedback error={state.error} status={status} />
     </>
   )
 }

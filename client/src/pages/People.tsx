@@ -2,6 +2,7 @@
 // reviews in their place, which agents run and for whom, and every API token in use. Changes of
 // power (roles, manager, the people an agent acts for, disabling an agent, revoking a token) are
 // shown as what will change and sent only once confirmed.
+import { PersonSelect } from '../components/PersonSelect'
 import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react'
 import { useMutation, useQuery } from 'urql'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
@@ -431,16 +432,7 @@ function RolesAndManager({ user, users, roles }: { user: UserRow; users: readonl
       <h3>Roles and manager</h3>
       <CheckboxGroup legend="Roles" options={roles.map((r) => ({ value: r.key, label: r.name }))} selected={roleKeys} onChange={setRoleKeys} />
       <label htmlFor={managerSelect}>Reports to</label>
-      <select id={managerSelect} value={managerId ?? ''} onChange={(e) => setManagerId(e.target.value || null)}>
-        <option value="">None</option>
-        {users
-          .filter((m) => m.id !== user.id)
-          .map((m) => (
-            <option key={m.id} value={m.id}>
-              {m.name}
-            </option>
-          ))}
-      </select>
+      <PersonSelect id={managerSelect} value={managerId ?? ''} onChange={(id) => setManagerId(id || null)} people={users} exclude={user.id} none="None" />
       <div className="buttons">
         <button type="submit">Review changes…</button>
       </div>
@@ -518,16 +510,7 @@ function Availability({ user, users }: { user: UserRow; users: readonly UserRow[
         Without a date, {user.name} stays away until someone makes them available again.
       </p>
       <label htmlFor={delegateSelect}>Reviews in their place while away</label>
-      <select id={delegateSelect} value={delegateId} onChange={(e) => setDelegateId(e.target.value)}>
-        <option value="">Nobody: the rules' fallbacks</option>
-        {users
-          .filter((u) => u.id !== user.id)
-          .map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.name}
-            </option>
-          ))}
-      </select>
+      <PersonSelect id={delegateSelect} value={delegateId} onChange={setDelegateId} people={users} exclude={user.id} none="Nobody: the rules' fallbacks" />
       <div className="buttons">
         <button type="submit" disabled={state.fetching}>
           Save availability
@@ -763,14 +746,7 @@ export function PeoplePage() {
           <input placeholder="Name" aria-label="Name" value={user.name} onChange={(e) => setUser({ ...user, name: e.target.value })} required />
           <input placeholder="Email" aria-label="Email" type="email" value={user.email} onChange={(e) => setUser({ ...user, email: e.target.value })} required />
           <CheckboxGroup legend="Roles" options={data.roles.map((r) => ({ value: r.key, label: r.name }))} selected={user.roleKeys} onChange={(roleKeys) => setUser({ ...user, roleKeys })} />
-          <select aria-label="Manager" value={user.managerId} onChange={(e) => setUser({ ...user, managerId: e.target.value })}>
-            <option value="">No manager</option>
-            {data.users.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-          </select>
+          <PersonSelect aria-label="Manager" value={user.managerId} onChange={(managerId) => setUser({ ...user, managerId })} people={data.users} none="No manager" />
           <button type="submit" disabled={createUserState.fetching}>
             Add person
           </button>
@@ -836,14 +812,7 @@ export function PeoplePage() {
         )}
         <form className="inline add" onSubmit={addAgent} aria-label="Add an agent">
           <input placeholder="Agent name" aria-label="Agent name" value={agent.name} onChange={(e) => setAgent({ ...agent, name: e.target.value })} required />
-          <select aria-label="Owner" value={agent.ownerId} onChange={(e) => setAgent({ ...agent, ownerId: e.target.value })}>
-            <option value="">Owned by me</option>
-            {data.users.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-          </select>
+          <PersonSelect aria-label="Owner" value={agent.ownerId} onChange={(ownerId) => setAgent({ ...agent, ownerId })} people={data.users} none="Owned by me" />
           <input placeholder="What it does" aria-label="Description" value={agent.description} onChange={(e) => setAgent({ ...agent, description: e.target.value })} />
           <button type="submit" disabled={createAgentState.fetching}>
             Add agent

@@ -1,6 +1,7 @@
 // Webhooks (approval:manage): the endpoints that approval events are sent to, each with the
 // events it wants; a new endpoint's signing secret, shown once; and each endpoint's deliveries,
 // with a test event to try it and a way to send any delivery again.
+import { FormFeedback } from '../components/FormFeedback'
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react'
 import { Link, useLocation } from 'wouter'
 import { useMutation, useQuery } from 'urql'
@@ -271,14 +272,7 @@ function EndpointDetail({ id }: { id: string }) {
         </button>
         {!endpoint.enabled && <span className="hint">Enable it to send.</span>}
       </div>
-      {testState.error && (
-        <p className="error" role="alert">
-          {errorMessage(testState.error)}
-        </p>
-      )}
-      <p role="status" className="hint status-line">
-        {status}
-      </p>
+      <FormFeedback error={testState.error} status={status} />
       <h3>Deliveries</h3>
       <p className="hint">
         The 50 latest. A failed attempt is tried again after 5 s, 20 s, 80 s, then ever longer, ten attempts over about a day.

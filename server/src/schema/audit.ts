@@ -44,7 +44,7 @@ builder.prismaObjectFields('ApprovalEvent', (t) => ({
     select: { type: true, actorUserId: true, actorAgentId: true, details: true, requestId: true, id: true },
     resolve: async (e, _args, ctx) => {
       if (e.actorAgentId) return DECIDING.has(e.type) ? 'REVIEWER_AGENT' : 'AGENT'
-      if (e.actorUserId) return DECIDING.has(e.type) && (await delegatedBy(ctx.prisma, e)) ? 'DELEGATE' : 'PERSON'
+      if (e.actorUserId) return DECIDING.has(e.type) && (await delegatedBy(ctx, e)) ? 'DELEGATE' : 'PERSON'
       const details = e.details as { scheduled?: unknown } | null
       return ON_DEADLINE.has(e.type) || details?.scheduled === true ? 'SCHEDULER' : 'SERVICE'
     },
@@ -56,7 +56,7 @@ builder.prismaObjectFields('ApprovalEvent', (t) => ({
     select: { type: true, actorUserId: true, requestId: true, id: true },
     resolve: async (query, e, _args, ctx) => {
       if (!e.actorUserId || !DECIDING.has(e.type)) return null
-      const absent = await delegatedBy(ctx.prisma, e)
+      const absent = await delegatedBy(ctx, e)
       return absent ? ctx.prisma.user.findUnique({ ...query, where: { id: absent } }) : null
     },
   }),
@@ -71,16 +71,28 @@ builder.prismaObjectFields('ApprovalEvent', (t) => ({
   }),
 }))
 
+/** Each operation's answers of delegatedBy, by event: actedAs and delegateOf of one event ask once. */
+const delegations = new WeakMap<Context, Map<bigint, Promise<string | null>>>()
+
 /** The away reviewer whose delegate made this decision: the last DELEGATED event before it that names its actor as delegate. */
-async function delegatedBy(prisma: Context['prisma'], e: { requestId: string; id: bigint; actorUserId: string | null }): Promise<string | null> {
-  if (!e.actorUserId) return null
-  const delegation = await prisma.approvalEvent.findFirst({
-    where: { requestId: e.requestId, type: 'DELEGATED', id: { lt: e.id }, details: { path: ['delegate'], equals: encodeGlobalID('User', e.actorUserId) } },
-    orderBy: { id: 'desc' },
-    select: { details: true },
-  })
-  const absent = (delegation?.details as { absent?: unknown } | null)?.absent
-  return typeof absent === 'string' ? decodeGlobalID(absent).id : null
+function delegatedBy(ctx: Context, e: { requestId: string; id: bigint; actorUserId: string | null }): Promise<string | null> {
+  const known = delegations.get(ctx) ?? new Map<bigint, Promise<string | null>>()
+  delegations.set(ctx, known)
+  let answer = known.get(e.id)
+  if (!answer) {
+    answer = (async () => {
+      if (!e.actorUserId) return null
+      const delegation = await ctx.prisma.approvalEvent.findFirst({
+        where: { requestId: e.requestId, type: 'DELEGATED', id: { lt: e.id }, details: { path: ['delegate'], equals: encodeGlobalID('User', e.actorUserId) } },
+        orderBy: { id: 'desc' },
+        select: { details: true },
+      })
+      const absent = (delegation?.details as { absent?: unknown } | null)?.absent
+      return typeof absent === 'string' ? decodeGlobalID(absent).id : null
+    })()
+    known.set(e.id, answer)
+  }
+  return answer
 }
 
 const ApprovalEventConnection = builder.connectionObject({ type: ApprovalEventRef, name: 'ApprovalEventConnection' }, { name: 'ApprovalEventEdge' })
