@@ -557,14 +557,17 @@ export function buildApp(options: AppOptions): App {
     pubsub,
     connections,
     viewers,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
+    listen: async (port, host) => {
+      // the triggers write notifications for the channels this instance sends, from the first request on
+      await notifications.ready()
+      return new Promise((resolve, reject) => {
         server.once('error', reject)
         server.listen(port, host, () => {
           server.off('error', reject)
           resolve((server.address() as AddressInfo).port)
         })
-      }),
+      })
+    },
     stop: () =>
       (stopping ??= (async () => {
         await scheduler.stop()

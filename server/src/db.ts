@@ -256,6 +256,9 @@ async function openPglite(dataDir: string | undefined, onQuery?: (sql: string) =
     await unlock()
     throw err
   })
+  // One session, one transaction at a time: events commit in the order they are written, and the
+  // chain trigger numbers them for the audit feed as they are (see the events_numbered_on_insert migration).
+  await pglite.exec(`SET approvals.single_session = 'on'`)
   const prisma = createClient(new PrismaPGlite(pglite), onQuery)
   return {
     prisma,

@@ -110,6 +110,26 @@ describe('the audit feed', () => {
     expect(events.find((e) => e.id === event.id)).toMatchObject({ sequence: event.sequence, hash: event.hash })
   })
 
+  it('numbers events after commit on PostgreSQL, and as they are written on PGlite (one session, where commit order is write order); a pass anchors each once', async () => {
+    const { server: s, agent } = await setUp()
+    await ask(s, agent, 'Numbered')
+    await ask(s, agent, 'Numbered too')
+    const written = await s.db.prisma.approvalEvent.findMany({ orderBy: { id: 'asc' }, select: { id: true, sequence: true } })
+    expect(written).toHaveLength(2)
+    if (s.db.kind === 'pglite') expect(written.map((e) => e.sequence)).toEqual(written.map((e) => e.id))
+    else expect(written.map((e) => e.sequence)).toEqual([null, null])
+    // the pass anchors both in one checkpoint, whichever way they were numbered
+    expect(await s.app.audit.runOnce()).toBe(2)
+    expect(await s.app.audit.runOnce()).toBe(0)
+    const numbered = await s.db.prisma.approvalEvent.findMany({ orderBy: { id: 'asc' }, select: { id: true, sequence: true } })
+    const sequences = numbered.map((e) => e.sequence!)
+    expect(sequences[0]! < sequences[1]!).toBe(true)
+    const checkpoints = await s.db.prisma.auditCheckpoint.findMany()
+    expect(checkpoints).toEqual([expect.objectContaining({ upToSequence: sequences[1] })])
+    expect((checkpoints[0]!.heads as unknown[]).length).toBe(2)
+    expect((await s.gql(VERIFY, {}, s.ownerToken)).data.verifyAuditLog).toMatchObject({ ok: true, checkedEvents: 2, checkedCheckpoints: 1 })
+  })
+
   it('is for approval:view holders; verifying is for approval:manage holders', async () => {
     const { server: s, rita, agent } = await setUp()
     expect(codes(await s.gql(FEED, {}, rita.token))).toEqual(['FORBIDDEN'])

@@ -4,6 +4,9 @@
 // decides as that reviewer (POST), once, until the request's deadline, and only while they are
 // its reviewer.
 import { createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { ParsedMail } from 'mailparser'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -13,8 +16,10 @@ import {
   createRule,
   createUserWithToken,
   decide,
+  freshDatabase,
   ManualClock,
   startServer,
+  TEST_DATABASE_URL,
   type TestServer,
 } from './harness.js'
 import { startSmtp, type SmtpReceiver } from './smtp.js'
@@ -320,28 +325,65 @@ describe('notification settings', () => {
 })
 
 describe('without SMTP_URL', () => {
-  it('sends no email (the notifications are marked skipped), and has no Slack endpoint', async () => {
+  const REQUEST = `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`
+  const cleanups: (() => Promise<unknown>)[] = []
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup()
+  })
+
+  it('writes and sends no email, and has no Slack endpoint', async () => {
     const quiet = await startServer({ clock })
     try {
       const reviewer = await createUserWithToken(quiet, { email: 'quiet@example.com', name: 'Quiet', roleKeys: ['member'] })
       const bot = await createAgentWithToken(quiet, { name: 'Bot' })
       await createRule(quiet, { name: 'All', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
       const before = smtp.messages.length
-      const res = await quiet.gql(
-        `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`,
-        { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: EMAIL } },
-        bot.token,
-      )
+      const res = await quiet.gql(REQUEST, { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: EMAIL } }, bot.token)
       expect(res.errors).toBeUndefined()
+      expect(await quiet.db.prisma.approvalReviewer.count({ where: { active: true } })).toBe(1)
       await quiet.app.notifications.runOnce()
-      const rows = await quiet.db.prisma.notification.findMany()
-      expect(rows).toEqual([expect.objectContaining({ channel: 'EMAIL', status: 'SKIPPED', lastError: 'Email is off (SMTP_URL is not set).' })])
+      expect(await quiet.db.prisma.notification.findMany()).toEqual([])
       expect(smtp.messages.length).toBe(before)
       // nor Slack: its endpoint is not there
       const slack = await fetch(quiet.url.replace(/\/graphql$/, '/integrations/slack/interactivity'), { method: 'POST', body: 'payload=%7B%7D' })
       expect(slack.status).toBe(404)
     } finally {
       await quiet.destroy()
+    }
+  })
+
+  it('marks skipped an email written while email was on, once the service runs without it; new reviewers get none', async () => {
+    const dataDir = TEST_DATABASE_URL ? undefined : await mkdtemp(join(tmpdir(), 'approvals-email-off-'))
+    if (dataDir) cleanups.push(() => rm(dataDir, { recursive: true, force: true }))
+    const location = await freshDatabase(dataDir)
+    cleanups.push(() => location.drop())
+    const ownerToken = 'email-off-owner'
+    const first = await startServer({ location, clock, ownerToken, notifications: { publicUrl: PUBLIC_URL, email: { smtpUrl: smtp.url, from: 'approvals@example.com' } } })
+    const reviewer = await createUserWithToken(first, { email: 'later@example.com', name: 'Later', roleKeys: ['member'] })
+    const bot = await createAgentWithToken(first, { name: 'Bot' })
+    await createRule(first, { name: 'All', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
+    // the mail server refuses it: the email waits for its retry
+    smtp.refuseNext(1)
+    expect((await first.gql(REQUEST, { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: EMAIL } }, bot.token)).errors).toBeUndefined()
+    await first.app.notifications.runOnce()
+    expect(await first.db.prisma.notification.findMany()).toEqual([expect.objectContaining({ channel: 'EMAIL', status: 'PENDING', attempts: 1 })])
+    await first.stop()
+
+    const second = await startServer({ location, clock, ownerToken })
+    try {
+      const before = smtp.messages.length
+      clock.advance(60)
+      await second.app.notifications.runOnce()
+      expect(await second.db.prisma.notification.findMany()).toEqual([
+        expect.objectContaining({ channel: 'EMAIL', status: 'SKIPPED', attempts: 1, lastError: 'Email is off (SMTP_URL is not set).' }),
+      ])
+      expect((await second.gql(REQUEST, { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', params: EMAIL } }, bot.token)).errors).toBeUndefined()
+      await second.app.notifications.runOnce()
+      expect(await second.db.prisma.notification.count()).toBe(1)
+      expect(await second.db.prisma.approvalReviewer.count({ where: { active: true } })).toBe(2)
+      expect(smtp.messages.length).toBe(before)
+    } finally {
+      await second.stop()
     }
   })
 })

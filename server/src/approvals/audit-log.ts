@@ -12,12 +12,14 @@
 // committed events that have none yet, under a lock on its one state row, so numbers only grow
 // and a number once given never lands before one already handed out. The feed returns numbered
 // events only: a follower that keeps its last sequence never misses an event and never sees one
-// twice.
+// twice. With one session (PGlite), transactions commit in the order they write, so the chain
+// trigger gives each event its id as its number when it is written, and the sequencer's pass only
+// reads what is new to anchor it (see the events_numbered_on_insert migration).
 //
 // Checkpoints. Each numbering pass writes a checkpoint, chained to the one before, holding the
 // heads (request, position, hash) of the chains that grew in it, so that removing the last events
 // of a request is noticed too.
-import type { PrismaClient } from '../db.js'
+import type { Prisma, PrismaClient } from '../db.js'
 import type { Logger } from '../logger.js'
 
 /** How many events one numbering pass takes; the next pass takes the rest. */
@@ -36,21 +38,12 @@ export interface ChainHead {
  */
 export async function sequenceEvents(prisma: PrismaClient, batch = SEQUENCER_BATCH, onNumbered?: (events: NumberedEvent[]) => void): Promise<number> {
   const numbered = await prisma.$transaction(async (tx) => {
-    const [state] = await tx.$queryRaw<{ lastSequence: bigint; lastHash: string | null }[]>`
-      SELECT "lastSequence", "lastHash" FROM "AuditSequencer" WHERE "id" = 1 FOR UPDATE`
+    const [state] = await tx.$queryRaw<{ lastSequence: bigint; lastHash: string | null; singleSession: boolean }[]>`
+      SELECT "lastSequence", "lastHash", coalesce(current_setting('approvals.single_session', true), '') = 'on' AS "singleSession"
+      FROM "AuditSequencer" WHERE "id" = 1 FOR UPDATE`
     if (!state) throw new Error('the audit sequencer has no state row: are the migrations applied?')
     // read after the lock: every number given before is visible now
-    const numbered = await tx.$queryRaw<(NumberedEvent & { position: number; hash: string; sequence: bigint })[]>`
-      WITH batch AS (
-        SELECT "id", ${state.lastSequence}::bigint + row_number() OVER (ORDER BY "id") AS "seq"
-        FROM (SELECT "id" FROM "ApprovalEvent" WHERE "sequence" IS NULL ORDER BY "id" LIMIT ${batch}) pending
-      )
-      UPDATE "ApprovalEvent" e SET "sequence" = batch."seq"
-      FROM batch, "ApprovalRequest" r
-      WHERE e."id" = batch."id" AND r."id" = e."requestId"
-      RETURNING e."requestId"::text AS "requestId", e."position", e."hash", e."sequence", e."type"::text AS "type", e."details",
-        e."at", e."actorUserId" IS NOT NULL AS "byUser", e."actorAgentId" IS NOT NULL AS "byAgent",
-        r."resolverType"::text AS "resolverType", r."createdAt" AS "requestedAt"`
+    const numbered = state.singleSession ? await readNumbered(tx, state.lastSequence, batch) : await numberCommitted(tx, state.lastSequence, batch)
     if (numbered.length === 0) return []
     const heads = new Map<string, ChainHead>()
     let upTo = state.lastSequence
@@ -70,6 +63,44 @@ export async function sequenceEvents(prisma: PrismaClient, batch = SEQUENCER_BAT
   // each event is numbered once, by one instance: what is counted here is counted once service-wide
   if (numbered.length > 0) onNumbered?.(numbered)
   return numbered.length
+}
+
+type Tx = Prisma.TransactionClient
+type Numbered = NumberedEvent & { position: number; hash: string; sequence: bigint }
+
+/** Numbers the committed events that have no sequence yet, oldest first, after `last`. */
+function numberCommitted(tx: Tx, last: bigint, batch: number): Promise<Numbered[]> {
+  return tx.$queryRaw<Numbered[]>`
+    WITH batch AS (
+      SELECT "id", ${last}::bigint + row_number() OVER (ORDER BY "id") AS "seq"
+      FROM (SELECT "id" FROM "ApprovalEvent" WHERE "sequence" IS NULL ORDER BY "id" LIMIT ${batch}) pending
+    )
+    UPDATE "ApprovalEvent" e SET "sequence" = batch."seq"
+    FROM batch, "ApprovalRequest" r
+    WHERE e."id" = batch."id" AND r."id" = e."requestId"
+    RETURNING e."requestId"::text AS "requestId", e."position", e."hash", e."sequence", e."type"::text AS "type", e."details",
+      e."at", e."actorUserId" IS NOT NULL AS "byUser", e."actorAgentId" IS NOT NULL AS "byAgent",
+      r."resolverType"::text AS "resolverType", r."createdAt" AS "requestedAt"`
+}
+
+/**
+ * With one session (PGlite) the chain trigger numbered each event with its id as it was written:
+ * reads those after `last`. An event that has no number (written by a session that did not say it
+ * was the only one) gets its id too, which is safe there: with one session, nothing commits
+ * during this pass, and everything committed before it is read by it.
+ */
+function readNumbered(tx: Tx, last: bigint, batch: number): Promise<Numbered[]> {
+  return tx.$queryRaw<Numbered[]>`
+    WITH unnumbered AS (
+      UPDATE "ApprovalEvent" SET "sequence" = "id" WHERE "sequence" IS NULL RETURNING "id"
+    )
+    SELECT e."requestId"::text AS "requestId", e."position", e."hash", coalesce(e."sequence", e."id") AS "sequence", e."type"::text AS "type", e."details",
+      e."at", e."actorUserId" IS NOT NULL AS "byUser", e."actorAgentId" IS NOT NULL AS "byAgent",
+      r."resolverType"::text AS "resolverType", r."createdAt" AS "requestedAt"
+    FROM "ApprovalEvent" e JOIN "ApprovalRequest" r ON r."id" = e."requestId"
+    WHERE e."sequence" > ${last}::bigint OR e."id" IN (SELECT "id" FROM unnumbered)
+    ORDER BY coalesce(e."sequence", e."id")
+    LIMIT ${batch}`
 }
 
 /** An event as the sequencer numbered it, with what the metrics count of it. */

@@ -8,7 +8,8 @@
 // notification is sent at least once: an instance that dies after sending but before recording it
 // leaves it to be sent again. Failures are retried by the shared schedule (retry-schedule.ts),
 // then FAILED. A REVIEW notification whose request is no longer pending, or whose person is no
-// longer its reviewer, by the time its turn comes is SKIPPED, as is one of a channel that is off.
+// longer its reviewer, by the time its turn comes is SKIPPED, as is one of a channel that is off
+// (the triggers write none for a channel that is off; these were written while it was on).
 import { createHash, randomBytes } from 'node:crypto'
 import { v7 as uuidv7 } from 'uuid'
 import { findActionType, type ActionTypeRegistry } from '../approvals/catalogue.js'
@@ -52,6 +53,12 @@ export interface NotificationDispatcher {
   runOnce(): Promise<DispatchResult>
   /** Asks for a pass soon (after a change was committed); never throws. */
   wake(): void
+  /**
+   * Resolves once the database knows which channels this instance sends (so that the triggers
+   * write rows for those only); the app waits for it before it listens. Never rejects: a failure
+   * is logged, and the next pass tries again.
+   */
+  ready(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -113,11 +120,36 @@ export function startNotifications(options: {
 }): NotificationDispatcher {
   const { prisma, clock, log, settings, mailer, slack } = options
   const random = settings.random ?? Math.random
-  if (!mailer) log.info('email notifications are off: SMTP_URL is not set (email notifications are marked SKIPPED)')
-  if (!slack) log.info('Slack is off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set (Slack notifications are marked SKIPPED)')
+  if (!mailer) log.info('email notifications are off: SMTP_URL is not set')
+  if (!slack) log.info('Slack is off: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set')
 
   const channels = [...(mailer ? ['EMAIL'] : []), ...(slack ? ['SLACK'] : [])]
   const off = [...(mailer ? [] : ['EMAIL']), ...(slack ? [] : ['SLACK'])]
+
+  /**
+   * Tells the database which channels are on, for every instance: the triggers write no rows for
+   * a channel that is off. All instances share the service's settings; when one starts with a
+   * channel switched, that applies from then on, and is logged.
+   */
+  async function announceChannels(): Promise<void> {
+    const switched = await prisma.$queryRaw<{ channel: string; enabled: boolean }[]>`
+      INSERT INTO "NotificationChannelState" ("channel", "enabled", "updatedAt")
+      VALUES ('EMAIL', ${mailer !== undefined}, now()), ('SLACK', ${slack !== undefined}, now())
+      ON CONFLICT ("channel") DO UPDATE SET "enabled" = EXCLUDED."enabled", "updatedAt" = EXCLUDED."updatedAt"
+        WHERE "NotificationChannelState"."enabled" IS DISTINCT FROM EXCLUDED."enabled"
+      RETURNING "channel"::text AS "channel", "enabled"`
+    for (const { channel, enabled } of switched) {
+      log.info({ channel, enabled }, `${channel === 'EMAIL' ? 'email' : 'Slack'} notifications are now ${enabled ? 'written' : 'no longer written'} for new reviewers`)
+    }
+  }
+  let announced: Promise<void> | undefined
+  const announce = () =>
+    (announced ??= announceChannels().catch((err: unknown) => {
+      announced = undefined
+      throw err
+    }))
+  const ready = () => announce().catch((err: unknown) => log.error({ err }, 'could not record which notification channels are on; the next pass tries again'))
+  void ready()
 
   /** Marks the due notifications of the channels that are off SKIPPED, all in one statement. */
   async function skipChannelsOff(now: Date): Promise<number> {
@@ -266,6 +298,7 @@ export function startNotifications(options: {
   }
 
   async function pass(): Promise<DispatchResult> {
+    await announce()
     const result: DispatchResult = { sent: 0, skipped: await skipChannelsOff(clock.now()), retrying: 0, failed: 0 }
     for (let i = 0; i < MAX_BATCHES; i++) {
       const now = clock.now()
@@ -320,6 +353,7 @@ export function startNotifications(options: {
     runOnce,
     // with every channel off there is nothing to send: the timer's passes mark the rows skipped
     wake: () => void (channels.length > 0 && tick()),
+    ready,
     async stop() {
       stopped = true
       if (timer) clearInterval(timer)
