@@ -232,6 +232,30 @@ describe('who acted as what', () => {
     expect((await events(direct)).at(-1)).toMatchObject({ type: 'REJECTED', actedAs: 'PERSON', actor: { name: 'Rita' }, delegateOf: null })
   })
 
+  it('answers who acted for a whole page of decisions with the same statements, however many there are', async () => {
+    // the statements that read events (others, such as a token's last use, come and go with time)
+    let statements = 0
+    server = await startServer({ onQuery: (sql) => void (sql.includes('"ApprovalEvent"') && statements++) })
+    const s = server
+    const rita = await createUserWithToken(s, { email: 'rita@example.com', name: 'Rita', roleKeys: ['member'] })
+    const agent = await createAgentWithToken(s, { name: 'Mailer' })
+    await createRule(s, { name: 'Emails', resourceType: 'AGENT_ACTION', actionType: 'send_email', primaryResolver: { type: 'NAMED_USER', userId: rita.id } })
+    const PAGE = `{ approvalEvents(first: 100) { edges { node { type actedAs delegateOf { name } } } } }`
+    const read = async () => {
+      await s.app.audit.runOnce()
+      statements = 0
+      const res = await s.gql(PAGE, {}, s.ownerToken)
+      expect(res.errors).toBeUndefined()
+      return { count: statements, events: res.data.approvalEvents.edges.map((e: { node: unknown }) => e.node) }
+    }
+    for (const n of [1, 2]) await decide(s, rita, await ask(s, agent, `First ${n}`), 'approveRequest', 'ok')
+    const few = await read()
+    for (const n of [1, 2, 3, 4]) await decide(s, rita, await ask(s, agent, `Then ${n}`), 'approveRequest', 'ok')
+    const many = await read()
+    expect(many.events.filter((e: { actedAs: string }) => e.actedAs === 'PERSON')).toHaveLength(6)
+    expect(many.count).toBe(few.count)
+  })
+
   it('names a reviewer agent, and the scheduler for an expiry and for an approval at the deadline', async () => {
     const clock = new ManualClock()
     server = await startServer({ clock })

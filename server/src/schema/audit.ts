@@ -1,5 +1,6 @@
 // The audit log: the service-wide feed of events (approvalEvents), each event's place in its
 // request's hash chain, and the verification of the chains (see approvals/audit-log.ts).
+import DataLoader from 'dataloader'
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 import type { Context } from '../context.js'
 import { verifyAuditLog } from '../approvals/audit-log.js'
@@ -71,28 +72,43 @@ builder.prismaObjectFields('ApprovalEvent', (t) => ({
   }),
 }))
 
-/** Each operation's answers of delegatedBy, by event: actedAs and delegateOf of one event ask once. */
-const delegations = new WeakMap<Context, Map<bigint, Promise<string | null>>>()
+interface DecisionEvent {
+  requestId: string
+  id: bigint
+  actorUserId: string | null
+}
+
+/**
+ * Each operation's delegation lookups: the decisions of one page (and actedAs and delegateOf of
+ * one event) are answered by one query for the DELEGATED events of their requests.
+ */
+const delegations = new WeakMap<Context, DataLoader<DecisionEvent, string | null, bigint>>()
 
 /** The away reviewer whose delegate made this decision: the last DELEGATED event before it that names its actor as delegate. */
-function delegatedBy(ctx: Context, e: { requestId: string; id: bigint; actorUserId: string | null }): Promise<string | null> {
-  const known = delegations.get(ctx) ?? new Map<bigint, Promise<string | null>>()
-  delegations.set(ctx, known)
-  let answer = known.get(e.id)
-  if (!answer) {
-    answer = (async () => {
-      if (!e.actorUserId) return null
-      const delegation = await ctx.prisma.approvalEvent.findFirst({
-        where: { requestId: e.requestId, type: 'DELEGATED', id: { lt: e.id }, details: { path: ['delegate'], equals: encodeGlobalID('User', e.actorUserId) } },
-        orderBy: { id: 'desc' },
-        select: { details: true },
-      })
-      const absent = (delegation?.details as { absent?: unknown } | null)?.absent
-      return typeof absent === 'string' ? decodeGlobalID(absent).id : null
-    })()
-    known.set(e.id, answer)
+function delegatedBy(ctx: Context, e: DecisionEvent): Promise<string | null> {
+  let loader = delegations.get(ctx)
+  if (!loader) {
+    loader = new DataLoader(
+      async (events) => {
+        const requestIds = [...new Set(events.map((e) => e.requestId))]
+        const delegated = await ctx.prisma.approvalEvent.findMany({
+          where: { requestId: { in: requestIds }, type: 'DELEGATED' },
+          orderBy: { id: 'desc' },
+          select: { id: true, requestId: true, details: true },
+        })
+        return events.map((e) => {
+          if (!e.actorUserId) return null
+          const delegate = encodeGlobalID('User', e.actorUserId)
+          const last = delegated.find((d) => d.requestId === e.requestId && d.id < e.id && (d.details as { delegate?: unknown } | null)?.delegate === delegate)
+          const absent = (last?.details as { absent?: unknown } | null)?.absent
+          return typeof absent === 'string' ? decodeGlobalID(absent).id : null
+        })
+      },
+      { cacheKeyFn: (e) => e.id },
+    )
+    delegations.set(ctx, loader)
   }
-  return answer
+  return loader.load(e)
 }
 
 const ApprovalEventConnection = builder.connectionObject({ type: ApprovalEventRef, name: 'ApprovalEventConnection' }, { name: 'ApprovalEventEdge' })
