@@ -142,6 +142,8 @@ describe('the inbox in a browser', () => {
     await page.goto(`${base}/#/inbox/${encodeURIComponent(id)}`)
     await page.getByText('This request was approved by Rita Reviewer').waitFor()
     await page.getByText('Waiting for the agent to run it').waitFor()
+    // the history says where it was decided: the inbox names itself to the API
+    await page.locator('ol.timeline li').filter({ hasText: 'Approved' }).getByText('Rita Reviewer in the inbox').waitFor()
     await page.close()
   })
 

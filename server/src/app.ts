@@ -305,7 +305,7 @@ export function buildApp(options: AppOptions): App {
 
   const viewers = createViewerCache({ prisma: db.prisma, pubsub, clock, log: logger.child({ part: 'auth' }), ttlMs: options.authCacheTtlMs })
 
-  async function contextFor(authorization: unknown, requestId: string): Promise<Context> {
+  async function contextFor(authorization: unknown, requestId: string, client: unknown): Promise<Context> {
     const log = logger.child({ requestId })
     let viewer: Viewer | null = null
     if (authorization !== undefined && authorization !== null && authorization !== '') {
@@ -313,7 +313,7 @@ export function buildApp(options: AppOptions): App {
       viewer = token ? await viewers.viewerFor(token) : null
       if (!viewer) throw unauthenticated('Invalid, revoked or malformed token.')
     }
-    return { viewer, requestId, log, prisma: db.prisma, clock, pubsub, notify, inbox, actionTypes, audit, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed, webhooks: { settings: webhookSettings, dispatcher: webhooks } }
+    return { viewer, requestId, client: client === 'inbox' ? 'inbox' : 'api', log, prisma: db.prisma, clock, pubsub, notify, inbox, actionTypes, audit, catchUpIntervalMs, limits, executions, onSubscribed: options.onSubscribed, webhooks: { settings: webhookSettings, dispatcher: webhooks } }
   }
 
   const yoga = createYoga<{ req?: IncomingMessage; requestId?: string; connectionParams?: Record<string, unknown> }, Context>({
@@ -328,6 +328,7 @@ export function buildApp(options: AppOptions): App {
       contextFor(
         connectionParams ? connectionParams.authorization : request.headers.get('authorization'),
         requestId ?? request.headers.get('x-request-id') ?? randomUUID(),
+        connectionParams ? connectionParams.client : request.headers.get('x-approvals-client'),
       ),
     plugins: [
       armor(production),

@@ -32,6 +32,12 @@ export interface Context {
   inbox: InboxHub
   /** The action types: the built-ins, and the custom ones kept in memory. */
   actionTypes: ActionTypeRegistry
+  /**
+   * Where the operation comes from, for the audit trail of a person's decisions: 'inbox' when the
+   * inbox says so (the X-Approvals-Client header, or `client` in a WebSocket's connection params),
+   * else 'api'.
+   */
+  client: 'inbox' | 'api'
   /** Numbers committed events for the audit feed. */
   audit: AuditSequencer
   /** How often a waiting subscription re-reads the state, in case an event was lost (Redis down). */

@@ -226,10 +226,61 @@ describe('who acted as what', () => {
     expect(await events(delegated)).toEqual([
       { type: 'REQUESTED', actedAs: 'AGENT', channel: null, actor: { name: 'Mailer' }, delegateOf: null },
       { type: 'DELEGATED', actedAs: 'SERVICE', channel: null, actor: null, delegateOf: null },
-      { type: 'APPROVED', actedAs: 'DELEGATE', channel: null, actor: { name: 'Ben' }, delegateOf: { name: 'Rita' } },
+      { type: 'APPROVED', actedAs: 'DELEGATE', channel: 'API', actor: { name: 'Ben' }, delegateOf: { name: 'Rita' } },
     ])
     expect((await events(cancelled)).at(-1)).toMatchObject({ type: 'CANCELLED', actedAs: 'AGENT', actor: { name: 'Mailer' } })
     expect((await events(direct)).at(-1)).toMatchObject({ type: 'REJECTED', actedAs: 'PERSON', actor: { name: 'Rita' }, delegateOf: null })
+  })
+
+  it('records where each decision was made: the inbox (as it says), the API (agents always), by a vote or an edit too; the log verifies', async () => {
+    const { server: s, rita, agent } = await setUp()
+    const judge = await createAgentWithToken(s, { name: 'Judge' })
+    await createRule(s, { name: 'Judged', resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'judged', primaryResolver: { type: 'AGENT', agentId: judge.id }, priority: 10 })
+    const asInbox = async (query: string, variables: Record<string, unknown>, token: string) => {
+      const res = await fetch(s.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-approvals-client': 'inbox' },
+        body: JSON.stringify({ query, variables }),
+      })
+      const body = (await res.json()) as { errors?: unknown }
+      expect(body.errors).toBeUndefined()
+    }
+    const inInbox = await ask(s, agent, 'In the inbox')
+    await asInbox(`mutation($id: ID!) { approveRequest(id: $id, comment: "ok") { status } }`, { id: inInbox }, rita.token)
+    const edited = await ask(s, agent, 'Edited in the inbox')
+    await asInbox(
+      `mutation($id: ID!, $p: JSON!) { approveRequest(id: $id, params: $p) { status } }`,
+      { id: edited, p: { to: 'a@example.com', subject: 'Better', body: 'x' } },
+      rita.token,
+    )
+    const throughApi = await ask(s, agent, 'Through the API')
+    await decide(s, rita, throughApi, 'rejectRequest', 'no')
+    const judged = (
+      await s.gql(
+        `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`,
+        { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'judged', params: { to: 'a@example.com', subject: 'j', body: 'x' } } },
+        agent.token,
+      )
+    ).data.requestApproval.request.id as string
+    // an agent saying it is the inbox is still the API
+    await asInbox(`mutation($id: ID!) { approveRequest(id: $id) { status } }`, { id: judged }, judge.token)
+    const trail = async (id: string) =>
+      (await s.gql(`query($id: ID!) { approvalRequest(id: $id) { events { type channel actedAs } } }`, { id }, s.ownerToken)).data.approvalRequest.events
+    expect(await trail(inInbox)).toEqual([
+      { type: 'REQUESTED', channel: null, actedAs: 'AGENT' },
+      { type: 'APPROVED', channel: 'INBOX', actedAs: 'PERSON' },
+    ])
+    expect(await trail(edited)).toEqual([
+      { type: 'REQUESTED', channel: null, actedAs: 'AGENT' },
+      { type: 'EDITED', channel: null, actedAs: 'PERSON' },
+      { type: 'APPROVED', channel: 'INBOX', actedAs: 'PERSON' },
+    ])
+    expect((await trail(throughApi)).at(-1)).toEqual({ type: 'REJECTED', channel: 'API', actedAs: 'PERSON' })
+    expect((await trail(judged)).at(-1)).toEqual({ type: 'APPROVED', channel: 'API', actedAs: 'REVIEWER_AGENT' })
+    // the edit's JSON Patch is intact, and every channel is in its event as hashed
+    const patch = await s.db.prisma.approvalEvent.findFirstOrThrow({ where: { type: 'EDITED' }, select: { details: true } })
+    expect(patch.details).toEqual([{ op: 'replace', path: '/subject', value: 'Better' }])
+    expect((await s.gql(VERIFY, {}, s.ownerToken)).data.verifyAuditLog).toMatchObject({ ok: true, problem: null })
   })
 
   it('answers who acted for a whole page of decisions with the same statements, however many there are', async () => {

@@ -178,6 +178,8 @@ describe('the email to a new reviewer', () => {
     expect(waiting.events).toEqual([{ data: { approvalDecision: { id, status: 'APPROVED', decidedBy: { id: rita.id }, decisionComment: 'Fine by me' } } }])
     const after = await state(id)
     expect(after.events.at(-1)).toEqual({ type: 'APPROVED', comment: 'Fine by me', details: { channel: 'EMAIL' } })
+    // the channel is in the event as it was hashed: the audit log verifies
+    expect((await server.gql(`{ verifyAuditLog { ok problem } }`, {}, server.ownerToken)).data.verifyAuditLog).toEqual({ ok: true, problem: null })
     // used once: again, or a look at it, is refused and changes nothing
     const again = await post(local, { decision: 'reject', comment: 'changed my mind' })
     expect(again.status).toBe(410)

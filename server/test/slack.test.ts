@@ -187,6 +187,8 @@ describe('Slack messages', () => {
     const after = await state(id)
     expect(after).toMatchObject({ status: 'APPROVED', decidedBy: { id: rita.id } })
     expect(after.events.at(-1)).toEqual({ type: 'APPROVED', details: { channel: 'SLACK' } })
+    // the channel is in the event as it was hashed: the audit log verifies
+    expect((await server.gql(`{ verifyAuditLog { ok problem } }`, {}, server.ownerToken)).data.verifyAuditLog).toEqual({ ok: true, problem: null })
     await server.app.notifications.runOnce()
     const [update] = updatesOf(message)
     expect(update).toBeDefined()

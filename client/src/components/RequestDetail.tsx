@@ -4,7 +4,7 @@ import { useQuery } from 'urql'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
 import { useSession } from '../lib/auth'
 import { useDecisions } from '../lib/decisions'
-import { errorMessage, eventAttempt, eventLabel, formatDateTime, humanize, timeLeft } from '../lib/format'
+import { channelLabel, errorMessage, eventAttempt, eventLabel, formatDateTime, humanize, timeLeft } from '../lib/format'
 import { useNow, useShortcuts } from '../lib/hooks'
 import { KEYBOARD_DWELL_MS } from '../lib/timing'
 import { ExecutionFields, ExecutionStatus } from './ExecutionStatus'
@@ -127,8 +127,12 @@ const RequestQuery = graphql(`
         comment
         details
         at
+        channel
         actor {
           __typename
+          name
+        }
+        delegateOf {
           name
         }
       }
@@ -538,7 +542,9 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
         <ol className="timeline">
           {request.events.map((e, i) => (
             <li key={i}>
-              <span className={`event ${e.type.toLowerCase()}`}>{eventLabel(e.type, e.details)}</span> {e.actor ? e.actor.name : 'the service'} ·{' '}
+              <span className={`event ${e.type.toLowerCase()}`}>{eventLabel(e.type, e.details)}</span> {e.actor ? e.actor.name : 'the service'}
+              {e.delegateOf && <> for {e.delegateOf.name}</>}
+              {e.channel && <> {channelLabel(e.channel)}</>} ·{' '}
               <time dateTime={e.at}>{formatDateTime(e.at)}</time>
               {e.comment && !restatesAttempt(e) && <p className="comment">{e.comment}</p>}
             </li>

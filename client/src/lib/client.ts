@@ -12,7 +12,7 @@ export function createApiClient(token: string, onAuthError: () => void): { clien
   const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`
   const ws = createWsClient({
     url: wsUrl,
-    connectionParams: { authorization: `Bearer ${token}` },
+    connectionParams: { authorization: `Bearer ${token}`, client: 'inbox' },
     retryAttempts: Infinity,
     shouldRetry: () => true,
     on: {
@@ -32,7 +32,8 @@ export function createApiClient(token: string, onAuthError: () => void): { clien
     url: '/graphql',
     // POST only: the server refuses GET requests a browser could forge cross-site (CSRF prevention)
     preferGetMethod: false,
-    fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
+    // the inbox names itself: the audit trail says a person's decisions were made in it
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${token}`, 'x-approvals-client': 'inbox' } }),
     exchanges: [
       cacheExchange,
       fetchExchange,

@@ -46,6 +46,22 @@ export function eventLabel(type: string, details?: unknown): string {
   }
 }
 
+/** Where a decision was made, as the history says it ("Approved Rita by email"). */
+export function channelLabel(channel: string): string {
+  switch (channel) {
+    case 'INBOX':
+      return 'in the inbox'
+    case 'API':
+      return 'through the API'
+    case 'EMAIL':
+      return 'by email'
+    case 'SLACK':
+      return 'in Slack'
+    default:
+      return `via ${channel.toLowerCase()}`
+  }
+}
+
 /** The tab title with the unread count, as mail clients do. */
 export function titleWithCount(count: number): string {
   return count > 0 ? `(${count}) Approvals` : 'Approvals'

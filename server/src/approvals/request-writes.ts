@@ -9,6 +9,7 @@ import { Prisma, type PrismaClient } from '../db.js'
 import type { ApprovalRequest } from '../generated/prisma/client.js'
 import { paramsDigest } from './executions.js'
 import type { Assignee } from './reviewers.js'
+import type { DecisionChannelName } from './stages.js'
 
 /** The request to write, every column as stored. */
 export type NewRequest = Omit<
@@ -122,6 +123,8 @@ export async function decideRequest(
   comment: string | null,
   now: Date,
   principalsLimit: number,
+  /** Where the decision is made, for its event's details. */
+  channel?: DecisionChannelName,
 ): Promise<Decided | null> {
   const at = now.toISOString()
   const userId = viewer.kind === 'user' ? viewer.id : null
@@ -153,8 +156,10 @@ export async function decideRequest(
         )
       RETURNING *
     ), event AS (
-      INSERT INTO "ApprovalEvent" ("requestId", "type", "actorUserId", "actorAgentId", "comment", "at")
-      SELECT "id", ${status}::"ApprovalEventType", ${userId}::uuid, ${agentId}::uuid, ${comment}, ${at}::timestamp FROM decided
+      INSERT INTO "ApprovalEvent" ("requestId", "type", "actorUserId", "actorAgentId", "comment", "details", "at")
+      SELECT "id", ${status}::"ApprovalEventType", ${userId}::uuid, ${agentId}::uuid, ${comment},
+        CASE WHEN ${channel ?? null}::text IS NOT NULL THEN jsonb_build_object('channel', ${channel ?? null}::text) END, ${at}::timestamp
+      FROM decided
     )${execution}
     SELECT decided.*, (
       SELECT json_agg(p.id) FROM (

@@ -18,7 +18,7 @@ import { assign, type Assignee, type Assignment, type ReviewSubject } from './re
 import type { RuleCache } from './rule-cache.js'
 import { decideRequest, insertRequest, type NewEvent, type NewRequest } from './request-writes.js'
 import { lockRuleSet, readEnabledRules, ruleFromSnapshot, ruleSnapshot, stageOf, type RuleView } from './rules.js'
-import { approveInStage, delegationEvents, lockRequest, passStage, subjectOf } from './stages.js'
+import { approveInStage, delegationEvents, lockRequest, passStage, subjectOf, type DecisionChannelName } from './stages.js'
 
 type Tx = Prisma.TransactionClient
 
@@ -609,13 +609,13 @@ export async function decide(
   options: { maxJsonBytes?: number; actionTypes?: ActionTypeRegistry; via?: DecisionChannel } = {},
 ): Promise<Decision> {
   if (params !== undefined && status !== 'APPROVED') throw badInput('Only an approval may change the params.', 'params')
-  // an edit is checked once the viewer is known to be a reviewer: the transaction does that; a
-  // decision from another channel has work of its own to do in the deciding transaction
-  if (params === undefined && !options.via) {
+  // an edit is checked once the viewer is known to be a reviewer: the transaction does that, as
+  // does a channel's own work (a decision link is spent in the deciding transaction)
+  if (params === undefined && !options.via?.before) {
     const current = await prisma.approvalRequest.findUnique({ where: { id } })
     if (current && current.status === 'PENDING' && current.resourceType === 'AGENT_ACTION' && !isExpired(current, now)) {
       // one reviewer past the notifier's bound: enough to know whether to name them
-      const decided = await decideRequest(prisma, current, viewer, status, comment, now, MAX_NAMED_PRINCIPALS + 1)
+      const decided = await decideRequest(prisma, current, viewer, status, comment, now, MAX_NAMED_PRINCIPALS + 1, options.via?.channel)
       if (decided) return decided
     }
   }
@@ -625,13 +625,14 @@ export async function decide(
 }
 
 /**
- * Where a decision was made, when not through the API: an email's decision link or a Slack
- * button. The events the decision writes name it (`details.channel`), and `before` runs first in
- * the deciding transaction, under the request's lock (a decision link is used up there, so that it
- * is spent exactly when the decision commits); throwing from it refuses the decision.
+ * Where a decision is made: the inbox, another client of the API, an email's decision link or a
+ * Slack button. The decision's events name it (`details.channel`, written before they are hashed),
+ * and `before` runs first in the deciding transaction, under the request's lock (a decision link
+ * is used up there, so that it is spent exactly when the decision commits); throwing from it
+ * refuses the decision.
  */
 export interface DecisionChannel {
-  channel: 'EMAIL' | 'SLACK'
+  channel: DecisionChannelName
   before?: (tx: Tx) => Promise<void>
 }
 
@@ -712,7 +713,7 @@ async function decideInTransaction(
 ): Promise<ApprovalRequest> {
   return prisma.$transaction(async (tx) => {
     // concurrent decisions of one request wait for each other here: each vote counts once
-    await lockRequest(tx, id)
+    await lockRequest(tx, id, via?.channel)
     await via?.before?.(tx)
     let request = await getVisibleRequest(tx, viewer, id)
     if (!request) throw notFound('Approval request')
@@ -730,13 +731,6 @@ async function decideInTransaction(
         ? await approveInStage(tx, request, viewer, comment, now, notExpired(now))
         : await finalize(tx, id, status, viewer, comment, now, notExpired(now))
     if (!decided) throw conflict('This request was decided or withdrawn meanwhile.')
-    if (via) {
-      // the events this decision wrote (its own, at `now`, under the request's lock): where it was made
-      await tx.$executeRaw`
-        UPDATE "ApprovalEvent" SET "details" = COALESCE("details", '{}'::jsonb) || jsonb_build_object('channel', ${via.channel}::text)
-        WHERE "requestId" = ${id}::uuid AND "at" = ${now.toISOString()}::timestamp AND "actorUserId" = ${viewer.kind === 'user' ? viewer.id : null}::uuid
-          AND "type" IN ('APPROVED', 'REJECTED', 'VOTED', 'ADVANCED')`
-    }
     return decided
   })
 }

@@ -19,9 +19,20 @@ const seconds = (date: Date, s: number) => new Date(date.getTime() + s * 1000)
 const principalActor = (actor: Viewer) => (actor.kind === 'user' ? { actorUserId: actor.id } : { actorAgentId: actor.id })
 
 /** Takes the request's row lock until the transaction ends: its votes and stage changes wait for each other. */
-export async function lockRequest(tx: Tx, id: string): Promise<void> {
-  await tx.$queryRaw`SELECT 1 FROM "ApprovalRequest" WHERE "id" = ${id}::uuid FOR UPDATE`
+export async function lockRequest(tx: Tx, id: string, decisionChannel?: DecisionChannelName): Promise<void> {
+  if (!decisionChannel) {
+    await tx.$queryRaw`SELECT 1 FROM "ApprovalRequest" WHERE "id" = ${id}::uuid FOR UPDATE`
+    return
+  }
+  // and, in the same statement, where the decision of this transaction is made: the chain trigger
+  // writes it into the decision's events (the decision_channel migration)
+  await tx.$queryRaw`
+    SELECT 1 FROM "ApprovalRequest" r, set_config('approvals.decision_channel', ${decisionChannel}, true)
+    WHERE r."id" = ${id}::uuid FOR UPDATE OF r`
 }
+
+/** Where a decision is made: the inbox, another client of the API, an email's decision link, a Slack button. */
+export type DecisionChannelName = 'INBOX' | 'API' | 'EMAIL' | 'SLACK'
 
 /** Who approved the request already, in any stage (user or agent ids). */
 export async function votersOf(tx: Tx, requestId: string): Promise<string[]> {

@@ -63,7 +63,7 @@ builder.prismaObjectFields('ApprovalEvent', (t) => ({
   }),
   channel: t.string({
     nullable: true,
-    description: 'Where a decision was made, when known: EMAIL (a decision link), SLACK.',
+    description: "Where a decision was made: INBOX (a person in the inbox), API (any other client of the API, agents included), EMAIL (a decision link), SLACK. Null for other events and for decisions recorded before channels were.",
     select: { details: true },
     resolve: (e) => {
       const channel = (e.details as { channel?: unknown } | null)?.channel

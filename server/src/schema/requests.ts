@@ -412,7 +412,13 @@ const RecordFieldChange = builder.objectRef<RecordFieldChangeRow>('RecordFieldCh
 /** Decides one request as the viewer and tells its subscribers; the decided row. */
 async function decideAndNotify(ctx: Context, globalId: string, field: string, decision: requests.DecisionInput) {
   const id = parseId(globalId, ['ApprovalRequest'], field).id
-  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, decision, ctx.clock.now(), { maxJsonBytes: ctx.limits?.maxJsonBytes, actionTypes: ctx.actionTypes })
+  // a person's decision in the inbox says so; any other, a person's or an agent's, came through the API
+  const channel = ctx.client === 'inbox' && ctx.viewer!.kind === 'user' ? 'INBOX' : 'API'
+  const { request, principals } = await requests.decide(ctx.prisma, ctx.viewer!, id, decision, ctx.clock.now(), {
+    maxJsonBytes: ctx.limits?.maxJsonBytes,
+    actionTypes: ctx.actionTypes,
+    via: { channel },
+  })
   if (principals) {
     const { requesterKey } = request
     ctx.notify.publish({ requestId: id, status: request.status, requesterKey, executionReady: request.status === 'APPROVED', principals })
