@@ -1,40 +1,19 @@
 // The inbox's look as the system asks for it: light or dark (prefers-color-scheme), with every
 // text readable (WCAG AA contrast) in both. Debian's Chromium driven by playwright-core against a
 // real server on PGlite serving a fresh production build.
-import { rm } from 'node:fs/promises'
-import { type Browser, type Page } from 'playwright-core'
-import { buildClient, launchBrowser } from './browser'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startServer, type TestServer } from '../../server/test/harness.js'
+import { type Page } from 'playwright-core'
+import { useBrowserSuite } from './browser'
+import { beforeAll, describe, expect, it } from 'vitest'
 
-let outDir: string
-let server: TestServer
-let browser: Browser
+const suite = useBrowserSuite()
 let base: string
 
-beforeAll(async () => {
-  outDir = await buildClient()
-  server = await startServer({ clientDir: outDir })
-  base = server.url.replace(/\/graphql$/, '')
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  expect(errors).toEqual([])
-  await browser?.close()
-  await server?.destroy()
-  await rm(outDir, { recursive: true, force: true })
+beforeAll(() => {
+  base = suite.base
 })
 
-/** A page in the given system colour scheme whose script errors fail the test. */
-async function newPage(colorScheme: 'light' | 'dark'): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, colorScheme })
-  page.setDefaultTimeout(10_000)
-  page.on('pageerror', (err) => errors.push(err.message))
-  // a refused sign-in answers 401, which the browser reports; anything else is a fault
-  page.on('console', (m) => m.type() === 'error' && !m.text().includes('status of 401') && errors.push(m.text()))
-  return page
-}
-const errors: string[] = []
+/** A page in the given system colour scheme; a refused sign-in answers 401, which the browser reports, and is no fault. */
+const newPage = (colorScheme: 'light' | 'dark') => suite.newPage({ colorScheme, refusals: [401] })
 
 type Rgb = [number, number, number]
 

@@ -1,28 +1,23 @@
 // End to end, as a reviewer and an admin use the inbox: Debian's Chromium driven by
 // playwright-core against a real server on PGlite serving a fresh build of the app. Screenshots
 // go to a temporary folder; `npm run screenshots` writes them to docs/screenshots for the README.
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Browser, type Page } from 'playwright-core'
-import { buildClient, launchBrowser, screenshotsDir } from './browser'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Page } from 'playwright-core'
+import { useBrowserSuite } from './browser'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { KEYBOARD_DWELL_MS, UNDO_MS } from '../src/lib/timing'
 import { seriousViolations } from './axe'
-import { collect, createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
+import { collect, createAgentWithToken, createRule, createUserWithToken, type TestServer } from '../../server/test/harness.js'
 
+const suite = useBrowserSuite()
 let SCREENSHOTS: string
-let outDir: string
 let server: TestServer
-let browser: Browser
 let reviewer: { id: string; token: string }
 let agent: { id: string; token: string }
 let base: string
 
 beforeAll(async () => {
-  outDir = await buildClient()
-  SCREENSHOTS = await screenshotsDir()
-  server = await startServer({ clientDir: outDir })
-  base = server.url.replace(/\/graphql$/, '')
+  ;({ server, base, screenshots: SCREENSHOTS } = suite)
   reviewer = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita Reviewer', roleKeys: ['member'] })
   agent = await createAgentWithToken(server, { name: 'Outreach agent' })
   await createRule(server, {
@@ -33,34 +28,14 @@ beforeAll(async () => {
     primaryResolver: { type: 'NAMED_USER', userId: reviewer.id },
     expiresAfterSeconds: 86_400,
   })
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  // the app logs nothing as an error while it works (a bad token's 200 answer is not an error)
-  expect(errors).toEqual([])
-  await browser?.close()
-  await server?.destroy()
-  await rm(outDir, { recursive: true, force: true })
 })
 
-/** A page whose script errors fail the test, with short waits so a missing element says which. */
-async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
-  const page = await browser.newPage({ viewport })
-  page.setDefaultTimeout(10_000)
-  // the page's timers run on a clock the tests move: a decision's undo window passes without waiting
-  await page.clock.install()
-  page.on('pageerror', (err) => errors.push(err.message))
-  // a refused sign-in answers 401, which the browser reports; anything else is a fault
-  page.on('console', (m) => m.type() === 'error' && !m.text().includes('status of 401') && errors.push(m.text()))
-  return page
-}
-const errors: string[] = []
-
-async function signIn(page: Page, token: string) {
-  await page.goto(base + '/')
-  await page.getByLabel('API token').fill(token)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-}
+/**
+ * A page on a clock the tests move (a decision's undo window passes without waiting); a refused
+ * sign-in answers 401, which the browser reports, and is no fault.
+ */
+const newPage = (viewport?: { width: number; height: number }) => suite.newPage({ viewport, clock: true, refusals: [401] })
+const signIn = (page: Page, token: string) => suite.signIn(page, token)
 
 /** Signed in and on the inbox with its live connection up and its subscription listening on the server. */
 async function signInLive(page: Page, token: string) {

@@ -2,18 +2,16 @@
 // playwright-core against a real server on PGlite serving a fresh build of the app. Every change
 // made in the page is checked through the API (and tokens by using them). Screenshots go to a
 // temporary folder; `npm run screenshots` writes them to docs/screenshots for the README.
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Browser, type Page } from 'playwright-core'
+import { type Page } from 'playwright-core'
 import { seriousViolations } from './axe'
-import { buildClient, launchBrowser, screenshotsDir } from './browser'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { codes, createAgentWithToken, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
+import { useBrowserSuite } from './browser'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { codes, createAgentWithToken, createUserWithToken, type TestServer } from '../../server/test/harness.js'
 
+const suite = useBrowserSuite()
 let SCREENSHOTS: string
-let outDir: string
 let server: TestServer
-let browser: Browser
 let rita: { id: string; token: string }
 let ada: { id: string; token: string }
 let agent: { id: string; token: string }
@@ -21,34 +19,15 @@ let laptop: { id: string; token: string }
 let base: string
 
 beforeAll(async () => {
-  outDir = await buildClient()
-  SCREENSHOTS = await screenshotsDir()
-  server = await startServer({ clientDir: outDir })
-  base = server.url.replace(/\/graphql$/, '')
+  ;({ server, base, screenshots: SCREENSHOTS } = suite)
   rita = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita Reviewer', roleKeys: ['member'] })
   ada = await createUserWithToken(server, { email: 'ada@example.com', name: 'Ada Delegate', roleKeys: ['member'] })
   agent = await createAgentWithToken(server, { name: 'Outreach agent' })
   const issued = await server.gql(`mutation($id: ID!) { createApiToken(principalId: $id, name: "laptop") { token apiToken { id } } }`, { id: rita.id }, server.ownerToken)
   laptop = { id: issued.data.createApiToken.apiToken.id, token: issued.data.createApiToken.token }
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  // the app logs nothing as an error while it works
-  expect(errors).toEqual([])
-  await browser?.close()
-  await server?.destroy()
-  await rm(outDir, { recursive: true, force: true })
 })
 
-/** A page whose script errors fail the test, with short waits so a missing element says which. */
-async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
-  const page = await browser.newPage({ viewport })
-  page.setDefaultTimeout(10_000)
-  page.on('pageerror', (err) => errors.push(err.message))
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
-  return page
-}
-const errors: string[] = []
+const newPage = (viewport?: { width: number; height: number }) => suite.newPage({ viewport })
 
 /** Signed in as the owner (a directory manager), on People and agents. */
 async function openPeople(viewport?: { width: number; height: number }): Promise<Page> {

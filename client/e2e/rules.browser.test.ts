@@ -1,27 +1,22 @@
 // End to end, as an approval manager uses the rule editor: Debian's Chromium driven by
 // playwright-core against a real server on PGlite serving a fresh build of the app. Screenshots
 // go to a temporary folder; `npm run screenshots` writes them to docs/screenshots for the README.
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Browser, type Locator, type Page } from 'playwright-core'
-import { buildClient, launchBrowser, screenshotsDir } from './browser'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Locator, type Page } from 'playwright-core'
+import { useBrowserSuite } from './browser'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { seriousViolations } from './axe'
-import { createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
+import { createAgentWithToken, createRule, createUserWithToken, type TestServer } from '../../server/test/harness.js'
 
+const suite = useBrowserSuite()
 let SCREENSHOTS: string
-let outDir: string
 let server: TestServer
-let browser: Browser
 let reviewer: { id: string; token: string }
 let agent: { id: string; token: string }
 let base: string
 
 beforeAll(async () => {
-  outDir = await buildClient()
-  SCREENSHOTS = await screenshotsDir()
-  server = await startServer({ clientDir: outDir })
-  base = server.url.replace(/\/graphql$/, '')
+  ;({ server, base, screenshots: SCREENSHOTS } = suite)
   reviewer = await createUserWithToken(server, { email: 'rita@example.com', name: 'Rita Reviewer', roleKeys: ['member'] })
   agent = await createAgentWithToken(server, { name: 'Outreach agent' })
   await createRule(server, {
@@ -31,29 +26,10 @@ beforeAll(async () => {
     primaryResolver: { type: 'NAMED_USER', userId: reviewer.id },
     expiresAfterSeconds: 86_400,
   })
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  // the app logs nothing as an error while it works
-  expect(errors).toEqual([])
-  await browser?.close()
-  await server?.destroy()
-  await rm(outDir, { recursive: true, force: true })
 })
 
-/**
- * A page whose script errors fail the test, with short waits so a missing element says which.
- * `refusals`: the HTTP statuses the test provokes on purpose (the browser logs them as errors).
- */
-async function newPage({ refusals = [] as number[], viewport = { width: 1280, height: 1000 } } = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport })
-  page.setDefaultTimeout(10_000)
-  page.on('pageerror', (err) => errors.push(err.message))
-  const expected = (text: string) => refusals.some((status) => text.includes(`status of ${status}`))
-  page.on('console', (m) => m.type() === 'error' && !expected(m.text()) && errors.push(m.text()))
-  return page
-}
-const errors: string[] = []
+/** A page tall enough for the rule editor; `refusals`: the HTTP statuses the test provokes on purpose. */
+const newPage = ({ refusals = [] as number[], viewport = { width: 1280, height: 1000 } } = {}) => suite.newPage({ refusals, viewport })
 
 /** Signed in as the owner (approval:manage), on the rules list. */
 async function openRules(page: Page) {

@@ -2,49 +2,31 @@
 // against a real server on PGlite serving a fresh build of the app, sending to a real receiver on
 // loopback that verifies every delivery with the standardwebhooks library and the secret the page
 // showed. Screenshots go to a temporary folder (`npm run screenshots` writes docs/screenshots).
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Browser, type Page } from 'playwright-core'
+import { type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from '../../server/test/harness.js'
+import { createAgentWithToken, createRule, createUserWithToken, type TestServer } from '../../server/test/harness.js'
 import { startReceiver, type Receiver } from '../../server/test/webhook-receiver.js'
 import { seriousViolations } from './axe'
-import { buildClient, launchBrowser, screenshotsDir } from './browser'
+import { useBrowserSuite, type PageOptions } from './browser'
 
+// the dispatcher runs as in production: woken by each mutation, and every 200 ms
+const suite = useBrowserSuite({ server: { webhooks: { allowPrivateNetworks: true, intervalMs: 200 } } })
 let SCREENSHOTS: string
-let outDir: string
 let server: TestServer
-let browser: Browser
 let receiver: Receiver
-let base: string
-const errors: string[] = []
 
 beforeAll(async () => {
-  outDir = await buildClient()
-  SCREENSHOTS = await screenshotsDir()
+  ;({ server, screenshots: SCREENSHOTS } = suite)
   receiver = await startReceiver()
-  // the dispatcher runs as in production: woken by each mutation, and every 200 ms
-  server = await startServer({ clientDir: outDir, webhooks: { allowPrivateNetworks: true, intervalMs: 200 } })
-  base = server.url.replace(/\/graphql$/, '')
-  browser = await launchBrowser()
 })
 afterAll(async () => {
-  // the app logs nothing as an error while it works
-  expect(errors).toEqual([])
-  await browser?.close()
-  await server?.destroy()
   await receiver?.close()
-  await rm(outDir, { recursive: true, force: true })
 })
 
-async function openWebhooks(options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 860 }, colorScheme: options.colorScheme ?? 'light' })
-  page.setDefaultTimeout(10_000)
-  page.on('pageerror', (err) => errors.push(err.message))
-  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
-  await page.goto(base + '/')
-  await page.getByLabel('API token').fill(server.ownerToken)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+async function openWebhooks(options: Pick<PageOptions, 'viewport' | 'colorScheme'> = {}): Promise<Page> {
+  const page = await suite.newPage(options)
+  await suite.signIn(page, server.ownerToken)
   await page.getByRole('link', { name: 'Webhooks' }).click()
   await page.getByRole('heading', { name: 'Webhooks' }).waitFor()
   return page
