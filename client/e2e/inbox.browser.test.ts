@@ -241,6 +241,47 @@ describe('the inbox in a browser', () => {
     await page.close()
   })
 
+  it('keeps a request that arrives while the list is read again, when that older read lands after it', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    // the next read of the list is answered by the server at once, and reaches the page only later
+    let taken!: () => void
+    const readTaken = new Promise<void>((resolve) => (taken = resolve))
+    let deliver!: () => void
+    const delivered = new Promise<void>((resolve) => (deliver = resolve))
+    let landed!: () => void
+    const readLanded = new Promise<void>((resolve) => (landed = resolve))
+    let held = false
+    await page.route(
+      '**/graphql',
+      async (route) => {
+        const body = route.request().postDataJSON() as { query?: string } | null
+        if (held || !body?.query?.includes('query Inbox(')) return route.fallback()
+        held = true
+        const response = await route.fetch()
+        taken()
+        await delivered
+        await route.fulfill({ response })
+        landed()
+      },
+    )
+    // the inbox reads its list again every minute, as a safety net
+    await page.clock.fastForward(60_000)
+    await readTaken
+    const id = (await askToEmail('Arrived during a read')).data.requestApproval.request.id
+    await inList(page, 'Email: Arrived during a read').waitFor()
+    deliver()
+    await readLanded
+    // two frames: the page has applied the older read
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))
+    expect(await inList(page, 'Email: Arrived during a read').isVisible()).toBe(true)
+    // decided, to leave the inbox as it was
+    expect((await server.gql(`mutation($id: ID!) { approveRequest(id: $id) { status } }`, { id }, reviewer.token)).errors).toBeUndefined()
+    await inList(page, 'Email: Arrived during a read').waitFor({ state: 'detached' })
+    await page.close()
+  })
+
   it('undo within the window sends nothing, and brings the request back', async () => {
     const page = await newPage()
     await signInLive(page, reviewer.token)

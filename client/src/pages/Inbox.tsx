@@ -94,8 +94,12 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   const [arrived, setArrived] = useState<ReadonlySet<string>>(new Set())
   // the requests this inbox has listed: an ADDED event for another one is an arrival
   const seenIds = useRef(new Set<string>())
-  // what live events said of each request since the list was last read: its row, or null once it left
-  const [overlay, setOverlay] = useState<ReadonlyMap<string, InboxItem | null>>(new Map())
+  // what live events said of each request since the list was last read: its row, or null once it
+  // left, and the event's place in the order they came (`seq`)
+  const [overlay, setOverlay] = useState<ReadonlyMap<string, { row: InboxItem | null; seq: number }>>(new Map())
+  const eventSeq = useRef(0)
+  // the last event before the latest read of the list was asked for: what a read supersedes
+  const readAsked = useRef(0)
   const selected = useRef(selectedId)
   selected.current = selectedId
   const [{ data: countData }, refetchCount] = useQuery({ query: InboxCount, variables: { filter }, requestPolicy: 'network-only', pause: !data })
@@ -104,7 +108,8 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   useSubscription({ query: InboxEvents }, (_prev, event) => {
     const { type } = event.approvalInbox
     const request = getFragmentData(RequestRowFields, event.approvalInbox.request)
-    setOverlay((prev) => new Map(prev).set(request.id, type === 'REMOVED' ? null : request))
+    const seq = ++eventSeq.current
+    setOverlay((prev) => new Map(prev).set(request.id, { row: type === 'REMOVED' ? null : request, seq }))
     if (request.id === selected.current) setDetailVersion((v) => v + 1)
     clearTimeout(countTimer.current)
     countTimer.current = setTimeout(() => refetchCount({ requestPolicy: 'network-only' }), 300)
@@ -115,8 +120,17 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
     }
     return event
   })
-  // a fresh read of the list supersedes what events said before it
-  useEffect(() => setOverlay(new Map()), [data])
+  // a fresh read of the list supersedes what events said before it was asked for, not what came
+  // while it was on its way (a request added meanwhile may not be in it)
+  useEffect(() => {
+    setOverlay((prev) => {
+      const next = new Map([...prev].filter(([, e]) => e.seq > readAsked.current))
+      return next.size === prev.size ? prev : next
+    })
+  }, [data])
+  useEffect(() => {
+    readAsked.current = eventSeq.current
+  }, [order, filter])
   const [more, loadMore] = useMorePages(order, filter, baseVersion)
   const [helpOpen, setHelpOpen] = useState(false)
   const searchField = useRef<HTMLInputElement>(null)
@@ -133,6 +147,7 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   }, [])
   // after a (re)connection, read the inbox again: events sent while the link was down are gone
   const reread = useCallback(() => {
+    readAsked.current = eventSeq.current
     refetch({ requestPolicy: 'network-only' })
     setBaseVersion((v) => v + 1)
     setDetailVersion((v) => v + 1)
@@ -146,8 +161,8 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   const extra = useExtraPages(more, order, filter)
   const items = useMemo(() => {
     const read = [...(data?.approvalInbox.edges.map((e) => getFragmentData(RequestRowFields, e.node)) ?? []), ...extra.items]
-    const live = [...overlay.values()].filter((r): r is InboxItem => r !== null && r.status === 'PENDING' && rowMatches(r, filter))
-    const all = [...read.map((r) => (overlay.has(r.id) ? overlay.get(r.id) : r)).filter((r): r is InboxItem => !!r && r.status === 'PENDING'), ...live]
+    const live = [...overlay.values()].map((e) => e.row).filter((r): r is InboxItem => r !== null && r.status === 'PENDING' && rowMatches(r, filter))
+    const all = [...read.map((r) => (overlay.has(r.id) ? overlay.get(r.id)!.row : r)).filter((r): r is InboxItem => !!r && r.status === 'PENDING'), ...live]
     const unique = all.filter((r, i) => all.findIndex((x) => x.id === r.id) === i).sort(ORDER_BY[order])
     // a decision waiting out its undo window has left the inbox (undo brings it back)
     return unique.filter((r) => !decisions.waiting.has(r.id))
