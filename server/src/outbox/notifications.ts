@@ -139,7 +139,8 @@ export function startNotifications(options: {
         WHERE "NotificationChannelState"."enabled" IS DISTINCT FROM EXCLUDED."enabled"
       RETURNING "channel"::text AS "channel", "enabled"`
     for (const { channel, enabled } of switched) {
-      log.info({ channel, enabled }, `${channel === 'EMAIL' ? 'email' : 'Slack'} notifications are now ${enabled ? 'written' : 'no longer written'} for new reviewers`)
+      const name = channel === 'EMAIL' ? 'email' : 'Slack'
+      log.info({ channel, enabled }, enabled ? `${name} notifications are on: new reviewers get them` : `${name} notifications are off: none are written for new reviewers`)
     }
   }
   let announced: Promise<void> | undefined
