@@ -10,7 +10,8 @@ import { KEYBOARD_DWELL_MS } from '../lib/timing'
 import { ExecutionFields, ExecutionStatus } from './ExecutionStatus'
 import { EditParams } from './EditParams'
 import { OwnerChange, ParamsView, RecordChanges, toolInfo } from './ParamsView'
-import { conditionsInWords, similarQuery } from '../lib/conditions'
+import { conditionsInWords, fieldsOf, similarQuery, type ConditionFact } from '../lib/conditions'
+import { useConditionFacts } from '../lib/condition-facts'
 import { RuleEditor, type RuleDraft } from './RuleEditor'
 
 /** The context to show on its own: a tool call's description of its tool is shown with the call. */
@@ -402,7 +403,7 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
               {request.rule.conditions ? ' when:' : ' always.'}
             </p>
             {request.rule.description && <p className="muted">{request.rule.description}</p>}
-            {request.rule.conditions != null && <ConditionsInWords conditions={request.rule.conditions} />}
+            {request.rule.conditions != null && <ConditionsInWords conditions={request.rule.conditions} actionType={request.actionType} />}
           </>
         ) : (
           <p className="muted">The rule has been deleted.</p>
@@ -556,8 +557,9 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
 }
 
 /** A rule's conditions as the rule editor's builder words them, with the JSONLogic they are stored as a click away. */
-function ConditionsInWords({ conditions }: { conditions: unknown }) {
-  const words = conditionsInWords(conditions)
+function ConditionsInWords({ conditions, actionType }: { conditions: unknown; actionType: string }) {
+  const facts = useConditionFacts(actionType)
+  const words = conditionsInWords(conditions, fieldsOf(facts ?? []))
   const json = <pre className="json">{JSON.stringify(conditions, null, 2)}</pre>
   if (!words) return json
   return (
@@ -613,7 +615,7 @@ function AllowSimilar({
     requiredApprovals: 1,
     nextStages: [],
   }))
-  const [conditions] = useState(() => similarQuery(request))
+  const facts = useConditionFacts(request.actionType)
   // the rule opens below the buttons: bring it into view, its heading first for screen readers
   const heading = useRef<HTMLHeadingElement>(null)
   useEffect(() => {
@@ -629,6 +631,29 @@ function AllowSimilar({
         <strong>From now on, requests like this one are approved at once, with nobody asked.</strong> Check the rule below and narrow its conditions if need be. Confirming
         creates it, then approves this request (a decision you can still undo for a few seconds; the rule stays until you delete it).
       </p>
+      {!facts ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <SimilarRuleEditor facts={facts} request={request} template={template} onDone={(createdId) => (createdId ? onCreated() : onCancel())} />
+      )}
+    </section>
+  )
+}
+
+/** The rule editor with the conditions of requests like `request`, worded with its action type's facts. */
+function SimilarRuleEditor({
+  facts,
+  request,
+  template,
+  onDone,
+}: {
+  facts: readonly ConditionFact[]
+  request: Parameters<typeof similarQuery>[0] & { params: unknown; context?: unknown }
+  template: RuleDraft
+  onDone: (createdId?: string) => void
+}) {
+  const [conditions] = useState(() => similarQuery(request, facts))
+  return (
       <RuleEditor
         rule={null}
         template={template}
@@ -636,8 +661,7 @@ function AllowSimilar({
         submitLabel="Create this rule and approve"
         embedded
         sample={{ params: request.params, context: request.context ?? null }}
-        onDone={(createdId) => (createdId ? onCreated() : onCancel())}
+        onDone={onDone}
       />
-    </section>
   )
 }

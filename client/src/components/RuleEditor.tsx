@@ -3,7 +3,7 @@ import type { RuleGroupType } from 'react-querybuilder'
 import { useClient, useMutation, useQuery } from 'urql'
 import { graphql } from '../gql'
 import type { ApprovalRuleInput, ApprovalStageInput, ExpiryAction, ResolverInput, ResolverType, ResourceType, RuleEditorOptionsQuery, TestRuleQuery } from '../gql/graphql'
-import { CONDITION_FIELDS, fieldsFor, jsonLogicFromQuery, peopleFields, queryFromJsonLogic } from '../lib/conditions'
+import { ANY_OPERATORS, EMPTY_QUERY, fieldsFor, fieldsOf, jsonLogicFromQuery, queryFromJsonLogic, readsBack, type ConditionFact } from '../lib/conditions'
 import { DURATION_UNITS, durationParts, secondsFrom, type DurationUnit } from '../lib/durations'
 import { errorMessage, humanize } from '../lib/format'
 import { exampleFor } from '../lib/samples'
@@ -19,6 +19,13 @@ const EditorOptions = graphql(`
       resourceType
       description
       paramsSchema
+      conditionFacts {
+        path
+        label
+        kind
+        operators
+        choices
+      }
     }
     users {
       id
@@ -86,6 +93,30 @@ const RESOLVER_TYPES: { type: ResolverType; label: string }[] = [
 ]
 
 type Options = RuleEditorOptionsQuery | undefined
+
+/** Where a rule's action has an object whose fields differ from one action to the next: a tool's arguments, a record's data. */
+const OPEN_OBJECTS: Record<string, { path: string; label: string; example: string }> = {
+  call_tool: { path: 'params.arguments', label: 'Tool: argument', example: 'path' },
+  create_record: { path: 'params.data', label: 'Record: data', example: 'value' },
+  update_record: { path: 'params.data', label: 'Record: data', example: 'value' },
+}
+
+/** The builder offers a field of an open object (a tool's arguments, a record's data) as a fact once its name is given. */
+function OpenFieldAdder({ of, onAdd }: { of: { label: string; example: string }; onAdd: (name: string) => void }) {
+  const [name, setName] = useState('')
+  const valid = /^[A-Za-z0-9_.-]{1,100}$/.test(name)
+  return (
+    <div className="row tool-argument">
+      <label>
+        {of.label === 'Tool: argument' ? 'Test a tool argument' : 'Test a field of the record'}
+        <input value={name} placeholder={`e.g. ${of.example}`} onChange={(e) => setName(e.target.value.trim())} />
+      </label>
+      <button type="button" disabled={!valid} onClick={() => (onAdd(name), setName(''))}>
+        Offer it as a fact
+      </button>
+    </div>
+  )
+}
 
 /**
  * A duration entered as a number and a unit (minutes, hours, days) and given as seconds, as the
@@ -264,6 +295,7 @@ export function RuleEditor({
   submitLabel,
   sample,
   embedded,
+  warnings,
 }: {
   rule: (RuleDraft & { id: string }) | null
   /** After saving (with the new rule's id when one was created), or on Cancel. */
@@ -277,18 +309,51 @@ export function RuleEditor({
   sample?: { params: unknown; context: unknown }
   /** Inside another page's section, which has its own heading. */
   embedded?: boolean
+  /** Why the saved conditions would be refused or rewritten if saved today (ApprovalRule.conditionWarnings). */
+  warnings?: readonly string[]
 }) {
   const [{ data: options }] = useQuery({ query: EditorOptions })
   const [draft, setDraft] = useState<RuleDraft>(() => (initial ? toDraft(initial) : (template ?? EMPTY_RULE)))
-  const [query, setQuery] = useState<RuleGroupType>(() => conditions ?? queryFromJsonLogic(initial?.conditions ?? template?.conditions))
+  const stored = initial?.conditions ?? template?.conditions ?? null
+  const [query, setQuery] = useState<RuleGroupType>(() => conditions ?? EMPTY_QUERY)
+  // conditions the builder cannot show whole are edited as JSONLogic, never silently cut down
+  const [raw, setRaw] = useState<string | null>(null)
+  const [loaded, setLoaded] = useState(!!conditions || !stored)
+  const [openFields, setOpenFields] = useState<string[]>([])
   const [error, setError] = useState<string | null>(null)
   const [createState, create] = useMutation(CreateRule)
   const [saveState, save] = useMutation(SaveRule)
   const set = <K extends keyof RuleDraft>(key: K, value: RuleDraft[K]) => setDraft((d) => ({ ...d, [key]: value }))
   const actionTypes = options?.actionTypes ?? []
-  const fields = useMemo(() => fieldsFor(query, [...CONDITION_FIELDS, ...peopleFields(options?.agents ?? [], options?.users ?? [])]), [query, options])
-  const input = useMemo<RuleDraft>(() => ({ ...draft, conditions: jsonLogicFromQuery(query) }), [draft, query])
+  const facts = useMemo<ConditionFact[]>(() => {
+    const offered = actionTypes.find((a) => a.key === draft.actionType)?.conditionFacts ?? []
+    const open = OPEN_OBJECTS[draft.actionType]
+    const added = open ? openFields.map((name) => ({ path: `${open.path}.${name}`, label: `${open.label} ${name}`, kind: 'ANY', operators: ANY_OPERATORS })) : []
+    return [...offered, ...added]
+  }, [actionTypes, draft.actionType, openFields])
+  const people = useMemo(() => ({ agents: options?.agents ?? [], users: options?.users ?? [] }), [options])
+  const baseFields = useMemo(() => fieldsOf(facts, people), [facts, people])
+  // a stored rule is read into the builder once the facts of its action type are known
+  useEffect(() => {
+    if (loaded || !options) return
+    setLoaded(true)
+    const read = queryFromJsonLogic(stored, baseFields)
+    if (readsBack(stored, fieldsFor(read, baseFields))) setQuery(read)
+    else setRaw(JSON.stringify(stored, null, 2))
+  }, [loaded, options, stored, baseFields])
+  const fields = useMemo(() => fieldsFor(query, baseFields), [query, baseFields])
+  const rawConditions = useMemo(() => {
+    if (raw === null) return undefined
+    if (raw.trim() === '') return null
+    try {
+      return JSON.parse(raw) as unknown
+    } catch {
+      return raw // the server says what is wrong with it
+    }
+  }, [raw])
+  const input = useMemo<RuleDraft>(() => ({ ...draft, conditions: rawConditions !== undefined ? rawConditions : jsonLogicFromQuery(query, fields) }), [draft, query, fields, rawConditions])
   const expiryNote = useId()
+  const rawNote = useId()
 
   async function submit(e: FormEvent) {
     e.preventDefault()
@@ -345,7 +410,36 @@ export function RuleEditor({
         </div>
         <fieldset className="conditions">
           <legend>Conditions (all requests when empty)</legend>
-          <ConditionBuilder fields={fields} query={query} onChange={setQuery} />
+          {warnings && warnings.length > 0 && (
+            <div className="condition-warnings" role="note">
+              <p>
+                These conditions were saved before conditions were typed. They work as they always did; once you change them, they are checked, and the check finds:
+              </p>
+              <ul>
+                {warnings.map((w) => (
+                  <li key={w}>{w}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {raw !== null ? (
+            <>
+              <p className="muted" id={rawNote}>
+                The builder cannot show these conditions whole, so they are shown as stored, in JSONLogic. Edit them here, or start again in the builder.
+              </p>
+              <textarea aria-label="Conditions (JSONLogic)" aria-describedby={rawNote} rows={8} value={raw} onChange={(e) => setRaw(e.target.value)} spellCheck={false} />
+              <button type="button" onClick={() => (setRaw(null), setQuery(EMPTY_QUERY))}>
+                Start again in the builder
+              </button>
+            </>
+          ) : loaded ? (
+            <ConditionBuilder fields={fields} query={query} onChange={setQuery} />
+          ) : (
+            <p className="muted">Loading the facts of this action…</p>
+          )}
+          {OPEN_OBJECTS[draft.actionType] && raw === null && (
+            <OpenFieldAdder of={OPEN_OBJECTS[draft.actionType]!} onAdd={(name) => setOpenFields((a) => (a.includes(name) ? a : [...a, name]))} />
+          )}
         </fieldset>
 
         <h3>Who decides</h3>

@@ -17,6 +17,7 @@ export const RulesQuery = graphql(`
       actionType
       module
       conditions
+      conditionWarnings
       expiresAfterSeconds
       escalateAfterSeconds
       allowSelfApproval
@@ -153,6 +154,7 @@ export function RulesPage({ selectedId }: { selectedId?: string }) {
                   <strong>{r.name}</strong>
                 </Link>
                 {!r.enabled && <span className="rule-off">Disabled</span>}
+                {r.conditionWarnings.length > 0 && <span className="rule-flag">Conditions need a look</span>}
                 <p className="meta">
                   {humanize(r.actionType)}
                   {r.module && <> in {r.module}</>}
@@ -178,7 +180,12 @@ export function RulesPage({ selectedId }: { selectedId?: string }) {
       </section>
       {selectedId && (selectedId === 'new' || editing) && (
         <section className="detail" aria-label="Rule editor">
-          <RuleEditor key={selectedId} rule={editing ? { id: editing.id, ...draftFromRule(editing) } : null} onDone={() => navigate('/rules')} />
+          <RuleEditor
+            key={selectedId}
+            rule={editing ? { id: editing.id, ...draftFromRule(editing) } : null}
+            warnings={editing?.conditionWarnings}
+            onDone={() => navigate('/rules')}
+          />
         </section>
       )}
     </div>

@@ -263,7 +263,7 @@ export function checkParams(action: ActionType, params: unknown): ParamsProblem 
 }
 
 const asList = (value: unknown) => (value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map((v) => String(v).trim().toLowerCase()))
-function canonicalUrl(value: unknown): unknown {
+export function canonicalUrl(value: unknown): unknown {
   if (typeof value !== 'string') return value
   try {
     // lower-cases the scheme and host, resolves dot segments and encodes the host (punycode)

@@ -6,7 +6,9 @@ import { ApiError, badInput, notFound, type ErrorCode } from '../errors.js'
 import type { ApprovalRule, ExpiryAction, ResolverType, ResourceType } from '../generated/prisma/client.js'
 import type { Viewer } from '../auth/viewer.js'
 import { checkActionType } from './catalogue.js'
-import { evaluateConditions, parseConditions } from './conditions.js'
+import equal from 'fast-deep-equal'
+import { createFactTypes } from './condition-facts.js'
+import { checkConditions, evaluateConditions, parseConditions } from './conditions.js'
 import { actionFacts, bestRule, type RequestInput, type RequestSettings } from './requests.js'
 
 /** A resolver as stored: ids are database ids. */
@@ -216,15 +218,19 @@ const RuleShape = z.object({
 type ValidRule = Omit<RuleView, 'id' | 'version' | 'createdById' | 'updatedById' | 'createdAt' | 'updatedAt'>
 
 /** Validates a rule input against the catalogue and the directory; returns the definition to store. */
-async function validateRule(tx: Prisma.TransactionClient, input: RuleInput): Promise<ValidRule> {
+async function validateRule(tx: Prisma.TransactionClient, input: RuleInput, stored?: { actionType: string; conditions: unknown }): Promise<ValidRule> {
   const shape = RuleShape.safeParse(input)
   if (!shape.success) {
     const issue = shape.error.issues[0]!
     throw badInput(issue.message, `input.${issue.path.join('.')}`)
   }
   // read in the transaction, not from memory: a delete of the type waits for it (bumpRuleSet)
-  await checkActionType(tx, input.resourceType, input.actionType)
-  const conditions = parseConditions(input.conditions)
+  const action = await checkActionType(tx, input.resourceType, input.actionType)
+  // a stored rule's conditions given back unchanged (its enabled toggle, a new name) keep their
+  // meaning even where today's check would refuse or rewrite them: they stay as they are, flagged
+  // by conditionWarnings, until someone edits them
+  const unchanged = stored && stored.actionType === input.actionType && equal(parseConditions(input.conditions), stored.conditions ?? null)
+  const conditions = unchanged ? (stored.conditions as object | null) : checkConditions(input.conditions, createFactTypes(action))
   const primaryResolver = await validateResolver(tx, input.primaryResolver, 'input.primaryResolver')
   const fallbackResolver = input.fallbackResolver ? await validateResolver(tx, input.fallbackResolver, 'input.fallbackResolver') : null
   const nextStages: StageSpec[] = []
@@ -284,8 +290,9 @@ export async function updateRule(prisma: PrismaClient, actorUserId: string, id: 
   return prisma.$transaction(async (tx) => {
     // first: a deleteActionType of the type it names runs before this or after it
     await bumpRuleSet(tx)
-    if (!(await tx.approvalRule.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Approval rule')
-    const data = ruleColumns(await validateRule(tx, input))
+    const stored = await tx.approvalRule.findUnique({ where: { id }, select: { actionType: true, conditions: true } })
+    if (!stored) throw notFound('Approval rule')
+    const data = ruleColumns(await validateRule(tx, input, stored))
     return ruleView(
       await tx.approvalRule.update({ where: { id }, data: { ...data, updatedById: actorUserId, version: { increment: 1 } } }),
     )

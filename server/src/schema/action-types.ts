@@ -1,11 +1,29 @@
 import * as actionTypes from '../approvals/action-types.js'
 import type { ActionType as ActionTypeShape } from '../approvals/catalogue.js'
+import { builderFacts, type BuilderFact, type FactKind } from '../approvals/condition-facts.js'
 import { builder } from '../builder.js'
 import type { Context } from '../context.js'
 import type { ActionType as ActionTypeRow } from '../generated/prisma/client.js'
 import { ResourceType } from './enums.js'
 
 type ActionTypeView = Omit<ActionTypeShape, 'validator'>
+
+const ConditionFactKind = builder.enumType('ConditionFactKind', {
+  description: 'What a condition fact holds (lists of addresses and URLs are normalized: lower-cased, canonical).',
+  values: ['TEXT', 'ADDRESS', 'URL', 'DATETIME', 'ID', 'NUMBER', 'BOOLEAN', 'TEXT_LIST', 'ADDRESS_LIST', 'URL_LIST', 'NUMBER_LIST', 'OBJECT', 'ANY'] as const satisfies readonly FactKind[],
+})
+
+const ConditionFact = builder.objectRef<BuilderFact>('ConditionFact').implement({
+  description: "A fact a rule's conditions may test: its path (JSONLogic's var), its kind, and the rule builder's operators for it.",
+  fields: (t) => ({
+    path: t.exposeString('path', { description: 'What a condition names it by: {"var": path}.' }),
+    label: t.exposeString('label'),
+    kind: t.field({ type: ConditionFactKind, resolve: (f) => f.kind }),
+    canonical: t.boolean({ description: 'Whether its values are canonical (addresses lower-cased, URLs normalized): literals compared with it are put in that form when a rule is saved.', resolve: (f) => f.canonical ?? false }),
+    operators: t.exposeStringList('operators', { description: "The rule builder's operators for this fact (see the README's Conditions)." }),
+    choices: t.stringList({ nullable: true, description: 'The values it takes, when they are a fixed set.', resolve: (f) => f.choices ?? null }),
+  }),
+})
 
 const ActionType = builder.objectRef<ActionTypeView>('ActionType').implement({
   description: 'The action types requests may name: the built-in catalogue, and those an admin adds.',
@@ -19,6 +37,11 @@ const ActionType = builder.objectRef<ActionTypeView>('ActionType').implement({
       resolve: (a) => a.paramsSchema,
     }),
     builtIn: t.exposeBoolean('builtIn'),
+    conditionFacts: t.field({
+      type: [ConditionFact],
+      description: "The facts a rule's conditions may test for this action type, with their kinds and the rule builder's operators for each.",
+      resolve: (a) => builderFacts(a),
+    }),
   }),
 })
 

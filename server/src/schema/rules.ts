@@ -1,6 +1,8 @@
 import { DEFAULT_MAX_JSON_BYTES, type RequestSettings } from '../approvals/requests.js'
 import * as rules from '../approvals/rules.js'
 import type { ResolverSpec as ResolverSpecShape, RuleView, StageSpec } from '../approvals/rules.js'
+import { createFactTypes } from '../approvals/condition-facts.js'
+import { conditionWarnings } from '../approvals/conditions.js'
 import { builder } from '../builder.js'
 import type { Context } from '../context.js'
 import { ExpiryAction, ResolverType, ResourceType } from './enums.js'
@@ -84,6 +86,14 @@ export const ApprovalRule = builder.node(builder.objectRef<ShownRule>('ApprovalR
     actionType: t.exposeString('actionType', RULE_DETAIL),
     module: t.exposeString('module', { nullable: true, ...RULE_DETAIL }),
     conditions: t.field({ type: 'JSON', nullable: true, ...RULE_DETAIL, resolve: (r) => r.conditions ?? null }),
+    conditionWarnings: t.stringList({
+      ...RULE_DETAIL,
+      description: 'Why the stored conditions would be refused or rewritten if saved today; empty when they are fine.',
+      resolve: async (r, _args, ctx) => {
+        const action = await ctx.actionTypes.find(ctx.prisma, r.actionType)
+        return conditionWarnings(r.conditions, action && createFactTypes(action))
+      },
+    }),
     primaryResolver: t.field({ type: ResolverSpec, ...RULE_DETAIL, resolve: (r) => r.primaryResolver }),
     fallbackResolver: t.field({ type: ResolverSpec, nullable: true, ...RULE_DETAIL, resolve: (r) => r.fallbackResolver }),
     expiresAfterSeconds: t.exposeInt('expiresAfterSeconds', { nullable: true, ...RULE_DETAIL }),
