@@ -170,7 +170,9 @@ function paramsFacts(action: Pick<ActionType, 'key' | 'paramsSchema'>): Fact[] {
  * the action's params, then (call_tool) the tool's annotations, then the facts of every request.
  */
 export function factsFor(action: Pick<ActionType, 'key' | 'paramsSchema'>): Fact[] {
-  return [...paramsFacts(action), ...(action.key === 'call_tool' ? TOOL_ANNOTATIONS : []), ...REQUEST_FACTS]
+  // a record being created has no ID yet
+  const request = action.key === 'create_record' ? REQUEST_FACTS.filter((f) => f.path !== 'recordId') : REQUEST_FACTS
+  return [...paramsFacts(action), ...(action.key === 'call_tool' ? TOOL_ANNOTATIONS : []), ...request]
 }
 
 /** Looks up the type of a `var` path for a rule of `action`: a fact's type, ANY under untyped JSON, or undefined when no such fact can exist. */

@@ -211,7 +211,7 @@ export function typeConditions(logic: object, factTypes: FactTypes): TypedCondit
             return node
           }
           const literal = canonical ? canonicalLiteral(kind, needle) : needle
-          if (kind === 'ADDRESS' && canonical && literal !== needle) return rewrite({ in: [literal, haystack] }, `${hay.fact} is lower-cased`)
+          if (literal !== needle) return rewrite({ in: [literal, haystack] }, `${hay.fact} is compared in its canonical form`)
           return node
         }
         return node
