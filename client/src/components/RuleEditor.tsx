@@ -413,7 +413,7 @@ export function RuleEditor({
           {warnings && warnings.length > 0 && (
             <div className="condition-warnings" role="note">
               <p>
-                These conditions were saved before conditions were typed. They work as they always did; once you change them, they are checked, and the check finds:
+                These conditions were saved before conditions were typed. Where the check would rewrite them, they already work as their author meant; what it would refuse still works as it did. Once you change them, the check applies:
               </p>
               <ul>
                 {warnings.map((w) => (

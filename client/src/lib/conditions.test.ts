@@ -1,6 +1,17 @@
 import jsonLogic from 'json-logic-js'
 import { describe, expect, it } from 'vitest'
-import { CONDITION_FIELDS, EMPTY_QUERY, conditionsInWords, fieldsFor, jsonLogicFromQuery, peopleFields, queryFromJsonLogic, similarQuery } from './conditions'
+import { EMPTY_QUERY, OPERATOR_LABELS, conditionsInWords, fieldsFor, fieldsOf, jsonLogicFromQuery, queryFromJsonLogic, readsBack, similarQuery, type ConditionFact } from './conditions'
+
+// as the server offers them for send_email (ActionType.conditionFacts), in part
+const FACTS: ConditionFact[] = [
+  { path: 'params.to', label: 'Email: to', kind: 'ADDRESS_LIST', operators: ['someIs', 'noneIs', 'someContains', 'noneContains', 'someEndsWith', 'someDomainIs', 'noneDomainIs', 'someDomainIsNot'] },
+  { path: 'params.subject', label: 'Email: subject', kind: 'TEXT', operators: ['=', '!=', 'contains', 'beginsWith', 'endsWith', 'matches', 'doesNotMatch'] },
+  { path: 'params.amount', label: 'Parameter: amount', kind: 'NUMBER', operators: ['=', '>', 'between'] },
+  { path: 'params.mayPay', label: 'Browse: may pay', kind: 'BOOLEAN', operators: ['=', '!='] },
+  { path: 'onBehalfOf.roleKeys', label: 'On behalf of (roles)', kind: 'TEXT_LIST', operators: ['includes', 'doesNotInclude'] },
+  { path: 'requester.id', label: 'Requester', kind: 'ID', operators: ['=', '!='] },
+]
+const fields = fieldsOf(FACTS)
 
 describe('conditions between the builder and JSONLogic', () => {
   it('has no conditions for an empty query', () => {
@@ -8,68 +19,91 @@ describe('conditions between the builder and JSONLogic', () => {
     expect(queryFromJsonLogic(null)).toEqual(EMPTY_QUERY)
   })
 
-  it('writes JSONLogic that the server evaluates as the builder means it', () => {
-    const logic = jsonLogicFromQuery({
-      combinator: 'and',
-      rules: [
-        { field: 'params.network', operator: '=', value: 'x' },
-        { field: 'params.amount', operator: '>', value: '1000' },
+  it('labels every operator and writes ours in our JSONLogic', () => {
+    for (const fact of FACTS) for (const op of fact.operators) expect(OPERATOR_LABELS[op], op).toBeTruthy()
+    const logic = jsonLogicFromQuery(
+      {
+        combinator: 'and',
+        rules: [
+          { field: 'params.to', operator: 'someDomainIsNot', value: 'acme.com' },
+          { field: 'params.amount', operator: '>', value: '1000' },
+          { field: 'params.mayPay', operator: '=', value: 'true' },
+          { field: 'onBehalfOf.roleKeys', operator: 'includes', value: 'manager' },
+          { field: 'params.subject', operator: 'doesNotMatch', value: '^re:' },
+        ],
+      },
+      fields,
+    )
+    expect(logic).toEqual({
+      and: [
+        { some: [{ var: 'params.to' }, { '!': { domainIs: [{ var: '' }, 'acme.com'] } }] },
+        { '>': [{ var: 'params.amount' }, 1000] },
+        { '==': [{ var: 'params.mayPay' }, true] },
+        { in: ['manager', { var: 'onBehalfOf.roleKeys' }] },
+        { '!': { matches: [{ var: 'params.subject' }, '^re:'] } },
       ],
     })
-    expect(jsonLogic.apply(logic as jsonLogic.RulesLogic, { params: { network: 'x', amount: 5000 } })).toBe(true)
-    expect(jsonLogic.apply(logic as jsonLogic.RulesLogic, { params: { network: 'x', amount: 10 } })).toBe(false)
-    expect(jsonLogic.apply(logic as jsonLogic.RulesLogic, { params: { network: 'y', amount: 5000 } })).toBe(false)
   })
 
-  it('reads a stored rule back into the builder and writes the same logic again', () => {
-    const stored = { or: [{ '==': [{ var: 'onBehalfOf.email' }, 'ceo@corp.test'] }, { in: ['@', { var: 'params.to' }] }] }
-    const query = queryFromJsonLogic(stored)
-    expect(query.combinator).toBe('or')
-    expect(query.rules).toHaveLength(2)
-    const again = jsonLogicFromQuery(query)
-    for (const facts of [{ onBehalfOf: { email: 'ceo@corp.test' }, params: { to: 'x' } }, { onBehalfOf: { email: 'a@b' }, params: { to: 'x@y' } }, { onBehalfOf: { email: 'a@b' }, params: { to: 'x' } }]) {
-      expect(jsonLogic.apply(again as jsonLogic.RulesLogic, facts)).toBe(jsonLogic.apply(stored as jsonLogic.RulesLogic, facts))
+  it('reads every operator it writes back into the builder', () => {
+    for (const fact of FACTS) {
+      for (const operator of fact.operators) {
+        const value = fact.kind === 'NUMBER' ? (operator === 'between' ? '1,5' : '3') : fact.kind === 'BOOLEAN' ? 'true' : 'x@acme.com'
+        const query = { combinator: 'and', rules: [{ field: fact.path, operator, value }] }
+        const logic = jsonLogicFromQuery(query, fields)
+        expect(readsBack(logic, fields), `${fact.path} ${operator}: ${JSON.stringify(logic)}`).toBe(true)
+        expect(queryFromJsonLogic(logic, fields).rules[0]).toMatchObject({ field: fact.path, operator })
+      }
     }
   })
-})
 
-describe('fieldsFor', () => {
-  it('adds the facts a stored rule tests that the list lacks, once, and nothing otherwise', () => {
-    const query = queryFromJsonLogic({ and: [{ '==': [{ var: 'params.network' }, 'x'] }, { or: [{ '==': [{ var: 'params.network' }, 'y'] }, { '==': [{ var: 'params.to' }, 'a@b.c'] }] }] })
-    const fields = fieldsFor(query)
-    expect(fields.slice(0, CONDITION_FIELDS.length)).toEqual(CONDITION_FIELDS)
-    expect(fields.slice(CONDITION_FIELDS.length)).toEqual([{ name: 'params.network', label: 'params.network' }])
-    expect(fieldsFor(EMPTY_QUERY)).toEqual(CONDITION_FIELDS)
+  it('says when the builder cannot show stored conditions whole (the editor then shows JSONLogic, never a cut-down rule)', () => {
+    expect(readsBack({ '+': [{ var: 'params.amount' }, 1] }, fields)).toBe(false)
+    expect(readsBack({ some: [{ var: 'params.to' }, { '>': [{ var: 'x' }, 1] }] }, fields)).toBe(false)
+    expect(readsBack({ and: [{ '==': [{ var: 'params.subject' }, 'Hi'] }] }, fields)).toBe(true)
+    expect(readsBack({ '==': [{ var: 'params.subject' }, 'Hi'] }, fields)).toBe(true)
+  })
+
+  it('reads "contains" over a list as the server does: membership for keys, some item for addresses', () => {
+    const query = queryFromJsonLogic({ and: [{ in: ['manager', { var: 'onBehalfOf.roleKeys' }] }, { in: ['@evil.com', { var: 'params.to' }] }] }, fields)
+    expect(query.rules).toMatchObject([
+      { field: 'onBehalfOf.roleKeys', operator: 'includes' },
+      { field: 'params.to', operator: 'someContains', value: '@evil.com' },
+    ])
+  })
+
+  it('shows a fact it was not offered (a rule written through the API) under its own name, untyped', () => {
+    const query = queryFromJsonLogic({ '==': [{ var: 'params.network' }, 'x'] }, fields)
+    const all = fieldsFor(query, fields)
+    expect(all.slice(0, fields.length)).toEqual(fields)
+    expect(all.at(-1)).toMatchObject({ name: 'params.network', label: 'params.network', kind: 'ANY' })
   })
 })
 
 describe('conditions in words', () => {
   it("reads a rule's JSONLogic in the builder's labels", () => {
-    expect(conditionsInWords({ '==': [{ var: 'params.platform' }, 'twitter'] })).toBe("Social: platform is 'twitter'")
-    const words = conditionsInWords({
-      and: [{ '>': [{ var: 'params.amount' }, 1000] }, { in: ['@acme.com', { var: 'params.to' }] }, { or: [{ '==': [{ var: 'module' }, 'crm'] }, { '!=': [{ var: 'params.tool' }, 'x'] }] }],
-    })
-    expect(words).toBe("Parameter: amount is greater than 1000, and Email: to contains '@acme.com', and (Module is 'crm', or params.tool is not 'x')")
+    expect(conditionsInWords({ some: [{ var: 'params.to' }, { domainIs: [{ var: '' }, 'evil.com'] }] }, fields)).toBe("Email: to has one with the domain 'evil.com'")
+    const words = conditionsInWords({ and: [{ '>': [{ var: 'params.amount' }, 1000] }, { or: [{ '==': [{ var: 'module' }, 'crm'] }, { '!=': [{ var: 'params.tool' }, 'x'] }] }] }, fields)
+    expect(words).toBe("Parameter: amount is greater than 1000, and (module is 'crm', or params.tool is not 'x')")
   })
 
-  it('says nothing of no conditions, or of logic the builder cannot read', () => {
+  it('says nothing of no conditions, or of logic the builder cannot read whole', () => {
     expect(conditionsInWords(null)).toBeNull()
     expect(conditionsInWords({ '+': [{ var: 'params.amount' }, 1] })).toBeNull()
-    expect(conditionsInWords({ some: [{ var: 'params.items' }, { '>': [{ var: 'price' }, 5] }] })).toBe('(at least one item in params.items price is greater than 5)')
   })
 })
 
 describe('conditions for requests like this one', () => {
   const agent = { id: 'QWdlbnQ6MQ==', name: 'Outreach agent' }
   const rita = { id: 'VXNlcjox', name: 'Rita' }
-  const email = { to: ['lead@customer.example'], subject: 'Spring offer', body: 'Hello,\n\nA long body that differs every time.' }
+  const email = { to: ['Lead@customer.example'], subject: 'Spring offer', body: 'Hello,\n\nA long body that differs every time.' }
 
   it('holds for the same agent, person and short parameters, whatever the long texts say', () => {
-    const logic = jsonLogicFromQuery(similarQuery({ requester: agent, onBehalfOf: rita, params: email }))!
+    const logic = jsonLogicFromQuery(similarQuery({ requester: agent, onBehalfOf: rita, params: email }, FACTS), fields)!
     const facts = (over: Record<string, unknown> = {}, params: Record<string, unknown> = {}) => ({
       requester: { id: agent.id, name: agent.name, kind: 'AGENT' },
       onBehalfOf: { id: rita.id, email: 'rita@example.com', roleKeys: [] },
-      params: { ...email, body: 'Another body', ...params },
+      params: { ...email, to: ['lead@customer.example'], body: 'Another body', ...params },
       ...over,
     })
     expect(jsonLogic.apply(logic, facts())).toBe(true)
@@ -86,7 +120,7 @@ describe('conditions for requests like this one', () => {
       { field: 'requester.id', operator: '=', value: agent.id },
       { field: 'params.recordId', operator: '=', value: 'UmVjb3JkOjE=' },
     ])
-    const fields = fieldsFor(query, [...CONDITION_FIELDS, ...peopleFields([agent], [rita])])
-    expect(fields.find((f) => f.name === 'requester.id')?.label).toBe('Requester')
+    const people = fieldsOf(FACTS, { agents: [agent], users: [rita] })
+    expect(fieldsFor(query, people).find((f) => f.name === 'requester.id')).toMatchObject({ label: 'Requester', values: [{ name: agent.id, label: agent.name }, { name: rita.id, label: rita.name }] })
   })
 })

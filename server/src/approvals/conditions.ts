@@ -387,7 +387,7 @@ export function conditionWarnings(logic: unknown, factTypes: FactTypes | undefin
     const parsed = parseConditions(logic)
     if (parsed === null) return []
     const typed = typeConditions(parsed, factTypes)
-    return [...typed.problems.map((p) => `Refused if saved today: ${p}`), ...typed.rewrites.map((r) => `Rewritten if saved today: ${r}`)]
+    return [...typed.problems.map((p) => `Refused if saved today (evaluated as stored until then): ${p}`), ...typed.rewrites.map((r) => `Read as its author meant, and rewritten so when saved: ${r}`)]
   } catch (err) {
     return [err instanceof Error ? err.message : String(err)]
   }

@@ -5,10 +5,10 @@ import { userExists } from '../directory/directory.js'
 import { ApiError, badInput, notFound, type ErrorCode } from '../errors.js'
 import type { ApprovalRule, ExpiryAction, ResolverType, ResourceType } from '../generated/prisma/client.js'
 import type { Viewer } from '../auth/viewer.js'
-import { checkActionType } from './catalogue.js'
+import { checkActionType, readActionType } from './catalogue.js'
 import equal from 'fast-deep-equal'
 import { createFactTypes } from './condition-facts.js'
-import { checkConditions, evaluateConditions, parseConditions } from './conditions.js'
+import { checkConditions, evaluateConditions, parseConditions, typeConditions } from './conditions.js'
 import { actionFacts, bestRule, type RequestInput, type RequestSettings } from './requests.js'
 
 /** A resolver as stored: ids are database ids. */
@@ -341,7 +341,25 @@ export async function readEnabledRules(db: Db, resourceType: ResourceType, actio
     where: { enabled: true, resourceType, actionType },
     orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }],
   })
-  return { setVersion: Number(row!.version), rules: rows.map(ruleView) }
+  return { setVersion: Number(row!.version), rules: await asMeant(db, actionType, rows.map(ruleView)) }
+}
+
+/**
+ * Rules as they are evaluated: conditions stored before they were typed mean what their author
+ * wrote, as the save-time check would rewrite them ("to contains '@evil.com'" over a list of
+ * recipients: some recipient contains it), so that an upgrade closes the gap they left open at
+ * once; what the check would refuse is evaluated as stored. conditionWarnings flags both.
+ */
+async function asMeant(db: Db, actionType: string, rules: RuleView[]): Promise<RuleView[]> {
+  if (!rules.some((r) => r.conditions)) return rules
+  const action = await readActionType(db, actionType)
+  if (!action) return rules
+  const factTypes = createFactTypes(action)
+  return rules.map((rule) => {
+    if (!rule.conditions || typeof rule.conditions !== 'object') return rule
+    const typed = typeConditions(rule.conditions, factTypes)
+    return typed.rewrites.length > 0 ? { ...rule, conditions: typed.logic } : rule
+  })
 }
 
 export async function listRules(prisma: PrismaClient): Promise<RuleView[]> {
