@@ -271,3 +271,47 @@ describe('the rule editor in a browser', () => {
     await page.close()
   })
 })
+
+describe('conditions made in the builder mean what they say', () => {
+  it('offers each action its own facts, and "Email: to has one that contains \'@evil.com\'" gates an email to bob@evil.com', async () => {
+    const page = await newPage()
+    await openRules(page)
+    const editor = await newRule(page, 'Mail to evil')
+    await editor.getByLabel('Action').selectOption('call_tool')
+    await editor.getByRole('button', { name: 'Add a condition' }).click()
+    const facts = await editor.getByLabel('Condition 1: fact').locator('option').allTextContents()
+    expect(facts).toEqual(expect.arrayContaining(['Tool: server', 'Tool: tool', 'Tool: marked destructive']))
+    expect(facts).not.toContain('Email: to')
+    await editor.getByRole('button', { name: 'Remove condition 1' }).click()
+
+    await editor.getByLabel('Action').selectOption('send_email')
+    await editor.getByRole('button', { name: 'Add a condition' }).click()
+    await editor.getByLabel('Condition 1: fact').selectOption({ label: 'Email: to' })
+    const operators = await editor.getByLabel('Condition 1: comparison').locator('option').allTextContents()
+    expect(operators).toEqual(expect.arrayContaining(['has one that contains', 'has one with the domain', 'has one outside the domain']))
+    await editor.getByLabel('Condition 1: comparison').selectOption({ label: 'has one that contains' })
+    await editor.getByLabel('Condition 1: value').fill('@Evil.com')
+    await editor.getByLabel('Reviewer type').selectOption('NAMED_USER')
+    await editor.getByLabel('Reviewer user').selectOption({ label: 'Rita Reviewer (rita@example.com)' })
+    await editor.getByRole('button', { name: 'Create rule' }).click()
+    await page.getByRole('link', { name: 'Mail to evil' }).waitFor()
+
+    // which rule gates it ("Outbound email" gates every email; a rule with conditions outranks it)
+    const mail = async (to: unknown) => {
+      const asked = await requestApproval({ resourceType: 'AGENT_ACTION', actionType: 'send_email', params: { to, subject: 'Hi', body: 'Hello' } })
+      const id = asked.data.requestApproval.request.id
+      return (await server.gql(`query($id: ID!) { approvalRequest(id: $id) { rule { name } } }`, { id }, server.ownerToken)).data.approvalRequest.rule.name
+    }
+    expect(await mail('bob@evil.com')).toBe('Mail to evil')
+    expect(await mail(['amy@acme.test', 'Bob@EVIL.com'])).toBe('Mail to evil')
+    expect(await mail('amy@acme.test')).toBe('Outbound email')
+    expect((await savedRule('Mail to evil')).conditions).toEqual({ and: [{ some: [{ var: 'params.to' }, { in: ['@evil.com', { var: '' }] }] }] })
+
+    // opened again, the editor shows the condition as it was made
+    await page.getByRole('link', { name: 'Mail to evil' }).click()
+    const again = page.getByRole('form', { name: 'Edit Mail to evil' })
+    expect(await again.getByLabel('Condition 1: comparison').inputValue()).toBe('someContains')
+    expect(await again.getByLabel('Condition 1: value').inputValue()).toBe('@evil.com')
+    await page.close()
+  })
+})
