@@ -189,3 +189,27 @@ describe('who may read the facts', () => {
     await remove(rule.id)
   })
 })
+
+describe("the README's three examples, as the builder saves them", () => {
+  it('email outside the company; a shop with payment allowed; destructive filesystem calls', async () => {
+    const outside = await save('send_email', { and: [{ some: [{ var: 'params.to' }, { '!': { domainIs: [{ var: '' }, 'acme.com'] } }] }] })
+    expect((await ask('send_email', email(['amy@acme.com', 'bob@evil.com']))).request?.rule.id).toBe(outside.data.createApprovalRule.id)
+    expect((await ask('send_email', email('amy@acme.com'))).approvalRequired).toBe(false)
+    await remove(outside.data.createApprovalRule.id)
+
+    const shop = await save('browse_website', { and: [{ hostUnder: [{ var: 'params.url' }, 'shop.example'] }, { '==': [{ var: 'params.mayPay' }, true] }] })
+    expect((await ask('browse_website', { url: 'https://checkout.shop.example/cart', mayPay: true })).request?.rule.id).toBe(shop.data.createApprovalRule.id)
+    expect((await ask('browse_website', { url: 'https://shop.example.evil.com/', mayPay: true })).approvalRequired).toBe(false)
+    await remove(shop.data.createApprovalRule.id)
+
+    const tool = await save('call_tool', {
+      and: [{ '==': [{ var: 'params.server' }, 'filesystem'] }, { '==': [{ var: 'context.tool.annotations.destructiveHint' }, true] }, { startsWith: [{ var: 'params.arguments.path' }, '/etc'] }],
+    })
+    const call = (path: unknown, destructiveHint: boolean) => ask('call_tool', { server: 'filesystem', tool: 'write_file', arguments: { path } }, { tool: { annotations: { destructiveHint } } })
+    expect((await call('/etc/hosts', true)).request?.rule.id).toBe(tool.data.createApprovalRule.id)
+    expect((await call(['/etc/hosts'], true)).request?.conditionError).toMatch(/"startsWith" needs text, got a list/)
+    expect((await call('/tmp/x', true)).approvalRequired).toBe(false)
+    expect((await call('/etc/hosts', false)).approvalRequired).toBe(false)
+    await remove(tool.data.createApprovalRule.id)
+  })
+})
