@@ -4,7 +4,8 @@
 // (react-querybuilder's formatQuery with our operators), saved through the API, and then an
 // action that should match is gated by it and one that should not is not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fieldsOf, jsonLogicFromQuery, queryFromJsonLogic, readsBack, type ConditionFact } from '../../client/src/lib/conditions.js'
+import { ANY_OPERATORS, OPERATOR_LABELS, fieldsOf, jsonLogicFromQuery, queryFromJsonLogic, readsBack, type ConditionFact } from '../../client/src/lib/conditions.js'
+import { BUILDER_OPERATORS } from '../src/approvals/condition-facts.js'
 import { createAgentWithToken, createRule, createUserWithToken, startServer, type TestServer } from './harness.js'
 
 let server: TestServer
@@ -339,6 +340,11 @@ describe('every condition the rule builder makes gates what it says', () => {
       expect(checked).toBeGreaterThan(conditionFacts.length)
     })
   }
+
+  it('the builder knows every operator the server offers, and offers a tool argument or record field the operators of an untyped fact', () => {
+    for (const op of Object.values(BUILDER_OPERATORS).flat()) expect(OPERATOR_LABELS[op], op).toBeTruthy()
+    expect(ANY_OPERATORS).toEqual(BUILDER_OPERATORS.ANY)
+  })
 
   it('offers each action type its own facts: a tool call is offered server, tool and the tool’s annotations, not an email’s recipients', async () => {
     const read = await server.gql(`{ actionTypes { key conditionFacts { path } } }`, {}, server.ownerToken)
