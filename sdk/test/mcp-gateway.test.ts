@@ -412,5 +412,6 @@ describe('the MCP gateway', () => {
     } finally {
       await tools.close()
     }
-  })
+    // it starts a gateway and its two servers, each through tsx: on a busy machine that alone passes 30 s
+  }, 90_000)
 })

@@ -60,18 +60,29 @@ describe('approvals-mcp', () => {
     expect(listed.actionTypes.find((a) => a.key === 'call_tool')!.paramsSchema.required).toEqual(['server', 'tool', 'arguments'])
   })
 
-  it('request_approval: NOT_REQUIRED when no rule gates the action', async () => {
+  it('request_approval: NOT_REQUIRED when no rule gates the action, with the params to run as asked', async () => {
     const result = await call('request_approval', { actionType: 'send_email', params: email('ungated'), module: 'no-rule-here' })
-    expect(approval(result)).toMatchObject({ approvalRequired: false, status: 'NOT_REQUIRED', requestId: null })
+    expect(approval(result)).toEqual({ approvalRequired: false, status: 'NOT_REQUIRED', requestId: null, decidedBy: null, comment: null, approvedParams: email('ungated'), edited: false, inboxUrl: null })
     expect(text(result)).toMatch(/^No rule gates this action: go ahead with it\./)
   })
 
-  it('request_approval without waiting answers PENDING; get_approval then tells the decision and the params as approved', async () => {
+  it('request_approval without waiting answers PENDING, with no params to run; get_approval then tells the decision and the params as approved', async () => {
     const asked = approval(await call('request_approval', { actionType: 'send_email', params: email(1), module, summary: 'Quote 1', waitSeconds: 0, idempotencyKey: 'quote-1' }))
-    expect(asked).toMatchObject({ approvalRequired: true, status: 'PENDING', decidedBy: null, edited: false })
-    expect(asked.inboxUrl).toBe(`${new URL('/', server.url)}#/inbox/${encodeURIComponent(asked.requestId!)}`)
-    // the same key finds the same request
-    expect(approval(await call('request_approval', { actionType: 'send_email', params: email(1), module, summary: 'Quote 1', waitSeconds: 0, idempotencyKey: 'quote-1' })).requestId).toBe(asked.requestId)
+    // nothing is approved yet: nothing in the answer reads as params to run
+    expect(asked).toEqual({
+      approvalRequired: true,
+      requestId: expect.any(String),
+      status: 'PENDING',
+      decidedBy: null,
+      comment: null,
+      approvedParams: null,
+      edited: false,
+      inboxUrl: `${new URL('/', server.url)}#/inbox/${encodeURIComponent(asked.requestId!)}`,
+    })
+    // the same key finds the same request, still PENDING
+    const again = approval(await call('request_approval', { actionType: 'send_email', params: email(1), module, summary: 'Quote 1', waitSeconds: 0, idempotencyKey: 'quote-1' }))
+    expect(again).toMatchObject({ requestId: asked.requestId, status: 'PENDING', approvedParams: null })
+    expect(approval(await call('get_approval', { requestId: asked.requestId }))).toEqual(asked)
 
     const edited = { ...email(1), subject: 'Quote 1 (revised)' }
     const res = await server.gql(`mutation($id: ID!, $p: JSON) { approveRequest(id: $id, params: $p, comment: "Revised the subject") { status } }`, { id: asked.requestId, p: edited }, reviewer.token)
@@ -91,7 +102,7 @@ describe('approvals-mcp', () => {
     const id = (inbox.data.approvalInbox.edges as { node: { id: string; params: { subject: string } } }[]).find((e) => e.node.params.subject === 'Quote 2')!.node.id
     expect((await server.gql(`mutation($id: ID!) { rejectRequest(id: $id, comment: "Not this week") { status } }`, { id }, reviewer.token)).errors).toBeUndefined()
     const rejected = await result
-    expect(approval(rejected)).toMatchObject({ requestId: id, status: 'REJECTED', decidedBy: 'Rita Reviewer', comment: 'Not this week' })
+    expect(approval(rejected)).toEqual({ approvalRequired: true, requestId: id, status: 'REJECTED', decidedBy: 'Rita Reviewer', comment: 'Not this week', approvedParams: null, edited: false, inboxUrl: null })
     expect(text(rejected)).toMatch(/^Rejected by Rita Reviewer: Not this week\. Do not run the action\./)
   })
 

@@ -31,7 +31,11 @@ interface Approval {
   status: 'NOT_REQUIRED' | 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'CANCELLED'
   decidedBy: string | null
   comment: string | null
-  /** The params to run: as approved (a reviewer may have edited them), else as asked. */
+  /**
+   * The params to run, only when the action may run: APPROVED, as approved (a reviewer may have
+   * edited them); NOT_REQUIRED, as asked. Null otherwise: nothing was approved, and a model must
+   * not find params to run in a PENDING or REJECTED answer.
+   */
   approvedParams: unknown
   edited: boolean
   inboxUrl: string | null
@@ -89,19 +93,26 @@ export function createApprovalsMcpServer(options: ApprovalsMcpOptions): McpServe
   const transport = transportOf(approvals)
   const session = randomUUID()
   const inboxLink = (id: string | null) => (id && options.inboxUrl ? new URL(`#/inbox/${encodeURIComponent(id)}`, options.inboxUrl).toString() : null)
-  const approvalOf = (request: RequestState | null, approvalRequired = true): Approval =>
-    request
-      ? {
-          approvalRequired,
-          requestId: request.id,
-          status: request.status,
-          decidedBy: request.decidedBy?.name ?? null,
-          comment: request.decisionComment,
-          approvedParams: request.approvedParams ?? request.params,
-          edited: request.edited,
-          inboxUrl: request.status === 'PENDING' ? inboxLink(request.id) : null,
-        }
-      : { approvalRequired: false, requestId: null, status: 'NOT_REQUIRED', decidedBy: null, comment: null, approvedParams: null, edited: false, inboxUrl: null }
+  const approvalOf = (request: RequestState): Approval => ({
+    approvalRequired: true,
+    requestId: request.id,
+    status: request.status,
+    decidedBy: request.decidedBy?.name ?? null,
+    comment: request.decisionComment,
+    approvedParams: request.status === 'APPROVED' ? (request.approvedParams ?? request.params) : null,
+    edited: request.status === 'APPROVED' && request.edited,
+    inboxUrl: request.status === 'PENDING' ? inboxLink(request.id) : null,
+  })
+  const notRequired = (params: unknown): Approval => ({
+    approvalRequired: false,
+    requestId: null,
+    status: 'NOT_REQUIRED',
+    decidedBy: null,
+    comment: null,
+    approvedParams: params,
+    edited: false,
+    inboxUrl: null,
+  })
 
   const server = new McpServer(
     { name: 'approvals-mcp', version: packageVersion },
@@ -167,7 +178,7 @@ export function createApprovalsMcpServer(options: ApprovalsMcpOptions): McpServe
           },
           extra.signal,
         )
-        if (!asked.approvalRequired || !asked.request) return told(approvalOf(null, false))
+        if (!asked.approvalRequired || !asked.request) return told(notRequired(input.params))
         const id = asked.request.id
         const waitMs = (input.waitSeconds ?? 30) * 1000
         if (asked.request.status === 'PENDING' && waitMs > 0) {
@@ -183,7 +194,8 @@ export function createApprovalsMcpServer(options: ApprovalsMcpOptions): McpServe
         }
         // the decision's payload lacks the approved params: read the request as get_approval does
         const state = await approvals.request<{ approvalRequest: RequestState | null }>(GET_APPROVAL, { id })
-        log.info(`request ${id}: ${state.approvalRequest?.status ?? 'not found'}`)
+        if (!state.approvalRequest) throw new Error(`the request ${id} cannot be read back`)
+        log.info(`request ${id}: ${state.approvalRequest.status}`)
         return told(approvalOf(state.approvalRequest))
       } catch (error) {
         return failed(error)

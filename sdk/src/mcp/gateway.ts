@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
@@ -22,6 +23,7 @@ import {
   McpError,
   ReadResourceRequestSchema,
   type CallToolResult,
+  type CompleteRequest,
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js'
@@ -84,6 +86,39 @@ export interface Gateway {
 interface GatewayTool {
   upstream: Upstream
   tool: Tool
+}
+
+/**
+ * A tool the gateway can offer: not one that runs only as a task (`execution.taskSupport:
+ * "required"`), since the gateway offers no tasks and a plain call of it is refused.
+ */
+const callable = (tool: Tool) => tool.execution?.taskSupport !== 'required'
+
+/**
+ * What the gateway declares to its clients: tools always (its list changes when an upstream's
+ * does, or when one goes away); resources, prompts and completions only when an upstream
+ * declares them, since it passes them through; never logging, resource subscriptions or tasks,
+ * which it does not pass through. The SDK refuses a handler for anything undeclared.
+ */
+function gatewayCapabilities(upstreams: Iterable<{ capabilities: ServerCapabilities }>): ServerCapabilities {
+  const all = [...upstreams].map((u) => u.capabilities)
+  const resources = all.some((c) => c.resources)
+  const prompts = all.some((c) => c.prompts)
+  // completions are of prompts' arguments and resource templates' variables
+  const completions = all.some((c) => c.completions && (c.prompts || c.resources))
+  return {
+    tools: { listChanged: true },
+    ...(resources ? { resources: { listChanged: true } } : {}),
+    ...(prompts ? { prompts: { listChanged: true } } : {}),
+    ...(completions ? { completions: {} } : {}),
+  }
+}
+
+/** Which upstream has each resource, resource template and prompt a client's listings found. */
+interface Owners {
+  resources: Map<string, Upstream>
+  templates: Map<string, Upstream>
+  prompts: Map<string, Upstream>
 }
 
 /** Why an approved call was not run. */
@@ -155,7 +190,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const validators = new WeakMap<Tool, JsonSchemaValidator<unknown> | null>()
   const clientInfo = { name: 'approvals-mcp-gateway', version: packageVersion }
 
+  // known once the upstreams are connected, before any client can be told of a change
+  let offered: ServerCapabilities = {}
   const broadcast = (kind: ListKind) => {
+    if (!offered[kind]) return
     for (const server of servers) {
       const sent = kind === 'tools' ? server.sendToolListChanged() : kind === 'resources' ? server.sendResourceListChanged() : server.sendPromptListChanged()
       sent.catch(() => {})
@@ -165,21 +203,30 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const upstreams = new Map<string, Upstream>()
   const connecting = Object.entries(options.servers).map(async ([name, config]) => {
     try {
-      const upstream = await connectUpstream(name, config, { log, clientInfo, onChanged: broadcast, onClosed: () => broadcast('tools') })
+      const onClosed = () => {
+        broadcast('tools')
+        if (upstreams.get(name)?.capabilities.resources) broadcast('resources')
+        if (upstreams.get(name)?.capabilities.prompts) broadcast('prompts')
+      }
+      const upstream = await connectUpstream(name, config, { log, clientInfo, onChanged: broadcast, onClosed })
       upstreams.set(name, upstream)
-      log.info(`${name}: connected, ${upstream.tools.length} tool${upstream.tools.length === 1 ? '' : 's'}`)
+      const tools = upstream.tools.filter(callable)
+      log.info(`${name}: connected, ${tools.length} tool${tools.length === 1 ? '' : 's'}`)
+      const tasksOnly = upstream.tools.filter((t) => !callable(t)).map((t) => t.name)
+      if (tasksOnly.length) log.info(`${name}: left out ${tasksOnly.join(', ')}, which run${tasksOnly.length === 1 ? 's' : ''} only as tasks (the gateway offers no tasks)`)
     } catch (error) {
       log.error(`${name}: could not connect to this MCP server, left out: ${(error as Error).message}`)
     }
   })
   await Promise.all(connecting)
   if (upstreams.size === 0) throw new Error('No MCP server of the configuration could be reached.')
+  offered = gatewayCapabilities(upstreams.values())
   // the configuration's order, whichever connected first
   const ordered = () => Object.keys(options.servers).flatMap((name) => (upstreams.get(name)?.connected ? [upstreams.get(name)!] : []))
 
   function toolsByName(): Map<string, GatewayTool> {
     const tools = new Map<string, GatewayTool>()
-    for (const upstream of ordered()) for (const tool of upstream.tools) tools.set(gatewayToolName(upstream.name, tool.name), { upstream, tool })
+    for (const upstream of ordered()) for (const tool of upstream.tools.filter(callable)) tools.set(gatewayToolName(upstream.name, tool.name), { upstream, tool })
     return tools
   }
 
@@ -333,15 +380,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  function capabilities(): ServerCapabilities {
-    const all = [...upstreams.values()]
-    return {
-      tools: { listChanged: true },
-      ...(all.some((u) => u.capabilities.resources) ? { resources: { listChanged: true } } : {}),
-      ...(all.some((u) => u.capabilities.prompts) ? { prompts: { listChanged: true } } : {}),
-    }
-  }
-
   function instructions(): string {
     const own =
       'The tools here are those of several MCP servers, named <server>__<tool>. Some calls wait for a person to approve them first; ' +
@@ -355,7 +393,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   function createServer(): Server {
     const session = randomUUID()
-    const server = new Server({ name: 'approvals-mcp-gateway', version: packageVersion }, { capabilities: capabilities(), instructions: instructions() })
+    const server = new Server({ name: 'approvals-mcp-gateway', version: packageVersion }, { capabilities: offered, instructions: instructions() })
     servers.add(server)
     const previousOnClose = server.onclose
     server.onclose = () => {
@@ -379,25 +417,79 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return call
     })
 
-    const withResources = () => ordered().filter((u) => u.capabilities.resources)
-    const withPrompts = () => ordered().filter((u) => u.capabilities.prompts)
-    const resourceOwners = new Map<string, Upstream>()
-    const promptOwners = new Map<string, Upstream>()
+    const owners: Owners = { resources: new Map(), templates: new Map(), prompts: new Map() }
+    if (offered.resources) passResources(server, owners)
+    if (offered.prompts) passPrompts(server, owners)
+    if (offered.completions) passCompletions(server, owners)
+    return server
+  }
 
-    server.setRequestHandler(ListResourcesRequestSchema, async () => {
-      const lists = await Promise.all(
-        withResources().map(async (u) => ({ u, items: await u.listResources() })),
-      )
-      for (const { u, items } of lists) for (const r of items) if (!resourceOwners.has(r.uri)) resourceOwners.set(r.uri, u)
-      return { resources: lists.flatMap((l) => l.items) }
-    })
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
-      const lists = await Promise.all(withResources().map((u) => u.listResourceTemplates()))
-      return { resourceTemplates: lists.flat() }
-    })
+  // Resources, prompts and completions pass through to the upstreams that declare them, and only
+  // to those: an upstream is never asked for what it does not offer. What a client's listings
+  // found (its Owners) sends its reads, prompts and completions to the upstream that has them.
+  const offering = (kind: 'resources' | 'prompts') => ordered().filter((u) => u.capabilities[kind])
+
+  /** Each upstream's answer to a listing; one that fails is logged and left out of it. */
+  async function fromEach<T>(what: string, those: Upstream[], list: (u: Upstream) => Promise<T[]>): Promise<{ u: Upstream; items: T[] }[]> {
+    return Promise.all(
+      those.map(async (u) => {
+        try {
+          return { u, items: await list(u) }
+        } catch (error) {
+          log.warn(`${u.name}: listing its ${what} failed, left out: ${(error as Error).message}`)
+          return { u, items: [] }
+        }
+      }),
+    )
+  }
+
+  async function listResources({ resources }: Owners) {
+    const lists = await fromEach('resources', offering('resources'), (u) => u.listResources())
+    for (const { u, items } of lists) for (const r of items) if (!resources.has(r.uri)) resources.set(r.uri, u)
+    return lists.flatMap((l) => l.items)
+  }
+
+  async function listResourceTemplates({ templates }: Owners) {
+    const lists = await fromEach('resource templates', offering('resources'), (u) => u.listResourceTemplates())
+    for (const { u, items } of lists) for (const t of items) if (!templates.has(t.uriTemplate)) templates.set(t.uriTemplate, u)
+    return lists.flatMap((l) => l.items)
+  }
+
+  async function listPrompts(owners: Owners) {
+    const lists = await fromEach('prompts', offering('prompts'), (u) => u.listPrompts())
+    const owned = owners.prompts
+    const prompts = []
+    for (const { u, items } of lists) {
+      for (const p of items) {
+        const taken = owned.get(p.name)
+        if (taken && taken !== u && taken.connected) {
+          log.warn(`prompt ${p.name} of ${u.name} is hidden by ${taken.name}'s, which has the same name`)
+          continue
+        }
+        owned.set(p.name, u)
+        prompts.push(p)
+      }
+    }
+    return prompts
+  }
+
+  /** The upstream of a prompt (or resource template) by name, listing them first if this client has not. */
+  async function ownerOf(owners: Owners, ref: CompleteRequest['params']['ref']): Promise<Upstream | undefined> {
+    const known = () => (ref.type === 'ref/prompt' ? owners.prompts.get(ref.name) : owners.templates.get(ref.uri))
+    let owner = known()
+    if (!owner?.connected) {
+      await (ref.type === 'ref/prompt' ? listPrompts(owners) : listResourceTemplates(owners))
+      owner = known()
+    }
+    return owner?.connected ? owner : undefined
+  }
+
+  function passResources(server: Server, owners: Owners) {
+    server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: await listResources(owners) }))
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: await listResourceTemplates(owners) }))
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-      const owner = resourceOwners.get(request.params.uri)
-      const candidates = owner?.connected ? [owner] : withResources()
+      const owner = owners.resources.get(request.params.uri)
+      const candidates = owner?.connected ? [owner] : offering('resources')
       let last: unknown = new McpError(ErrorCode.InvalidParams, `Unknown resource: ${request.params.uri}`)
       // a URI no listing named (from a template): the first server that can read it
       for (const u of candidates) {
@@ -409,30 +501,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       throw last
     })
-    server.setRequestHandler(ListPromptsRequestSchema, async () => {
-      const lists = await Promise.all(
-        withPrompts().map(async (u) => ({ u, items: await u.listPrompts() })),
-      )
-      const prompts = []
-      for (const { u, items } of lists) {
-        for (const p of items) {
-          const taken = promptOwners.get(p.name)
-          if (taken && taken !== u && taken.connected) {
-            log.warn(`prompt ${p.name} of ${u.name} is hidden by ${taken.name}'s, which has the same name`)
-            continue
-          }
-          promptOwners.set(p.name, u)
-          prompts.push(p)
-        }
-      }
-      return { prompts }
-    })
+  }
+
+  function passPrompts(server: Server, owners: Owners) {
+    server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: await listPrompts(owners) }))
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-      const owner = promptOwners.get(request.params.name) ?? withPrompts()[0]
+      const owner = await ownerOf(owners, { type: 'ref/prompt', name: request.params.name })
       if (!owner) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`)
       return owner.client.getPrompt(request.params, { signal: extra.signal })
     })
-    return server
+  }
+
+  function passCompletions(server: Server, owners: Owners) {
+    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+      const { ref } = request.params
+      const owner = await ownerOf(owners, ref)
+      if (!owner) throw new McpError(ErrorCode.InvalidParams, ref.type === 'ref/prompt' ? `Unknown prompt: ${ref.name}` : `Unknown resource template: ${ref.uri}`)
+      // an upstream that offers no completions has none to give
+      if (!owner.capabilities.completions) return { completion: { values: [] } }
+      return owner.client.complete(request.params, { signal: extra.signal })
+    })
   }
 
   let closing: Promise<void> | undefined

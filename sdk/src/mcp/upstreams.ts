@@ -6,6 +6,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import {
+  ErrorCode,
+  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -34,7 +36,10 @@ export interface Upstream {
   connected: boolean
   /** Lists its tools again (every page). */
   refreshTools(): Promise<Tool[]>
-  /** Its resources, templates and prompts (every page), asked each time: the gateway passes them through. */
+  /**
+   * Its resources, templates and prompts (every page), asked each time: the gateway passes them
+   * through. Ask only an upstream whose capabilities declare them.
+   */
   listResources(): Promise<Resource[]>
   listResourceTemplates(): Promise<ResourceTemplate[]>
   listPrompts(): Promise<Prompt[]>
@@ -99,11 +104,19 @@ export async function connectUpstream(
         const page = await client.listResources(cursor ? { cursor } : undefined)
         return { items: page.resources, nextCursor: page.nextCursor }
       }),
-    listResourceTemplates: () =>
-      listAll(async (cursor) => {
-        const page = await client.listResourceTemplates(cursor ? { cursor } : undefined)
-        return { items: page.resourceTemplates, nextCursor: page.nextCursor }
-      }),
+    async listResourceTemplates() {
+      try {
+        return await listAll(async (cursor) => {
+          const page = await client.listResourceTemplates(cursor ? { cursor } : undefined)
+          return { items: page.resourceTemplates, nextCursor: page.nextCursor }
+        })
+      } catch (error) {
+        // templates belong to the resources capability, yet servers with resources and no
+        // templates often leave the method out: they have none
+        if (error instanceof McpError && error.code === ErrorCode.MethodNotFound) return []
+        throw error
+      }
+    },
     listPrompts: () =>
       listAll(async (cursor) => {
         const page = await client.listPrompts(cursor ? { cursor } : undefined)
