@@ -633,4 +633,93 @@ describe('the inbox in a browser', () => {
     })
     await page.close()
   })
+
+  it('while "Edit, then approve…" is open, only the form\'s own actions show: nothing that would approve the unedited original', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Edit me first')).data.requestApproval.request.id
+    const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status edited approvedParams } }`, { id })
+    await inList(page, 'Email: Edit me first').click()
+    await page.getByRole('button', { name: 'Edit, then approve…' }).click()
+    const form = page.getByRole('form', { name: 'Edit before approving' })
+    await form.getByLabel('Subject').fill('Edited by the reviewer')
+    await form.getByRole('status').getByText('Changes: Subject.').waitFor()
+    // every button the reviewer can see and press in the decision: the form's own, and no other
+    const decision = page.getByRole('region', { name: 'Request' }).locator('section.decision')
+    expect(await decision.getByRole('button').allInnerTexts()).toEqual(['Approve with these changes', 'Cancel'])
+    // and a key does not decide behind the form
+    await page.getByRole('heading', { name: 'Email: Edit me first' }).click()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    await page.keyboard.press('a')
+    await form.getByRole('button', { name: 'Approve with these changes' }).click()
+    await page.locator('.toast').getByText('Approved “Email: Edit me first”').waitFor()
+    await expect(page.locator('.toast').count()).resolves.toBe(1)
+    await page.clock.fastForward(UNDO_MS)
+    await waiting.completed
+    expect(waiting.events[0]!.data!.approvalDecision).toEqual({
+      status: 'APPROVED',
+      edited: true,
+      approvedParams: { to: ['lead@customer.example'], subject: 'Edited by the reviewer', body: 'Hello,\n\nHere is the offer we discussed.\n\nBest' },
+    })
+    await page.close()
+  })
+
+  it('r opens the reason field without typing an r into it: the agent is told exactly the reason written', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Reason by keyboard')).data.requestApproval.request.id
+    const decided = decisionOf(id)
+    await inList(page, 'Email: Reason by keyboard').click()
+    await page.getByRole('heading', { name: 'Email: Reason by keyboard' }).waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    await page.keyboard.press('r')
+    const reason = page.getByLabel('Why reject it? The agent is told (optional)')
+    await reason.waitFor()
+    await page.waitForFunction(() => document.activeElement?.id === 'comment')
+    await page.keyboard.type('Not this week.')
+    await expect(reason.inputValue()).resolves.toBe('Not this week.')
+    await page.keyboard.press('Control+Enter')
+    await page.locator('.toast').getByText('Rejected “Email: Reason by keyboard”').waitFor()
+    await page.clock.fastForward(UNDO_MS)
+    expect(await decided).toEqual({ status: 'REJECTED', decisionComment: 'Not this week.' })
+    await page.close()
+  })
+
+  it('while the keys help or a menu is open, a and r decide nothing; once closed, a approves', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Behind the help')).data.requestApproval.request.id
+    const decided = decisionOf(id)
+    await inList(page, 'Email: Behind the help').click()
+    const heading = page.getByRole('heading', { name: 'Email: Behind the help' })
+    await heading.waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    // the keys help
+    await page.keyboard.press('?')
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+    await help.waitFor()
+    await page.keyboard.press('a')
+    await page.keyboard.press('r')
+    // ? closes it: the keys before it have been handled by then
+    await page.keyboard.press('?')
+    await help.waitFor({ state: 'detached' })
+    // the notifications menu in the header
+    await page.getByText('Notifications', { exact: true }).click()
+    await page.getByLabel('Email me requests to decide').waitFor()
+    await page.keyboard.press('a')
+    await page.keyboard.press('r')
+    await page.getByText('Notifications', { exact: true }).click()
+    await page.getByLabel('Email me requests to decide').waitFor({ state: 'hidden' })
+    // nothing was decided, nor was a reason asked for
+    await expect(page.locator('.toast').count()).resolves.toBe(0)
+    await expect(page.getByLabel('Why reject it? The agent is told (optional)').count()).resolves.toBe(0)
+    expect(await heading.isVisible()).toBe(true)
+    // with nothing open, a approves it
+    await heading.click()
+    await page.keyboard.press('a')
+    await page.locator('.toast').getByText('Approved “Email: Behind the help”').waitFor()
+    await page.clock.fastForward(UNDO_MS)
+    expect(await decided).toEqual({ status: 'APPROVED', decisionComment: null })
+    await page.close()
+  })
 })

@@ -8,7 +8,7 @@ import { getFragmentData, graphql } from '../gql'
 import type { InboxFilter } from '../gql/graphql'
 import { UNDO_MS, useDecisions } from '../lib/decisions'
 import { errorMessage, titleWithCount } from '../lib/format'
-import { useLiveConnection, useNow, useSettled, useShortcuts } from '../lib/hooks'
+import { overlayOpen, useLiveConnection, useNow, useSettled, useShortcuts } from '../lib/hooks'
 
 const InboxQuery = graphql(`
   query Inbox($after: String, $order: InboxOrder, $filter: InboxFilter) {
@@ -214,13 +214,15 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   useShortcuts(
     useCallback(
       (key: string, event: KeyboardEvent) => {
+        if (key === 'Escape') return setHelpOpen(false)
+        if (key === '?' && (helpOpen || !overlayOpen())) return setHelpOpen((open) => !open)
+        // what is open over the inbox (the keys' help, a confirmation, a menu) has the keys
+        if (overlayOpen()) return
         if (key === 'x' && selectedId) return toggle(selectedId)
         if (key === '/') {
           event.preventDefault() // focus the search, without typing the slash into it
           return searchField.current?.focus()
         }
-        if (key === '?') return setHelpOpen((open) => !open)
-        if (key === 'Escape') return setHelpOpen(false)
         if (key !== 'j' && key !== 'k') return
         const list = ids.current
         if (list.length === 0) return
@@ -228,7 +230,7 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
         const next = key === 'j' ? Math.min(at + 1, list.length - 1) : Math.max(at - 1, 0)
         navigate(`/inbox/${encodeURIComponent(list[next]!)}`)
       },
-      [selectedId, navigate, toggle],
+      [selectedId, navigate, toggle, helpOpen],
     ),
   )
   // requests picked and then decided elsewhere (or by this bulk decision) leave the selection
