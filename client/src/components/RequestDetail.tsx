@@ -222,16 +222,19 @@ function useDraftComment(id: string): [string, (value: string) => void] {
  * when the inbox hears of a change, to read the request again. A decision goes through the undo
  * window (lib/decisions.tsx); a key decides only a request that has been on screen a moment, and
  * never while a dialog, menu or form is open over it; a rejection asks for a reason first.
+ * `onOpened` is told once the request has been on screen that moment: the reviewer has seen it.
  */
 export function RequestDetail({
   id,
   version = 0,
   onDecided,
+  onOpened,
   shortcuts = false,
 }: {
   id: string
   version?: number
   onDecided?: (id: string) => void
+  onOpened?: (id: string) => void
   shortcuts?: boolean
 }) {
   const session = useSession()
@@ -271,6 +274,11 @@ export function RequestDetail({
     // in the inbox, focus follows the request that opened (after a decision, the next one)
     if (shortcuts) heading.current?.focus({ preventScroll: true })
   }, [loaded, shortcuts])
+  useEffect(() => {
+    if (!loaded || !onOpened) return
+    const timer = setTimeout(() => onOpened(id), KEYBOARD_DWELL_MS)
+    return () => clearTimeout(timer)
+  }, [loaded, id, onOpened])
 
   const decide = useCallback(
     (verb: 'approve' | 'reject', params?: unknown) => {
