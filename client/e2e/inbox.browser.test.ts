@@ -387,6 +387,10 @@ describe('the inbox in a browser', () => {
     await bar.getByText('10 selected').waitFor()
     await bar.getByLabel('Comment for all (optional)').fill('Batch approved')
     await bar.getByRole('button', { name: 'Approve 10' }).click()
+    // asked first: none of them has been on screen long enough to count as opened
+    const dialog = page.getByRole('dialog', { name: 'Approve 10 requests?' })
+    await dialog.getByText('You have not opened any of them.').waitFor()
+    await dialog.getByRole('button', { name: 'Approve 10' }).click()
     await page.locator('.toast').getByText('Approved “10 requests”').waitFor()
     await expect(page.locator('ol.requests').getByText('Email: Together').count()).resolves.toBe(0)
     const decided = ids.map(decisionOf)
