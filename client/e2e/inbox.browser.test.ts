@@ -387,6 +387,10 @@ describe('the inbox in a browser', () => {
     await bar.getByText('10 selected').waitFor()
     await bar.getByLabel('Comment for all (optional)').fill('Batch approved')
     await bar.getByRole('button', { name: 'Approve 10' }).click()
+    // asked first: none of them has been on screen long enough to count as opened
+    const dialog = page.getByRole('dialog', { name: 'Approve 10 requests?' })
+    await dialog.getByText('You have not opened any of them.').waitFor()
+    await dialog.getByRole('button', { name: 'Approve 10' }).click()
     await page.locator('.toast').getByText('Approved “10 requests”').waitFor()
     await expect(page.locator('ol.requests').getByText('Email: Together').count()).resolves.toBe(0)
     const decided = ids.map(decisionOf)
@@ -633,4 +637,186 @@ describe('the inbox in a browser', () => {
     })
     await page.close()
   })
+
+  it('while "Edit, then approve…" is open, only the form\'s own actions show: nothing that would approve the unedited original', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Edit me first')).data.requestApproval.request.id
+    const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status edited approvedParams } }`, { id })
+    await inList(page, 'Email: Edit me first').click()
+    await page.getByRole('button', { name: 'Edit, then approve…' }).click()
+    const form = page.getByRole('form', { name: 'Edit before approving' })
+    await form.getByLabel('Subject').fill('Edited by the reviewer')
+    await form.getByRole('status').getByText('Changes: Subject.').waitFor()
+    // every button the reviewer can see and press in the decision: the form's own, and no other
+    const decision = page.getByRole('region', { name: 'Request' }).locator('section.decision')
+    expect(await decision.getByRole('button').allInnerTexts()).toEqual(['Approve with these changes', 'Cancel'])
+    // and a key does not decide behind the form
+    await page.getByRole('heading', { name: 'Email: Edit me first' }).click()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    await page.keyboard.press('a')
+    await form.getByRole('button', { name: 'Approve with these changes' }).click()
+    await page.locator('.toast').getByText('Approved “Email: Edit me first”').waitFor()
+    await expect(page.locator('.toast').count()).resolves.toBe(1)
+    await page.clock.fastForward(UNDO_MS)
+    await waiting.completed
+    expect(waiting.events[0]!.data!.approvalDecision).toEqual({
+      status: 'APPROVED',
+      edited: true,
+      approvedParams: { to: ['lead@customer.example'], subject: 'Edited by the reviewer', body: 'Hello,\n\nHere is the offer we discussed.\n\nBest' },
+    })
+    await page.close()
+  })
+
+  it('r opens the reason field without typing an r into it: the agent is told exactly the reason written', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Reason by keyboard')).data.requestApproval.request.id
+    const decided = decisionOf(id)
+    await inList(page, 'Email: Reason by keyboard').click()
+    await page.getByRole('heading', { name: 'Email: Reason by keyboard' }).waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    await page.keyboard.press('r')
+    const reason = page.getByLabel('Why reject it? The agent is told (optional)')
+    await reason.waitFor()
+    await page.waitForFunction(() => document.activeElement?.id === 'comment')
+    await page.keyboard.type('Not this week.')
+    await expect(reason.inputValue()).resolves.toBe('Not this week.')
+    await page.keyboard.press('Control+Enter')
+    await page.locator('.toast').getByText('Rejected “Email: Reason by keyboard”').waitFor()
+    await page.clock.fastForward(UNDO_MS)
+    expect(await decided).toEqual({ status: 'REJECTED', decisionComment: 'Not this week.' })
+    await page.close()
+  })
+
+  it('while the keys help or a menu is open, a and r decide nothing; once closed, a approves', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Behind the help')).data.requestApproval.request.id
+    const decided = decisionOf(id)
+    await inList(page, 'Email: Behind the help').click()
+    const heading = page.getByRole('heading', { name: 'Email: Behind the help' })
+    await heading.waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    // the keys help
+    await page.keyboard.press('?')
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+    await help.waitFor()
+    await page.keyboard.press('a')
+    await page.keyboard.press('r')
+    // ? closes it: the keys before it have been handled by then
+    await page.keyboard.press('?')
+    await help.waitFor({ state: 'detached' })
+    // the notifications menu in the header
+    await page.getByText('Notifications', { exact: true }).click()
+    await page.getByLabel('Email me requests to decide').waitFor()
+    await page.keyboard.press('a')
+    await page.keyboard.press('r')
+    await page.getByText('Notifications', { exact: true }).click()
+    await page.getByLabel('Email me requests to decide').waitFor({ state: 'hidden' })
+    // nothing was decided, nor was a reason asked for
+    await expect(page.locator('.toast').count()).resolves.toBe(0)
+    await expect(page.getByLabel('Why reject it? The agent is told (optional)').count()).resolves.toBe(0)
+    expect(await heading.isVisible()).toBe(true)
+    // with nothing open, a approves it
+    await heading.click()
+    await page.keyboard.press('a')
+    await page.locator('.toast').getByText('Approved “Email: Behind the help”').waitFor()
+    await page.clock.fastForward(UNDO_MS)
+    expect(await decided).toEqual({ status: 'APPROVED', decisionComment: null })
+    await page.close()
+  })
+
+  it('before a decision on several, shows what will be decided, naming those never opened and the risky ones, and asks to confirm', async () => {
+    for (const [name, actionType, conditions] of [
+      ['Tool calls for Rita', 'call_tool', null],
+      ['Pages', 'create_landing_page', null],
+      ['Deals', 'update_record', null],
+      ['Mastodon posts', 'post_to_social', { '==': [{ var: 'params.platform' }, 'mastodon'] }],
+    ] as const) {
+      await createRule(server, {
+        name,
+        resourceType: actionType === 'update_record' ? 'RECORD_MUTATION' : 'AGENT_ACTION',
+        actionType,
+        conditions,
+        priority: 50,
+        primaryResolver: { type: 'NAMED_USER', userId: reviewer.id },
+      })
+    }
+    const tool = (server: string, name: string, title: string, args: Record<string, unknown>, annotations: Record<string, boolean>) =>
+      requestApproval({
+        resourceType: 'AGENT_ACTION',
+        actionType: 'call_tool',
+        params: { server, tool: name, arguments: args },
+        summary: `${server}: ${title}`,
+        context: { tool: { server, name, title, inputSchema: { type: 'object' }, annotations } },
+      })
+    const ids = [
+      (await askToEmail('Looked at')).data.requestApproval.request.id,
+      (await askToEmail('Never looked at')).data.requestApproval.request.id,
+      (await tool('files', 'delete_file', 'Delete a file', { path: 'agenda.txt' }, { destructiveHint: true })).data.requestApproval.request.id,
+      (await tool('billing', 'create_invoice', 'Create an invoice', { customer: 'Acme', amount: 1200, currency: 'EUR' }, { destructiveHint: false })).data.requestApproval.request.id,
+      (await requestApproval({ resourceType: 'AGENT_ACTION', actionType: 'create_landing_page', params: { title: 'Spring', slug: 'spring' }, summary: 'Publish: Spring' })).data
+        .requestApproval.request.id,
+      (await requestApproval({ resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { platform: 'mastodon', text: 'Hello' }, summary: 'Post: Hello' })).data
+        .requestApproval.request.id,
+    ]
+    const ownerName = (await server.gql(`{ viewer { principal { ... on User { name } } } }`, {}, server.ownerToken)).data.viewer.principal.name
+    const deal = await server.gql(`mutation($i: CreateRecordInput!) { createRecord(input: $i) { record { id } } }`, { i: { module: 'deals', data: { name: 'Big deal' } } }, server.ownerToken)
+    const update = await server.gql(
+      `mutation($id: ID!, $i: UpdateRecordInput!) { updateRecord(id: $id, input: $i) { approvalRequest { id } } }`,
+      { id: deal.data.createRecord.record.id, i: { data: { stage: 'won' }, ownerId: reviewer.id } },
+      agent.token,
+    )
+    expect(update.errors).toBeUndefined()
+    ids.push(update.data.updateRecord.approvalRequest.id)
+    const titles = ['Email: Looked at', 'Email: Never looked at', 'files: Delete a file', 'billing: Create an invoice', 'Publish: Spring', 'Post: Hello', 'Update a deal']
+
+    const page = await newPage({ width: 1280, height: 900 })
+    await signInLive(page, reviewer.token)
+    for (const title of titles) await inList(page, title).waitFor()
+    // the reviewer looks at one of them
+    await inList(page, 'Email: Looked at').click()
+    await page.getByRole('heading', { name: 'Email: Looked at' }).waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    for (const title of titles) await page.getByLabel(`Select ${title}`).check()
+    const bar = page.getByRole('group', { name: 'Selected requests' })
+    await bar.getByText('7 selected').waitFor()
+    await bar.getByRole('button', { name: 'Approve 7' }).click()
+
+    const dialog = page.getByRole('dialog', { name: 'Approve 7 requests?' })
+    await dialog.waitFor()
+    await dialog.getByText('You have not opened 6 of them.').waitFor()
+    await dialog.getByText('5 of them carry a risk: look at them first.').waitFor()
+    const listed = await dialog.getByRole('list', { name: 'Requests to approve' }).locator(':scope > li').evaluateAll((lis) =>
+      Object.fromEntries(lis.map((li) => [li.querySelector('a')?.textContent, [...li.querySelectorAll('.notes > li')].map((n) => n.textContent)])),
+    )
+    expect(listed).toEqual({
+      'files: Delete a file': ['Its server marks the tool as destructive: it may change or delete things', 'Not opened'],
+      'billing: Create an invoice': ['Money: amount 1200 EUR', 'Not opened'],
+      'Publish: Spring': ['Public: publishes the page /spring', 'Not opened'],
+      'Post: Hello': ['Public: posts on mastodon', 'Not opened'],
+      'Update a deal': [`Changes the owner: ${ownerName} → Rita Reviewer`, 'Not opened'],
+      'Email: Never looked at': ['Not opened'],
+      'Email: Looked at': [],
+    })
+    await page.screenshot({ path: join(SCREENSHOTS, 'bulk-confirm.png') })
+    expect(await seriousViolations(page, 'dialog')).toEqual([])
+    // the safe answer has the focus, and a key decides nothing behind the dialog
+    await expect(dialog.getByRole('button', { name: 'Cancel' }).evaluate((b) => b === document.activeElement)).resolves.toBe(true)
+    await page.keyboard.press('a')
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    await expect(page.locator('.toast').count()).resolves.toBe(0)
+    await bar.getByText('7 selected').waitFor()
+
+    // asked again, and confirmed: all seven are approved, after the undo window
+    const decided = ids.map(decisionOf)
+    await bar.getByRole('button', { name: 'Approve 7' }).click()
+    await dialog.getByRole('button', { name: 'Approve 7' }).click()
+    await page.locator('.toast').getByText('Approved “7 requests”').waitFor()
+    await page.clock.fastForward(UNDO_MS)
+    for (const d of await Promise.all(decided)) expect(d).toMatchObject({ status: 'APPROVED' })
+    await page.close()
+  }, 60_000)
 })

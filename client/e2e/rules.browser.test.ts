@@ -6,6 +6,7 @@ import { type Locator, type Page } from 'playwright-core'
 import { useBrowserSuite } from './browser'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { seriousViolations } from './axe'
+import { UNDO_MS } from '../src/lib/timing'
 import { createAgentWithToken, createRule, createUserWithToken, type TestServer } from '../../server/test/harness.js'
 
 const suite = useBrowserSuite()
@@ -227,13 +228,43 @@ describe('the rule editor in a browser', () => {
     await page.close()
   })
 
+  it('switching a rule off waits out an undo window, as a decision does: Undo keeps it on, and nothing is saved meanwhile', async () => {
+    await createRule(server, { name: 'Kept on', resourceType: 'AGENT_ACTION', actionType: 'browse_website', primaryResolver: { type: 'MANAGER' } })
+    const page = await suite.newPage({ viewport: { width: 1280, height: 1000 }, clock: true })
+    await openRules(page)
+    const row = page.getByRole('listitem').filter({ hasText: 'Kept on' })
+    const box = row.getByLabel('Kept on enabled')
+    await box.click()
+    const toast = page.locator('.toast').filter({ hasText: '“Kept on”' })
+    await toast.getByText('Rule “Kept on” is switched off in 5 seconds: what it gates then goes ahead without approval.').waitFor()
+    expect(await box.isChecked()).toBe(false)
+    expect((await savedRule('Kept on')).enabled).toBe(true)
+    await toast.getByRole('button', { name: 'Undo' }).click()
+    await toast.waitFor({ state: 'detached' })
+    expect(await box.isChecked()).toBe(true)
+    await page.clock.fastForward(UNDO_MS * 3)
+    expect((await savedRule('Kept on')).enabled).toBe(true)
+    await expect(row.getByText('Disabled', { exact: true }).count()).resolves.toBe(0)
+    // a second click within the window takes it back too
+    await box.click()
+    await toast.waitFor()
+    await box.click()
+    await toast.waitFor({ state: 'detached' })
+    expect(await box.isChecked()).toBe(true)
+    await page.clock.fastForward(UNDO_MS * 3)
+    expect((await savedRule('Kept on')).enabled).toBe(true)
+    await page.close()
+  })
+
   it('marks a disabled rule in words, at full contrast', async () => {
     await createRule(server, { name: 'Paused rule', resourceType: 'AGENT_ACTION', actionType: 'create_landing_page', primaryResolver: { type: 'MANAGER' } })
-    const page = await newPage()
+    const page = await suite.newPage({ viewport: { width: 1280, height: 1000 }, clock: true })
     await openRules(page)
     const row = page.getByRole('listitem').filter({ hasText: 'Paused rule' })
-    // the box follows the saved rule: it unticks once the change is saved, with the badge
+    // switched off once its undo window has passed; then the box follows the saved rule, with the badge
     await row.getByLabel('Paused rule enabled').click()
+    await page.locator('.toast').filter({ hasText: '“Paused rule”' }).waitFor()
+    await page.clock.fastForward(UNDO_MS)
     await row.getByText('Disabled', { exact: true }).waitFor()
     expect(await row.getByLabel('Paused rule enabled').isChecked()).toBe(false)
     expect((await savedRule('Paused rule')).enabled).toBe(false)

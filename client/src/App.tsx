@@ -64,6 +64,8 @@ function AwayForm({ onDone }: { onDone: () => void }) {
     <form
       className="away-form"
       aria-label="Going away"
+      // a panel over the page: while it is open, the inbox's keys do nothing (lib/hooks.ts, overlayOpen)
+      data-overlay
       onSubmit={(e) => {
         e.preventDefault()
         void submit()

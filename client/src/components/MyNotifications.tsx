@@ -46,7 +46,7 @@ export function MyNotifications() {
     if (res.error) setEmail(saved)
   }
   return (
-    <details className="my-notifications">
+    <details className="my-notifications" data-overlay>
       <summary>Notifications</summary>
       <div className="my-notifications-panel">
         <label className="check">

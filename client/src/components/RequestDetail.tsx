@@ -5,7 +5,7 @@ import { getFragmentData, graphql, type FragmentType } from '../gql'
 import { useSession } from '../lib/auth'
 import { useDecisions } from '../lib/decisions'
 import { channelLabel, errorMessage, eventAttempt, eventLabel, formatDateTime, humanize, timeLeft } from '../lib/format'
-import { useNow, useShortcuts } from '../lib/hooks'
+import { overlayOpen, useNow, useShortcuts } from '../lib/hooks'
 import { KEYBOARD_DWELL_MS } from '../lib/timing'
 import { ExecutionFields, ExecutionStatus } from './ExecutionStatus'
 import { EditParams } from './EditParams'
@@ -221,9 +221,22 @@ function useDraftComment(id: string): [string, (value: string) => void] {
  * Everything a reviewer needs to decide a request, and the decision itself. `version` changes
  * when the inbox hears of a change, to read the request again. A decision goes through the undo
  * window (lib/decisions.tsx); a key decides only a request that has been on screen a moment, and
- * a rejection asks for a reason first.
+ * never while a dialog, menu or form is open over it; a rejection asks for a reason first.
+ * `onOpened` is told once the request has been on screen that moment: the reviewer has seen it.
  */
-export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }: { id: string; version?: number; onDecided?: (id: string) => void; shortcuts?: boolean }) {
+export function RequestDetail({
+  id,
+  version = 0,
+  onDecided,
+  onOpened,
+  shortcuts = false,
+}: {
+  id: string
+  version?: number
+  onDecided?: (id: string) => void
+  onOpened?: (id: string) => void
+  shortcuts?: boolean
+}) {
   const session = useSession()
   const decisions = useDecisions()
   const now = useNow()
@@ -261,6 +274,11 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
     // in the inbox, focus follows the request that opened (after a decision, the next one)
     if (shortcuts) heading.current?.focus({ preventScroll: true })
   }, [loaded, shortcuts])
+  useEffect(() => {
+    if (!loaded || !onOpened) return
+    const timer = setTimeout(() => onOpened(id), KEYBOARD_DWELL_MS)
+    return () => clearTimeout(timer)
+  }, [loaded, id, onOpened])
 
   const decide = useCallback(
     (verb: 'approve' | 'reject', params?: unknown) => {
@@ -282,10 +300,14 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
   )
   useShortcuts(
     useCallback(
-      (key: string) => {
+      (key: string, event: KeyboardEvent) => {
         if (!shortcuts || editing || allowSimilar || (key !== 'a' && key !== 'r')) return
+        // what is open over the request (the keys' help, a confirmation, a menu) has the keys
+        if (overlayOpen()) return
         // a key acts only on a request that has been on screen for a moment
         if (shownAt.current === null || performance.now() - shownAt.current < KEYBOARD_DWELL_MS) return
+        // r moves the focus into the reason's field: the key itself must not be typed there
+        event.preventDefault()
         decide(key === 'a' ? 'approve' : 'reject')
       },
       [shortcuts, editing, allowSimilar, decide],
@@ -488,37 +510,40 @@ export function RequestDetail({ id, version = 0, onDecided, shortcuts = false }:
                   onCancel={() => setEditing(false)}
                 />
               )}
-              <div className="buttons" hidden={editing}>
-                {confirmReject ? (
-                  <>
-                    <button type="button" className="reject" onClick={() => decide('reject')}>
-                      {comment.trim() ? 'Reject' : 'Reject without a reason'}
-                    </button>
-                    <button type="button" className="link" onClick={() => setConfirmReject(false)}>
-                      Cancel
-                    </button>
-                  </>
-                ) : (
-                  <>
-                    <button type="button" className="approve" onClick={() => decide('approve')}>
-                      Approve <kbd>a</kbd>
-                    </button>
-                    <button type="button" className="reject" onClick={() => decide('reject')}>
-                      Reject <kbd>r</kbd>
-                    </button>
-                    {request.rule?.allowEdit && (
-                      <button type="button" onClick={() => setEditing(true)}>
-                        Edit, then approve…
+              {/* while the edit form or "allow similar" is open, only their own actions show: a plain Approve there would approve the unedited original */}
+              {!editing && !allowSimilar && (
+                <div className="buttons">
+                  {confirmReject ? (
+                    <>
+                      <button type="button" className="reject" onClick={() => decide('reject')}>
+                        {comment.trim() ? 'Reject' : 'Reject without a reason'}
                       </button>
-                    )}
-                    {session.can('approval:manage') && !allowSimilar && (
-                      <button type="button" onClick={() => setAllowSimilar(true)}>
-                        Approve and allow similar…
+                      <button type="button" className="link" onClick={() => setConfirmReject(false)}>
+                        Cancel
                       </button>
-                    )}
-                  </>
-                )}
-              </div>
+                    </>
+                  ) : (
+                    <>
+                      <button type="button" className="approve" onClick={() => decide('approve')}>
+                        Approve <kbd>a</kbd>
+                      </button>
+                      <button type="button" className="reject" onClick={() => decide('reject')}>
+                        Reject <kbd>r</kbd>
+                      </button>
+                      {request.rule?.allowEdit && (
+                        <button type="button" onClick={() => setEditing(true)}>
+                          Edit, then approve…
+                        </button>
+                      )}
+                      {session.can('approval:manage') && (
+                        <button type="button" onClick={() => setAllowSimilar(true)}>
+                          Approve and allow similar…
+                        </button>
+                      )}
+                    </>
+                  )}
+                </div>
+              )}
               {allowSimilar && !editing && !confirmReject && (
                 <AllowSimilar
                   request={request}

@@ -1,6 +1,8 @@
 // Decisions with an undo window, as Gmail's "undo send": a decision waits UNDO_MS before anything
 // is sent, with a toast that can take it back; only then does the mutation go out. A decision
 // still waiting when the page goes away is sent then (a keepalive request), so none is lost.
+// Other changes that let actions through without a person's say (a rule switched off) wait out
+// the same window, the same way (`hold`).
 // Decisions and arrivals are also announced to screen readers through one live region.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import { useClient } from 'urql'
@@ -51,6 +53,23 @@ export interface PendingDecision {
   params?: unknown
 }
 
+/**
+ * A change other than a decision, held for the undo window as decisions are: sent once the window
+ * has passed, unless taken back (the toast's Undo, or `undo(key)`).
+ */
+export interface HeldChange {
+  /** What the change is of (one held change per key): `rule:<id>`. */
+  key: string
+  /** What the toast says. */
+  text: string
+  /** What is said (to screen readers) once it is taken back. */
+  undone: string
+  /** Sends the change once the window has passed; resolves with what went wrong, or null. */
+  send(): Promise<string | null>
+  /** The same change as a GraphQL operation, sent (keepalive) if the page goes away during the window. */
+  onLeave: { query: string; variables: Record<string, unknown> }
+}
+
 interface Toast {
   key: number
   text: string
@@ -68,6 +87,12 @@ interface Decisions {
   announce(text: string): void
   /** Called when a decision was taken back: the request is shown again. */
   onUndo(listener: (requestId: string) => void): () => void
+  /** Holds another change for the undo window (see HeldChange). */
+  hold(change: HeldChange): void
+  /** The keys of the changes held. */
+  held: ReadonlySet<string>
+  /** Takes back the change held under `key`, if there is one. */
+  undo(key: string): void
 }
 
 const DecisionsContext = createContext<Decisions | null>(null)
@@ -85,8 +110,11 @@ export function DecisionsProvider({ token, children }: { token: string; children
   const client = useClient()
   const [toasts, setToasts] = useState<Toast[]>([])
   const [waiting, setWaiting] = useState<ReadonlySet<string>>(new Set())
+  const [held, setHeld] = useState<ReadonlySet<string>>(new Set())
   const [spoken, setSpoken] = useState('')
-  const timers = useRef(new Map<string, { timer: ReturnType<typeof setTimeout>; decision: PendingDecision }>())
+  // what waits out its window, by request ID (a decision) or by key (another change): how to send
+  // it from a page going away, and how to take it back
+  const timers = useRef(new Map<string, { timer: ReturnType<typeof setTimeout>; leave: () => void; undo: () => void }>())
   const undoListeners = useRef(new Set<(id: string) => void>())
   const nextKey = useRef(0)
 
@@ -146,57 +174,82 @@ export function DecisionsProvider({ token, children }: { token: string; children
       const text = `${past[decision.verb]} “${decision.title}”`
       const all = [decision.requestId, ...(decision.more ?? [])]
       const timer = setTimeout(() => void send(decision, key), UNDO_MS)
-      timers.current.set(decision.requestId, { timer, decision })
-      all.forEach((id) => setWaitingFor(id, true))
       const undo = () => {
-        const held = timers.current.get(decision.requestId)
-        if (!held) return
-        clearTimeout(held.timer)
+        const entry = timers.current.get(decision.requestId)
+        if (!entry) return
+        clearTimeout(entry.timer)
         timers.current.delete(decision.requestId)
         all.forEach((id) => setWaitingFor(id, false))
         dropToast(key)
         announce(`Undone: “${decision.title}” is back in your inbox`)
         undoListeners.current.forEach((l) => l(decision.requestId))
       }
+      timers.current.set(decision.requestId, { timer, leave: () => sendDecisionOnLeave(decision, token), undo })
+      all.forEach((id) => setWaitingFor(id, true))
       setToasts((all) => [...all, { key, text, undo }])
       announce(`${text}. Undo within ${UNDO_MS / 1000} seconds.`)
     },
-    [send, setWaitingFor, dropToast, announce],
+    [send, setWaitingFor, dropToast, announce, token],
   )
+
+  const setHeldFor = useCallback((key: string, on: boolean) => {
+    setHeld((prev) => {
+      const next = new Set(prev)
+      if (on) next.add(key)
+      else next.delete(key)
+      return next
+    })
+  }, [])
+
+  const hold = useCallback(
+    (change: HeldChange) => {
+      if (timers.current.has(change.key)) return
+      const toastKey = nextKey.current++
+      const timer = setTimeout(() => {
+        timers.current.delete(change.key)
+        dropToast(toastKey)
+        void change
+          .send()
+          .catch((e: unknown) => (e instanceof Error ? e.message : String(e)))
+          .then((problem) => {
+            setHeldFor(change.key, false)
+            if (!problem) return
+            const key = nextKey.current++
+            setToasts((all) => [...all, { key, text: problem, tone: 'error' }])
+            announce(problem)
+          })
+      }, UNDO_MS)
+      const undo = () => {
+        const entry = timers.current.get(change.key)
+        if (!entry) return
+        clearTimeout(entry.timer)
+        timers.current.delete(change.key)
+        setHeldFor(change.key, false)
+        dropToast(toastKey)
+        announce(change.undone)
+      }
+      timers.current.set(change.key, { timer, leave: () => keepalive(change.onLeave, token), undo })
+      setHeldFor(change.key, true)
+      setToasts((all) => [...all, { key: toastKey, text: change.text, undo }])
+      announce(`${change.text} Undo within ${UNDO_MS / 1000} seconds.`)
+    },
+    [dropToast, setHeldFor, announce, token],
+  )
+
+  const undo = useCallback((key: string) => timers.current.get(key)?.undo(), [])
 
   // the page goes away: send what waits now, in requests that outlive the page
   useEffect(() => {
     const flush = () => {
-      for (const { timer, decision } of timers.current.values()) {
+      for (const { timer, leave } of timers.current.values()) {
         clearTimeout(timer)
-        const ids = [decision.requestId, ...(decision.more ?? [])]
-        if (decision.params !== undefined) {
-          void fetch('/graphql', {
-            method: 'POST',
-            keepalive: true,
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-            body: JSON.stringify({
-              query: 'mutation($id: ID!, $c: String, $p: JSON) { approveRequest(id: $id, comment: $c, params: $p) { id } }',
-              variables: { id: decision.requestId, c: decision.comment, p: decision.params },
-            }),
-          })
-          continue
-        }
-        void fetch('/graphql', {
-          method: 'POST',
-          keepalive: true,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-          body: JSON.stringify({
-            query: `mutation($ids: [ID!]!, $d: Decision!, $c: String) { decideRequests(ids: $ids, decision: $d, comment: $c) { id } }`,
-            variables: { ids, d: decision.verb === 'approve' ? 'APPROVE' : 'REJECT', c: decision.comment },
-          }),
-        })
+        leave()
       }
       timers.current.clear()
     }
     window.addEventListener('pagehide', flush)
     return () => window.removeEventListener('pagehide', flush)
-  }, [token])
+  }, [])
 
   const value = useMemo<Decisions>(
     () => ({
@@ -207,8 +260,11 @@ export function DecisionsProvider({ token, children }: { token: string; children
         undoListeners.current.add(listener)
         return () => undoListeners.current.delete(listener)
       },
+      hold,
+      held,
+      undo,
     }),
-    [decide, waiting, announce],
+    [decide, waiting, announce, hold, held, undo],
   )
 
   return (
@@ -234,5 +290,35 @@ export function DecisionsProvider({ token, children }: { token: string; children
         {spoken}
       </div>
     </DecisionsContext.Provider>
+  )
+}
+
+/** Sends an operation in a request that outlives the page (the page is going away). */
+function keepalive(operation: { query: string; variables: Record<string, unknown> }, token: string) {
+  void fetch('/graphql', {
+    method: 'POST',
+    keepalive: true,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(operation),
+  })
+}
+
+/** A decision still in its window, sent as the page goes away. */
+function sendDecisionOnLeave(decision: PendingDecision, token: string) {
+  if (decision.params !== undefined) {
+    return keepalive(
+      {
+        query: 'mutation($id: ID!, $c: String, $p: JSON) { approveRequest(id: $id, comment: $c, params: $p) { id } }',
+        variables: { id: decision.requestId, c: decision.comment, p: decision.params },
+      },
+      token,
+    )
+  }
+  keepalive(
+    {
+      query: `mutation($ids: [ID!]!, $d: Decision!, $c: String) { decideRequests(ids: $ids, decision: $d, comment: $c) { id } }`,
+      variables: { ids: [decision.requestId, ...(decision.more ?? [])], d: decision.verb === 'approve' ? 'APPROVE' : 'REJECT', c: decision.comment },
+    },
+    token,
   )
 }

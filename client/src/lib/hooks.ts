@@ -28,6 +28,16 @@ export function useShortcuts(onKey: (key: string, event: KeyboardEvent) => void)
   }, [onKey])
 }
 
+/**
+ * Whether a dialog, a menu or another overlay is open on the page: keys then belong to it, and a
+ * shortcut must not act on what lies beneath (the keys' help open, `a` approved the request behind
+ * it). Dialogs count by their role or as open `<dialog>`s; menus and panels that drop down mark
+ * themselves with `data-overlay` (a `<details data-overlay>` while it is open).
+ */
+export function overlayOpen(): boolean {
+  return document.querySelector('dialog[open], [role="dialog"], [role="alertdialog"], [role="menu"], details[data-overlay][open], [data-overlay]:not(details)') !== null
+}
+
 /** Whether the live (WebSocket) connection is up; calls `onReconnect` each time it comes up. */
 export function useLiveConnection(onReconnect?: () => void): boolean {
   const [up, setUp] = useState(liveConnection.up)

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useLocation } from 'wouter'
 import { useQuery, useSubscription } from 'urql'
+import { BulkDecisionDialog, useBulkReview, type BulkItem } from '../components/BulkReview'
 import { RequestDetail } from '../components/RequestDetail'
 import { ActionFilter, PrincipalFilter, RuleFilter, useFilterOptions } from '../components/RequestFilters'
 import { InboxListItem, RequestRowFields, requestTitle, rowMatches, type RequestRowData } from '../components/RequestRow'
@@ -8,7 +9,7 @@ import { getFragmentData, graphql } from '../gql'
 import type { InboxFilter } from '../gql/graphql'
 import { UNDO_MS, useDecisions } from '../lib/decisions'
 import { errorMessage, titleWithCount } from '../lib/format'
-import { useLiveConnection, useNow, useSettled, useShortcuts } from '../lib/hooks'
+import { overlayOpen, useLiveConnection, useNow, useSettled, useShortcuts } from '../lib/hooks'
 
 const InboxQuery = graphql(`
   query Inbox($after: String, $order: InboxOrder, $filter: InboxFilter) {
@@ -46,19 +47,26 @@ const InboxEvents = graphql(`
   }
 `)
 
+/** The requests selected once in this tab: no longer marked unread. */
 const SEEN_KEY = 'approvals.seen'
+/** The requests whose detail was on screen a moment in this tab: a decision on several says which it would decide unopened. */
+const OPENED_KEY = 'approvals.opened'
 
-function useSeen(): [Set<string>, (id: string) => void] {
-  const [seen, setSeen] = useState(() => new Set<string>(JSON.parse(sessionStorage.getItem(SEEN_KEY) ?? '[]') as string[]))
-  const markSeen = useCallback((id: string) => {
-    setSeen((prev) => {
-      if (prev.has(id)) return prev
-      const next = new Set(prev).add(id)
-      sessionStorage.setItem(SEEN_KEY, JSON.stringify([...next]))
-      return next
-    })
-  }, [])
-  return [seen, markSeen]
+/** A set of request IDs kept for the tab (sessionStorage under `key`), and a way to add one. */
+function useTabSet(key: string): [ReadonlySet<string>, (id: string) => void] {
+  const [ids, setIds] = useState(() => new Set<string>(JSON.parse(sessionStorage.getItem(key) ?? '[]') as string[]))
+  const add = useCallback(
+    (id: string) => {
+      setIds((prev) => {
+        if (prev.has(id)) return prev
+        const next = new Set(prev).add(id)
+        sessionStorage.setItem(key, JSON.stringify([...next]))
+        return next
+      })
+    },
+    [key],
+  )
+  return [ids, add]
 }
 
 type InboxOrder = 'DEADLINE' | 'OLDEST' | 'NEWEST'
@@ -87,7 +95,8 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: InboxQuery, variables: { order, filter }, requestPolicy: 'cache-and-network' })
   const [, navigate] = useLocation()
   const now = useNow(1000)
-  const [seen, markSeen] = useSeen()
+  const [seen, markSeen] = useTabSet(SEEN_KEY)
+  const [opened, markOpened] = useTabSet(OPENED_KEY)
   const decisions = useDecisions()
   const [detailVersion, setDetailVersion] = useState(0)
   const [baseVersion, setBaseVersion] = useState(0)
@@ -137,6 +146,10 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   const [notifications, setNotifications] = useState(() => (typeof Notification === 'undefined' ? 'denied' : Notification.permission))
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set())
   const [bulkReason, setBulkReason] = useState('')
+  // a decision on several, shown before it is made (read, then asked)
+  const reviewBulk = useBulkReview()
+  const [bulkAsked, setBulkAsked] = useState<{ verb: 'approve' | 'reject'; items: BulkItem[] } | null>(null)
+  const [checking, setChecking] = useState(false)
   const toggle = useCallback((id: string) => {
     setPicked((prev) => {
       const next = new Set(prev)
@@ -214,13 +227,15 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   useShortcuts(
     useCallback(
       (key: string, event: KeyboardEvent) => {
+        if (key === 'Escape') return setHelpOpen(false)
+        if (key === '?' && (helpOpen || !overlayOpen())) return setHelpOpen((open) => !open)
+        // what is open over the inbox (the keys' help, a confirmation, a menu) has the keys
+        if (overlayOpen()) return
         if (key === 'x' && selectedId) return toggle(selectedId)
         if (key === '/') {
           event.preventDefault() // focus the search, without typing the slash into it
           return searchField.current?.focus()
         }
-        if (key === '?') return setHelpOpen((open) => !open)
-        if (key === 'Escape') return setHelpOpen(false)
         if (key !== 'j' && key !== 'k') return
         const list = ids.current
         if (list.length === 0) return
@@ -228,18 +243,31 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
         const next = key === 'j' ? Math.min(at + 1, list.length - 1) : Math.max(at - 1, 0)
         navigate(`/inbox/${encodeURIComponent(list[next]!)}`)
       },
-      [selectedId, navigate, toggle],
+      [selectedId, navigate, toggle, helpOpen],
     ),
   )
   // requests picked and then decided elsewhere (or by this bulk decision) leave the selection
   const pickedNow = items.filter((r) => picked.has(r.id))
-  const decideMany = (verb: 'approve' | 'reject') => {
-    const [firstId, ...rest] = pickedNow.map((r) => r.id)
+  // first what would be decided, the unopened and risky ones named; the decision once confirmed
+  const askMany = async (verb: 'approve' | 'reject') => {
+    setChecking(true)
+    try {
+      setBulkAsked({ verb, items: await reviewBulk(pickedNow.map((r) => ({ id: r.id, title: requestTitle(r) })), opened) })
+    } finally {
+      setChecking(false)
+    }
+  }
+  const decideMany = (verb: 'approve' | 'reject', asked: BulkItem[]) => {
+    // those decided elsewhere while the reviewer read the list are left out
+    const listed = new Set(items.map((r) => r.id))
+    const ids = asked.map((i) => i.id).filter((id) => listed.has(id))
+    const [firstId, ...rest] = ids
+    setBulkAsked(null)
     if (!firstId) return
-    decisions.decide({ requestId: firstId, more: rest, verb, comment: bulkReason.trim() || null, title: `${pickedNow.length} requests` })
+    decisions.decide({ requestId: firstId, more: rest, verb, comment: bulkReason.trim() || null, title: `${ids.length} requests` })
     setPicked(new Set())
     setBulkReason('')
-    if (selectedId && picked.has(selectedId)) openNext(selectedId)
+    if (selectedId && ids.includes(selectedId)) openNext(selectedId)
   }
 
   return (
@@ -305,16 +333,25 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
           <div className="bulk" role="group" aria-label="Selected requests">
             <span>{pickedNow.length} selected</span>
             <input aria-label="Comment for all (optional)" placeholder="Comment for all (optional)" value={bulkReason} onChange={(e) => setBulkReason(e.target.value)} />
-            <button type="button" className="approve" onClick={() => decideMany('approve')}>
+            <button type="button" className="approve" disabled={checking} onClick={() => void askMany('approve')}>
               Approve {pickedNow.length}
             </button>
-            <button type="button" className="reject" onClick={() => decideMany('reject')}>
+            <button type="button" className="reject" disabled={checking} onClick={() => void askMany('reject')}>
               Reject {pickedNow.length}
             </button>
+            {checking && <span role="status">Reading them…</span>}
             <button type="button" className="link" onClick={() => setPicked(new Set())}>
               Clear
             </button>
           </div>
+        )}
+        {bulkAsked && (
+          <BulkDecisionDialog
+            verb={bulkAsked.verb}
+            items={bulkAsked.items}
+            onConfirm={() => decideMany(bulkAsked.verb, bulkAsked.items)}
+            onCancel={() => setBulkAsked(null)}
+          />
         )}
         {error && <p className="state error">Could not load the inbox: {errorMessage(error)}</p>}
         {fetching && !data && <p className="state">Loading…</p>}
@@ -375,7 +412,7 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
       </section>
       <section className="detail" aria-label="Request">
         {selectedId ? (
-          <RequestDetail key={selectedId} id={selectedId} version={detailVersion} onDecided={openNext} shortcuts />
+          <RequestDetail key={selectedId} id={selectedId} version={detailVersion} onDecided={openNext} onOpened={markOpened} shortcuts />
         ) : (
           <p className="state empty">{items.length ? 'Select a request to see everything you need to decide it.' : 'Your inbox is empty.'}</p>
         )}

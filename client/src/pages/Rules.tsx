@@ -1,6 +1,7 @@
 import { Link, useLocation } from 'wouter'
-import { useMutation, useQuery } from 'urql'
-import { RuleEditor, SaveRule, type RuleDraft } from '../components/RuleEditor'
+import { useQuery } from 'urql'
+import { RuleEditor, type RuleDraft } from '../components/RuleEditor'
+import { RuleSwitch } from '../components/RuleSwitch'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
 import { formatDuration } from '../lib/durations'
 import { errorMessage, humanize } from '../lib/format'
@@ -132,7 +133,6 @@ export function draftFromRule(rule: Rule): RuleDraft {
 export function RulesPage({ selectedId }: { selectedId?: string }) {
   const { rules, fetching, error } = useRules()
   const [, navigate] = useLocation()
-  const [, save] = useMutation(SaveRule)
   const editing = selectedId === 'new' ? null : rules?.find((r) => r.id === selectedId)
   return (
     <div className={`split ${selectedId ? 'has-detail' : ''}`}>
@@ -165,15 +165,7 @@ export function RulesPage({ selectedId }: { selectedId?: string }) {
                   {r.expiresAfterSeconds && <> · expires after {formatDuration(r.expiresAfterSeconds)}{r.onExpiry === 'APPROVE' ? ', then approved' : ''}</>} · priority {r.priority}
                 </p>
               </div>
-              <label className="rule-enabled">
-                <input
-                  type="checkbox"
-                  checked={r.enabled}
-                  aria-label={`${r.name} enabled`}
-                  onChange={(e) => void save({ id: r.id, input: { ...draftFromRule(r), enabled: e.target.checked } }, { additionalTypenames: ['ApprovalRule'] })}
-                />
-                Enabled
-              </label>
+              <RuleSwitch id={r.id} name={r.name} enabled={r.enabled} version={r.version} draft={() => draftFromRule(r)} />
             </li>
           ))}
         </ul>
