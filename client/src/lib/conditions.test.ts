@@ -76,7 +76,7 @@ describe('conditions between the builder and JSONLogic', () => {
     const query = queryFromJsonLogic({ '==': [{ var: 'params.network' }, 'x'] }, fields)
     const all = fieldsFor(query, fields)
     expect(all.slice(0, fields.length)).toEqual(fields)
-    expect(all.at(-1)).toMatchObject({ name: 'params.network', label: 'params.network', kind: 'ANY' })
+    expect(all.at(-1)).toMatchObject({ name: 'params.network', label: 'Parameter: network', kind: 'ANY' })
   })
 })
 
@@ -84,7 +84,7 @@ describe('conditions in words', () => {
   it("reads a rule's JSONLogic in the builder's labels", () => {
     expect(conditionsInWords({ some: [{ var: 'params.to' }, { domainIs: [{ var: '' }, 'evil.com'] }] }, fields)).toBe("Email: to has one with the domain 'evil.com'")
     const words = conditionsInWords({ and: [{ '>': [{ var: 'params.amount' }, 1000] }, { or: [{ '==': [{ var: 'module' }, 'crm'] }, { '!=': [{ var: 'params.tool' }, 'x'] }] }] }, fields)
-    expect(words).toBe("Parameter: amount is greater than 1000, and (module is 'crm', or params.tool is not 'x')")
+    expect(words).toBe("Parameter: amount is greater than 1000, and (module is 'crm', or Parameter: tool is not 'x')")
   })
 
   it('says nothing of no conditions, or of logic the builder cannot read whole', () => {

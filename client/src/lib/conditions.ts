@@ -238,12 +238,19 @@ export function fieldsFor(query: RuleGroupType, fields: Field[]): Field[] {
       if (isRuleGroup(rule)) visit(rule as RuleGroupType)
       else if (!known.has(rule.field)) {
         known.add(rule.field)
-        extra.push({ path: rule.field, label: rule.field, kind: 'ANY', operators: ANY_OPERATORS })
+        extra.push({ path: rule.field, label: labelOfPath(rule.field), kind: 'ANY', operators: ANY_OPERATORS })
       }
     }
   }
   visit(query)
   return [...fields, ...fieldsOf(extra)]
+}
+
+/** A name for a fact the server did not offer: "Context: campaign", "Parameter: network"; its path otherwise. */
+function labelOfPath(path: string): string {
+  const [root, ...rest] = path.split('.')
+  const prefix = root === 'context' ? 'Context' : root === 'params' ? 'Parameter' : undefined
+  return prefix && rest.length > 0 ? `${prefix}: ${rest.join(' › ')}` : path
 }
 
 /** What the builder offers for a fact of no known type (the server's ANY). */
@@ -265,7 +272,7 @@ export function conditionsInWords(logic: unknown, fields: Field[] = []): string 
     return null
   }
   if (query.rules.length === 0 || !readsBack(logic, fieldsFor(query, fields))) return null
-  const labelOf = (name: string) => fields.find((f) => f.name === name)?.label ?? name
+  const labelOf = (name: string) => fields.find((f) => f.name === name)?.label ?? labelOfPath(name)
   const words = (group: RuleGroupType, outer: boolean): string => {
     const parts = group.rules
       .filter((r): r is RuleType | RuleGroupType => typeof r !== 'string')
