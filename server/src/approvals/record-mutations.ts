@@ -6,10 +6,10 @@ import { encodeGlobalID } from '@pothos/plugin-relay'
 import type { Viewer } from '../auth/viewer.js'
 import type { Prisma, PrismaClient } from '../db.js'
 import { userExists } from '../directory/directory.js'
-import { badInput, forbidden, notFound } from '../errors.js'
+import { ApiError, badInput, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, Record } from '../generated/prisma/client.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
-import { createRecord, recordMutationTitle, updateRecord } from './records.js'
+import { createRecord, recordDataProblem, recordMutationTitle, updateRecord } from './records.js'
 import { requestApproval, type RequestSettings } from './requests.js'
 
 export interface RecordMutationResult {
@@ -23,8 +23,10 @@ async function assertOwnerExists(prisma: PrismaClient, ownerId: string | null | 
   }
 }
 
-function assertObject(data: unknown) {
+function assertRecordData(data: unknown) {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw badInput("A record's data must be a JSON object.", 'input.data')
+  const problem = recordDataProblem(data)
+  if (problem) throw new ApiError('BAD_USER_INPUT', `input.data${problem.pointer}: ${problem.message}`, { field: 'input.data', pointer: problem.pointer })
 }
 
 const reassignRefused = () => forbidden("Giving a record an owner needs record:manage or being its current owner.")
@@ -56,7 +58,7 @@ export async function createRecordMutation(
   now: Date,
   limits?: RequestSettings,
 ): Promise<RecordMutationResult> {
-  assertObject(input.data)
+  assertRecordData(input.data)
   await assertOwnerExists(prisma, input.ownerId)
   // by default a record belongs to the user who creates it, or for whom the agent creates it
   const ownerId = input.ownerId !== undefined ? input.ownerId : viewer.kind === 'user' ? viewer.id : viewer.ownerId
@@ -76,7 +78,7 @@ export async function updateRecordMutation(
   now: Date,
   limits?: RequestSettings,
 ): Promise<RecordMutationResult> {
-  assertObject(input.data)
+  assertRecordData(input.data)
   const [record, scope] = await Promise.all([
     prisma.record.findUnique({ where: { id }, select: { module: true, ownerId: true } }),
     recordScope(viewer),

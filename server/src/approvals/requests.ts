@@ -13,7 +13,7 @@ import { evaluateConditions, type ActionFacts } from './conditions.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
 import { createExecution, recordServerExecution } from './executions.js'
 import { MAX_NAMED_PRINCIPALS } from './notify.js'
-import { executeRecordMutation } from './records.js'
+import { executeRecordMutation, recordDataProblem } from './records.js'
 import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
 import type { RuleCache } from './rule-cache.js'
 import { decideRequest, insertRequest, type NewEvent, type NewRequest } from './request-writes.js'
@@ -177,6 +177,8 @@ interface Prepared {
  */
 async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput, onBehalfOfId: string | null) {
   const params = { ...(input.params as Record<string, unknown>) }
+  const problem = recordDataProblem(params.data)
+  if (problem) throw paramsError(`/data${problem.pointer}`, problem.message)
   const isCreate = input.actionType === 'create_record'
   const own = isCreate ? 'module' : 'recordId'
   const given = input[own] ?? null
@@ -187,8 +189,8 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
   const recordId = isCreate ? (input.recordId ?? null) : (params.recordId as string)
   const record = readable(viewer, await resolveRecordRef(tx, 'RECORD_MUTATION', recordId, module))
   const scope = recordScope(viewer)
-  if (isCreate && !('ownerId' in params)) params.ownerId = onBehalfOfId && encodeGlobalID('User', onBehalfOfId)
-  if ('ownerId' in params) {
+  if (isCreate && !Object.hasOwn(params, 'ownerId')) params.ownerId = onBehalfOfId && encodeGlobalID('User', onBehalfOfId)
+  if (Object.hasOwn(params, 'ownerId')) {
     // kept as the global ID the API shows; the database id is only for the checks
     let ownerId: string | null = null
     if (params.ownerId !== null) {
@@ -675,10 +677,13 @@ export async function checkEdit(db: Tx | PrismaClient, request: ApprovalRequest,
   if (request.resourceType === 'RECORD_MUTATION') {
     const [asked, edited] = [request.params as Record<string, unknown>, params as Record<string, unknown>]
     for (const key of RECORD_TARGET_KEYS) {
-      if (stableJson(asked[key]) !== stableJson(edited[key])) {
+      // a key added as null is a change too: `ownerId: null` would take the record from its owner
+      if (Object.hasOwn(asked, key) !== Object.hasOwn(edited, key) || stableJson(asked[key]) !== stableJson(edited[key])) {
         throw new ApiError('BAD_USER_INPUT', `params/${key} may not be edited: only the data of a record change may.`, { field: 'params', pointer: `/${key}` })
       }
     }
+    const problem = recordDataProblem(edited.data)
+    if (problem) throw new ApiError('BAD_USER_INPUT', `params/data${problem.pointer} ${problem.message}`, { field: 'params', pointer: `/data${problem.pointer}` })
   }
   if (compare(approvedParamsOf(request) as object, params as object).length === 0) return null
   return { approvedParams: params, patch: compare(request.params as object, params as object) }
