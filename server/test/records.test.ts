@@ -139,11 +139,16 @@ describe('records', () => {
     ].sort(byField))
     await decide(server, owner.token, requestId, 'approveRequest')
     expect(await read()).toEqual({ name: 'Initech', stage: 'won', owner_note: 'signed', notes: { a: 1, c: 3 } })
-    // the person the agent acted for (its owner, Dana) sees the request, but may not read the
-    // record: neither it nor its values
-    const asDana = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { id record { id } recordChanges { field } } }`, { id: requestId }, dana.token)
+    // the person the agent acted for (its owner, Dana) sees the request; she reads the record, and
+    // so its values, while deals are ORG (the default), and neither once they are PRIVATE
+    const AS_REQUESTER = `query($id: ID!) { approvalRequest(id: $id) { id record { id } recordChanges { field } } }`
+    const asDana = await server.gql(AS_REQUESTER, { id: requestId }, dana.token)
     expect(asDana.errors).toBeUndefined()
-    expect(asDana.data.approvalRequest).toEqual({ id: requestId, record: null, recordChanges: null })
+    expect(asDana.data.approvalRequest).toMatchObject({ id: requestId, record: { id }, recordChanges: expect.arrayContaining([{ field: 'stage' }]) })
+    const VISIBILITY = `mutation($v: RecordVisibility!) { setModuleVisibility(module: "deals", visibility: $v) { visibility } }`
+    expect((await server.gql(VISIBILITY, { v: 'PRIVATE' }, server.ownerToken)).errors).toBeUndefined()
+    expect((await server.gql(AS_REQUESTER, { id: requestId }, dana.token)).data.approvalRequest).toEqual({ id: requestId, record: null, recordChanges: null })
+    expect((await server.gql(VISIBILITY, { v: 'ORG' }, server.ownerToken)).errors).toBeUndefined()
     // someone who may neither read the record nor review the request sees no values
     const outsider = await createUserWithToken(server, { email: 'ned@example.com', name: 'Ned', roleKeys: ['member'] })
     const hidden = await server.gql(CHANGES, { id: requestId }, outsider.token)

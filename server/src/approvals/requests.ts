@@ -11,6 +11,7 @@ import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated
 import { checkActionType, checkParams, findActionType, paramsForConditions, type ActionTypeRegistry } from './catalogue.js'
 import { evaluateConditions, type ActionFacts } from './conditions.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
+import { privateModules, type ModuleVisibilityCache } from './record-visibility.js'
 import { createExecution, recordServerExecution } from './executions.js'
 import { MAX_NAMED_PRINCIPALS } from './notify.js'
 import { executeRecordMutation, recordDataProblem } from './records.js'
@@ -76,6 +77,8 @@ export interface RequestSettings {
   rules?: RuleCache
   /** The action types, the custom ones kept in memory (none: read on each request). */
   actionTypes?: ActionTypeRegistry
+  /** Which modules' records are PRIVATE, kept in memory (none: read when a record is named). */
+  modules?: ModuleVisibilityCache
 }
 
 const PERSON = { id: true, email: true, roles: { select: { key: true } } } as const
@@ -147,8 +150,8 @@ function userIdOf(id: string): string | null {
 }
 
 /** The record, if the viewer may read it; a record one may not read is answered as one that does not exist. */
-function readable<T extends { ownerId: string | null }>(viewer: Viewer, record: T | null): T | null {
-  if (record && !mayRead(recordScope(viewer), record)) throw badInput('No record with this id.', 'input.recordId')
+async function readable<T extends { module: string; ownerId: string | null }>(db: Tx, viewer: Viewer, record: T | null, limits: RequestSettings): Promise<T | null> {
+  if (record && !mayRead(recordScope(viewer), record, await privateModules(db, limits.modules))) throw badInput('No record with this id.', 'input.recordId')
   return record
 }
 
@@ -175,7 +178,7 @@ interface Prepared {
  * record must be one it may read, and a change of owner needs record:manage or being the
  * current owner. Returns the params to store, module and record id.
  */
-async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput, onBehalfOfId: string | null) {
+async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput, onBehalfOfId: string | null, limits: RequestSettings) {
   const params = { ...(input.params as Record<string, unknown>) }
   const problem = recordDataProblem(params.data)
   if (problem) throw paramsError(`/data${problem.pointer}`, problem.message)
@@ -187,7 +190,7 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
   if (isCreate && input.recordId) throw badInput('A create_record request names no existing record: leave recordId out.', 'input.recordId')
   const module = isCreate ? (params.module as string) : (input.module ?? null)
   const recordId = isCreate ? (input.recordId ?? null) : (params.recordId as string)
-  const record = readable(viewer, await resolveRecordRef(tx, 'RECORD_MUTATION', recordId, module))
+  const record = await readable(tx, viewer, await resolveRecordRef(tx, 'RECORD_MUTATION', recordId, module), limits)
   const scope = recordScope(viewer)
   if (isCreate && !Object.hasOwn(params, 'ownerId')) params.ownerId = onBehalfOfId && encodeGlobalID('User', onBehalfOfId)
   if (Object.hasOwn(params, 'ownerId')) {
@@ -244,12 +247,12 @@ async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: Requ
   const onBehalfOf = parties.onBehalfOf
   const target =
     input.resourceType === 'RECORD_MUTATION'
-      ? await prepareRecordMutation(tx, viewer, input, onBehalfOf?.id ?? null)
+      ? await prepareRecordMutation(tx, viewer, input, onBehalfOf?.id ?? null, limits)
       : {
           params: input.params,
           module: input.module ?? null,
           recordId: input.recordId ?? null,
-          recordRefId: readable(viewer, await resolveRecordRef(tx, input.resourceType, input.recordId ?? null, input.module ?? null))?.id ?? null,
+          recordRefId: (await readable(tx, viewer, await resolveRecordRef(tx, input.resourceType, input.recordId ?? null, input.module ?? null), limits))?.id ?? null,
         }
   return {
     ...target,
