@@ -1,5 +1,6 @@
 import { Link, useLocation } from 'wouter'
 import { useMutation, useQuery } from 'urql'
+import { ModuleVisibility } from '../components/ModuleVisibility'
 import { RuleEditor, SaveRule, type RuleDraft } from '../components/RuleEditor'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
 import { formatDuration } from '../lib/durations'
@@ -175,6 +176,7 @@ export function RulesPage({ selectedId }: { selectedId?: string }) {
             </li>
           ))}
         </ul>
+        <ModuleVisibility ruleModules={rules?.map((r) => r.module) ?? []} />
       </section>
       {selectedId && (selectedId === 'new' || editing) && (
         <section className="detail" aria-label="Rule editor">
