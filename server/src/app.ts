@@ -17,6 +17,7 @@ import { parseBearer } from './auth/tokens.js'
 import type { Viewer } from './auth/viewer.js'
 import { createViewerCache, type ViewerCache } from './auth/viewer-cache.js'
 import { createActionTypeRegistry } from './approvals/catalogue.js'
+import { createModuleVisibilityCache } from './approvals/record-visibility.js'
 import { createRuleCache } from './approvals/rule-cache.js'
 import { systemClock, type Clock } from './clock.js'
 import type { Context } from './context.js'
@@ -122,8 +123,8 @@ export interface AppOptions {
    */
   authCacheTtlMs?: number
   /**
-   * How long the enabled rules, and the custom action types, are served from memory while their
-   * changes are announced (default 5 minutes; 0: read each time).
+   * How long the enabled rules, the custom action types and the PRIVATE modules are served from
+   * memory while their changes are announced (default 5 minutes; 0: read each time).
    */
   ruleCacheTtlMs?: number
   /**
@@ -257,7 +258,8 @@ export function buildApp(options: AppOptions): App {
   const allowedOrigins = originSet(options.allowedOrigins)
   const rules = createRuleCache({ pubsub, clock, log: logger.child({ part: 'rules' }), ttlMs: options.ruleCacheTtlMs })
   const actionTypes = createActionTypeRegistry({ pubsub, clock, log: logger.child({ part: 'action-types' }), ttlMs: options.ruleCacheTtlMs })
-  const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, rules, actionTypes }
+  const modules = createModuleVisibilityCache({ pubsub, clock, log: logger.child({ part: 'modules' }), ttlMs: options.ruleCacheTtlMs })
+  const limits = { maxJsonBytes: options.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES, rules, actionTypes, modules }
   // the registry's WebSocket gauges read the connections when scraped, once they exist
   const metrics = createMetrics({ prisma: db.prisma, clock, connections: () => connections.stats() })
   const notificationSettings = options.notifications ?? { publicUrl: 'http://localhost' }
@@ -580,6 +582,7 @@ export function buildApp(options: AppOptions): App {
         viewers.stop()
         rules.stop()
         actionTypes.stop()
+        modules.stop()
         const closed = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeIdleConnections()
         for (const client of wss.clients) client.close(1001, 'Server shutting down')

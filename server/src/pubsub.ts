@@ -34,6 +34,8 @@ export type PubSubEvents = {
   rulesChanged: [payload: { ruleId: string }]
   /** A custom action type was created, changed or deleted: every instance drops the ones it has cached. Unscoped. */
   actionTypesChanged: [payload: { key: string }]
+  /** A module's record visibility was set: every instance drops the PRIVATE modules it has cached. Unscoped. */
+  moduleSettingsChanged: [payload: { module: string }]
 }
 
 /** The app's pub/sub: yoga's, plus what the subscriptions need to know about the transport. */

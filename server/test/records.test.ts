@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { codes, createAgentWithToken, createRule, createUserWithToken, decide, getRequest, startServer, type TestServer } from './harness.js'
 import { recordMutationTitle } from '../src/approvals/records.js'
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 
 type Principal = { id: string; token: string }
 let server: TestServer
@@ -138,11 +139,16 @@ describe('records', () => {
     ].sort(byField))
     await decide(server, owner.token, requestId, 'approveRequest')
     expect(await read()).toEqual({ name: 'Initech', stage: 'won', owner_note: 'signed', notes: { a: 1, c: 3 } })
-    // the person the agent acted for (its owner, Dana) sees the request, but may not read the
-    // record: neither it nor its values
-    const asDana = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { id record { id } recordChanges { field } } }`, { id: requestId }, dana.token)
+    // the person the agent acted for (its owner, Dana) sees the request; she reads the record, and
+    // so its values, while deals are ORG (the default), and neither once they are PRIVATE
+    const AS_REQUESTER = `query($id: ID!) { approvalRequest(id: $id) { id record { id } recordChanges { field } } }`
+    const asDana = await server.gql(AS_REQUESTER, { id: requestId }, dana.token)
     expect(asDana.errors).toBeUndefined()
-    expect(asDana.data.approvalRequest).toEqual({ id: requestId, record: null, recordChanges: null })
+    expect(asDana.data.approvalRequest).toMatchObject({ id: requestId, record: { id }, recordChanges: expect.arrayContaining([{ field: 'stage' }]) })
+    const VISIBILITY = `mutation($v: RecordVisibility!) { setModuleVisibility(module: "deals", visibility: $v) { visibility } }`
+    expect((await server.gql(VISIBILITY, { v: 'PRIVATE' }, server.ownerToken)).errors).toBeUndefined()
+    expect((await server.gql(AS_REQUESTER, { id: requestId }, dana.token)).data.approvalRequest).toEqual({ id: requestId, record: null, recordChanges: null })
+    expect((await server.gql(VISIBILITY, { v: 'ORG' }, server.ownerToken)).errors).toBeUndefined()
     // someone who may neither read the record nor review the request sees no values
     const outsider = await createUserWithToken(server, { email: 'ned@example.com', name: 'Ned', roleKeys: ['member'] })
     const hidden = await server.gql(CHANGES, { id: requestId }, outsider.token)
@@ -168,5 +174,89 @@ describe('what a record mutation is called in the inbox', () => {
     expect(recordMutationTitle('Update', 'Users')).toBe('Update a user')
     expect(recordMutationTitle('Create', 'status')).toBe('Create a status')
     expect(recordMutationTitle('Create', 'inventory')).toBe('Create an inventory')
+  })
+})
+
+// Attacks on a record's data and owner through the fields of a change (issue 23, section 5).
+describe('attacks on record data and ownership', () => {
+  const APPROVE = `mutation($id: ID!, $p: JSON) { approveRequest(id: $id, params: $p) { status } }`
+  const REQUEST = `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { approvalRequired request { id } } }`
+  /** JSON with keys an object literal cannot hold as its own (`__proto__`), as a client sends them. */
+  const json = (text: string) => JSON.parse(text) as Record<string, unknown>
+  let accounts: string
+
+  beforeAll(async () => {
+    await createRule(server, { name: 'Account edits', resourceType: 'RECORD_MUTATION', actionType: 'update_record', module: 'accounts', primaryResolver: { type: 'NAMED_USER', userId: carol.id } })
+  })
+  const newAccount = async (data: Record<string, unknown>) => {
+    const res = await server.gql(CREATE, { input: { module: 'accounts', data } }, owner.token)
+    expect(res.errors).toBeUndefined()
+    return (accounts = res.data.createRecord.record.id as string)
+  }
+  const readAccount = async (id = accounts) => (await server.gql(READ, { id }, owner.token)).data.record
+
+  it("a reviewer's edit that adds ownerId: null does not take the record from its owner: BAD_USER_INPUT", async () => {
+    const id = await newAccount({ name: 'Hooli' })
+    const request = (await server.gql(UPDATE, { id, input: { data: { tier: 'gold' } } }, agent.token)).data.updateRecord.approvalRequest
+    expect(request.params).not.toHaveProperty('ownerId')
+    const res = await server.gql(APPROVE, { id: request.id, p: { ...request.params, ownerId: null } }, carol.token)
+    expect(codes(res)).toEqual(['BAD_USER_INPUT'])
+    expect(res.errors![0]!.extensions).toMatchObject({ pointer: '/ownerId' })
+    expect(await readAccount(id)).toEqual({ data: { name: 'Hooli' }, owner: { id: owner.id } })
+    // the change as asked may still be approved, and leaves the owner alone
+    expect((await server.gql(APPROVE, { id: request.id, p: request.params }, carol.token)).data.approveRequest.status).toBe('APPROVED')
+    expect(await readAccount(id)).toEqual({ data: { name: 'Hooli', tier: 'gold' }, owner: { id: owner.id } })
+  })
+
+  it('a change whose data has a __proto__ key is refused (BAD_USER_INPUT), not applied with the rest of it silently dropped', async () => {
+    const id = await newAccount({ stage: 'lead' })
+    const res = await server.gql(UPDATE, { id, input: { data: json('{"__proto__": {"polluted": true}, "stage": "won"}') } }, owner.token)
+    expect(codes(res)).toEqual(['BAD_USER_INPUT'])
+    const nested = await server.gql(UPDATE, { id, input: { data: json('{"notes": {"__proto__": {}, "a": 1}, "stage": "won"}') } }, owner.token)
+    expect(codes(nested)).toEqual(['BAD_USER_INPUT'])
+    expect((await readAccount(id)).data).toEqual({ stage: 'lead' })
+  })
+
+  it('a change whose data has a constructor key is refused (BAD_USER_INPUT), not applied with the rest of it silently dropped', async () => {
+    const id = await newAccount({ stage: 'lead' })
+    const res = await server.gql(UPDATE, { id, input: { data: { constructor: 'x', stage: 'won' } } }, owner.token)
+    expect(codes(res)).toEqual(['BAD_USER_INPUT'])
+    expect((await readAccount(id)).data).toEqual({ stage: 'lead' })
+  })
+
+  it('a record whose data has a hasOwnProperty key: a change removing another field is applied, not a 500; new ones are refused (BAD_USER_INPUT)', async () => {
+    // a row written before these keys were refused
+    const { id: dbId } = await server.db.prisma.record.create({ data: { module: 'accounts', ownerId: decodeGlobalID(owner.id).id, data: { hasOwnProperty: 'x', stage: 'lead' } } })
+    const id = encodeGlobalID('Record', dbId)
+    const res = await server.gql(UPDATE, { id, input: { data: { stage: null } } }, owner.token)
+    expect(res.errors).toBeUndefined()
+    expect((await readAccount(id)).data).toEqual({ hasOwnProperty: 'x' })
+    const created = await server.gql(CREATE, { input: { module: 'accounts', data: { hasOwnProperty: 'x', stage: 'lead' } } }, owner.token)
+    expect(codes(created)).toEqual(['BAD_USER_INPUT'])
+  })
+
+  it('these keys are refused through requestApproval and in a reviewer\'s edit too, naming where', async () => {
+    const id = await newAccount({ stage: 'lead' })
+    const asked = await server.gql(REQUEST, { i: { resourceType: 'RECORD_MUTATION', actionType: 'update_record', recordId: id, params: { recordId: id, data: json('{"__proto__": {}, "stage": "won"}') } } }, agent.token)
+    expect(codes(asked)).toEqual(['BAD_USER_INPUT'])
+    expect(asked.errors![0]!.extensions).toMatchObject({ pointer: '/data/__proto__' })
+    const request = (await server.gql(UPDATE, { id, input: { data: { stage: 'won' } } }, agent.token)).data.updateRecord.approvalRequest
+    const edited = await server.gql(APPROVE, { id: request.id, p: { ...request.params, data: { stage: 'won', hasOwnProperty: 1 } } }, carol.token)
+    expect(codes(edited)).toEqual(['BAD_USER_INPUT'])
+    expect(edited.errors![0]!.extensions).toMatchObject({ pointer: '/data/hasOwnProperty' })
+    expect((await readAccount(id)).data).toEqual({ stage: 'lead' })
+  })
+
+  it("a change to a field named like an object's own methods (toString) shows as added, and is applied", async () => {
+    const id = await newAccount({ stage: 'lead' })
+    const request = (await server.gql(UPDATE, { id, input: { data: { toString: 'x', valueOf: 2 } } }, agent.token)).data.updateRecord.approvalRequest
+    const shown = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { recordChanges { field current proposed change } } }`, { id: request.id }, carol.token)
+    expect(shown.errors).toBeUndefined()
+    expect(shown.data.approvalRequest.recordChanges).toEqual(expect.arrayContaining([
+      { field: 'toString', current: null, proposed: 'x', change: 'ADDED' },
+      { field: 'valueOf', current: null, proposed: 2, change: 'ADDED' },
+    ]))
+    await decide(server, carol.token, request.id, 'approveRequest')
+    expect((await readAccount(id)).data).toEqual({ stage: 'lead', toString: 'x', valueOf: 2 })
   })
 })

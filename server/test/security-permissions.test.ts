@@ -74,13 +74,19 @@ describe('an admin cannot act as the owner through an agent', () => {
   })
 })
 
-describe('records have owners', () => {
+// Records of PRIVATE modules, as every module was before module visibility (record-visibility.test.ts
+// has ORG, the default)
+describe('records of a private module have owners', () => {
   const CREATE = `mutation($input: CreateRecordInput!) { createRecord(input: $input) { record { id owner { id } } approvalRequest { id params } } }`
   const UPDATE = `mutation($id: ID!, $input: UpdateRecordInput!) { updateRecord(id: $id, input: $input) { record { id data owner { id } } approvalRequest { id params } } }`
   const READ = `query($id: ID!) { record(id: $id) { id data } }`
   let bobsRecord: string
 
   beforeAll(async () => {
+    for (const module of ['deals', 'gated']) {
+      const set = await server.gql(`mutation($m: String!) { setModuleVisibility(module: $m, visibility: PRIVATE) { visibility } }`, { m: module }, server.ownerToken)
+      expect(set.errors).toBeUndefined()
+    }
     bobsRecord = (await server.gql(CREATE, { input: { module: 'deals', data: { name: 'Bob deal' } } }, bob.token)).data.createRecord.record.id
   })
 

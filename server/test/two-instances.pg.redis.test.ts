@@ -128,4 +128,23 @@ describe('two instances over PostgreSQL and Redis', () => {
     expect(await gated()).toBe(true)
     expect(Date.now() - started).toBeLessThan(1000)
   })
+
+  it('a module made PRIVATE on A hides its records on B within a second (B had cached that no module is private)', async () => {
+    const [owner, other] = await Promise.all([
+      createUserWithToken(a, { email: 'vis-owner@example.com', name: 'Owner', roleKeys: ['member'] }),
+      createUserWithToken(a, { email: 'vis-other@example.com', name: 'Other', roleKeys: ['member'] }),
+    ])
+    const created = await a.gql(`mutation { createRecord(input: { module: "ledger", data: { n: 1 } }) { record { id } } }`, {}, owner.token)
+    const id = created.data.createRecord.record.id
+    const read = async (token: string) => (await b.gql(`query($id: ID!) { record(id: $id) { id } }`, { id }, token)).data.record
+    expect(await read(other.token)).toEqual({ id })
+    const heard = b.app.pubsub.subscribe('moduleSettingsChanged')[Symbol.asyncIterator]().next()
+    const started = Date.now()
+    const set = await a.gql(`mutation { setModuleVisibility(module: "ledger", visibility: PRIVATE) { visibility } }`, {}, a.ownerToken)
+    expect(set.errors).toBeUndefined()
+    await heard
+    expect(await read(other.token)).toBeNull()
+    expect(await read(owner.token)).toEqual({ id })
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
 })

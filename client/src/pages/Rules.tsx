@@ -1,5 +1,6 @@
 import { Link, useLocation } from 'wouter'
 import { useQuery } from 'urql'
+import { ModuleVisibility } from '../components/ModuleVisibility'
 import { RuleEditor, type RuleDraft } from '../components/RuleEditor'
 import { RuleSwitch } from '../components/RuleSwitch'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
@@ -169,6 +170,7 @@ export function RulesPage({ selectedId }: { selectedId?: string }) {
             </li>
           ))}
         </ul>
+        <ModuleVisibility ruleModules={rules?.map((r) => r.module) ?? []} />
       </section>
       {selectedId && (selectedId === 'new' || editing) && (
         <section className="detail" aria-label="Rule editor">

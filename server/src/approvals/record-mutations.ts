@@ -1,15 +1,18 @@
-// createRecord and updateRecord as the API offers them: run at once, or, when an agent asks and
-// a RECORD_MUTATION rule matches, held as an approval request that runs them once approved.
-// Either way the caller must be allowed to: read the record it updates, and give a record an
-// owner only with record:manage or as its current owner (see record-access.ts).
+// createRecord and updateRecord as the API offers them: run at once, or held as an approval
+// request that runs them once approved. Who may do what is in record-access.ts: the caller must
+// be able to read the record it updates; its owner (or an agent acting for them) and holders of
+// record:manage change it directly (agents through the rules), anyone else only proposes a change,
+// which a rule must gate (refused otherwise); and a record gets a new owner only from
+// record:manage or its current owner.
 import { encodeGlobalID } from '@pothos/plugin-relay'
 import type { Viewer } from '../auth/viewer.js'
 import type { Prisma, PrismaClient } from '../db.js'
 import { userExists } from '../directory/directory.js'
-import { badInput, forbidden, notFound } from '../errors.js'
+import { ApiError, badInput, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, Record } from '../generated/prisma/client.js'
-import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
-import { createRecord, recordMutationTitle, updateRecord } from './records.js'
+import { mayAssignOwner, mayChange, mayRead, recordScope } from './record-access.js'
+import { privateModules } from './record-visibility.js'
+import { createRecord, recordDataProblem, recordMutationTitle, updateRecord } from './records.js'
 import { requestApproval, type RequestSettings } from './requests.js'
 
 export interface RecordMutationResult {
@@ -23,21 +26,32 @@ async function assertOwnerExists(prisma: PrismaClient, ownerId: string | null | 
   }
 }
 
-function assertObject(data: unknown) {
+function assertRecordData(data: unknown) {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw badInput("A record's data must be a JSON object.", 'input.data')
+  const problem = recordDataProblem(data)
+  if (problem) throw new ApiError('BAD_USER_INPUT', `input.data${problem.pointer}: ${problem.message}`, { field: 'input.data', pointer: problem.pointer })
 }
 
 const reassignRefused = () => forbidden("Giving a record an owner needs record:manage or being its current owner.")
+const proposalUngated = () =>
+  forbidden(
+    "Only the record's owner (or an agent acting for them) and holders of record:manage change it directly. Others propose changes that a rule sends to a reviewer (e.g. the record's owner), and no rule gates this one.",
+  )
 
-/** Only agents are gated: people change records directly. The params hold the owner as a global ID, as the API shows it. */
+/**
+ * The approval request a rule makes of a record mutation, if one gates it. Agents are always
+ * asked; people only when they propose a change to a record they may not change directly (their
+ * own changes run at once). The params hold the owner as a global ID, as the API shows it.
+ */
 async function gate(
   prisma: PrismaClient,
   viewer: Viewer,
   request: { actionType: 'create_record' | 'update_record'; module: string; recordId?: string; params: Prisma.InputJsonObject; summary: string },
   now: Date,
   limits: RequestSettings | undefined,
+  proposal = false,
 ): Promise<RecordMutationResult | null> {
-  if (viewer.kind !== 'agent') return null
+  if (viewer.kind !== 'agent' && !proposal) return null
   const outcome = await requestApproval(prisma, viewer, { resourceType: 'RECORD_MUTATION', ...request }, now, limits)
   if (!outcome.approvalRequired) return null
   const executed = outcome.request.recordRefId && outcome.request.status === 'APPROVED'
@@ -56,7 +70,7 @@ export async function createRecordMutation(
   now: Date,
   limits?: RequestSettings,
 ): Promise<RecordMutationResult> {
-  assertObject(input.data)
+  assertRecordData(input.data)
   await assertOwnerExists(prisma, input.ownerId)
   // by default a record belongs to the user who creates it, or for whom the agent creates it
   const ownerId = input.ownerId !== undefined ? input.ownerId : viewer.kind === 'user' ? viewer.id : viewer.ownerId
@@ -76,16 +90,18 @@ export async function updateRecordMutation(
   now: Date,
   limits?: RequestSettings,
 ): Promise<RecordMutationResult> {
-  assertObject(input.data)
-  const [record, scope] = await Promise.all([
+  assertRecordData(input.data)
+  const [record, hidden] = await Promise.all([
     prisma.record.findUnique({ where: { id }, select: { module: true, ownerId: true } }),
-    recordScope(viewer),
+    privateModules(prisma, limits?.modules),
   ])
+  const scope = recordScope(viewer)
   // a record one may not read is answered as one that does not exist
-  if (!record || !mayRead(scope, record)) throw notFound('Record')
+  if (!record || !mayRead(scope, record, hidden)) throw notFound('Record')
   await assertOwnerExists(prisma, input.ownerId)
   const reassigns = input.ownerId !== undefined && input.ownerId !== record.ownerId
   if (reassigns && !mayAssignOwner(scope, record.ownerId, input.ownerId!)) throw reassignRefused()
+  const direct = mayChange(scope, record)
   const recordId = encodeGlobalID('Record', id)
   const params = { recordId, data: input.data, ...(input.ownerId !== undefined ? { ownerId: globalOwner(input.ownerId) } : {}) }
   const gated = await gate(
@@ -94,8 +110,10 @@ export async function updateRecordMutation(
     { actionType: 'update_record', module: record.module, recordId, params, summary: recordMutationTitle('Update', record.module) },
     now,
     limits,
+    !direct,
   )
   if (gated) return gated
+  if (!direct) throw proposalUngated()
   const updated = await prisma.$transaction((tx) => updateRecord(tx, id, { data: input.data, ownerId: input.ownerId }))
   if (!updated) throw notFound('Record')
   return { record: updated, approvalRequest: null }

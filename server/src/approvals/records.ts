@@ -1,10 +1,12 @@
 // The records store, and the execution of approved record mutations.
 import { decodeGlobalID } from '@pothos/plugin-relay'
-import mergePatch from 'json-merge-patch'
 import type { Prisma } from '../db.js'
 import type { ApprovalRequest } from '../generated/prisma/client.js'
 
 type Tx = Prisma.TransactionClient
+
+const isJsonObject = (value: unknown): value is { [key: string]: unknown } =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** What a gated record mutation keeps in its request's params, to run it later exactly as asked. */
 export interface RecordMutationParams {
@@ -39,12 +41,59 @@ export function createRecord(tx: Tx, input: { module: string; data: Prisma.Input
 }
 
 /**
+ * Keys a record's data may not have, at any depth: JavaScript gives them meaning on every object
+ * (`obj.__proto__ = x` sets the prototype, `obj.hasOwnProperty(k)` is a call), so code that
+ * handles the data as plain objects (merge patch libraries, `in` checks) would misread them.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty'])
+
+/** JSON Pointer (RFC 6901) escaping of one key. */
+const pointerPart = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')
+
+/**
+ * The first reserved key (RESERVED_KEYS) in a record's data, as a JSON Pointer from the data and a
+ * message; null when there is none. Iterative, so that any depth is safe to inspect.
+ */
+export function recordDataProblem(data: unknown): { pointer: string; message: string } | null {
+  const stack: [unknown, string][] = [[data, '']]
+  while (stack.length) {
+    const [node, at] = stack.pop()!
+    if (node === null || typeof node !== 'object') continue
+    const entries: [string, unknown][] = Array.isArray(node) ? node.map((v, i) => [String(i), v]) : Object.entries(node)
+    for (const [key, value] of entries) {
+      const pointer = `${at}/${pointerPart(key)}`
+      if (!Array.isArray(node) && RESERVED_KEYS.has(key)) {
+        return { pointer, message: `"${key}" may not be a field of a record's data (nor ${[...RESERVED_KEYS].filter((k) => k !== key).join(', ')}).` }
+      }
+      stack.push([value, pointer])
+    }
+  }
+  return null
+}
+
+/** Sets an own property, whatever its name (assignment to `__proto__` would set the prototype). */
+function defineField(target: Record<string, unknown>, key: string, value: unknown) {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+}
+
+/**
  * A record's data with a change applied as a JSON Merge Patch (RFC 7396): the fields the change
- * names take its values (objects merge field by field, null removes), and the others stay.
+ * names take its values (objects merge field by field, null removes), and the others stay. Only
+ * own fields count, whatever their names, and neither argument is modified.
  */
 export function mergeData(current: unknown, change: unknown): Prisma.InputJsonValue {
-  const base = current !== null && typeof current === 'object' && !Array.isArray(current) ? structuredClone(current) : {}
-  return mergePatch.apply(base, change) as Prisma.InputJsonValue
+  return mergePatch(current, change) as Prisma.InputJsonValue
+}
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isJsonObject(patch)) return patch
+  const result: Record<string, unknown> = {}
+  if (isJsonObject(target)) for (const [key, value] of Object.entries(target)) defineField(result, key, value)
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key]
+    else defineField(result, key, mergePatch(Object.hasOwn(result, key) ? result[key] : undefined, value))
+  }
+  return result
 }
 
 /**
@@ -75,7 +124,7 @@ export function recordFieldChanges(current: unknown, change: unknown): RecordFie
   const before = (current !== null && typeof current === 'object' && !Array.isArray(current) ? current : {}) as Record<string, Prisma.JsonValue>
   const after = mergeData(before, change) as Record<string, Prisma.JsonValue>
   return Object.keys(change).map((field) => {
-    const [had, has] = [field in before, field in after]
+    const [had, has] = [Object.hasOwn(before, field), Object.hasOwn(after, field)]
     const [was, will] = [had ? before[field]! : null, has ? after[field]! : null]
     const kind = !had && !has ? 'UNCHANGED' : !had ? 'ADDED' : !has ? 'REMOVED' : JSON.stringify(was) === JSON.stringify(will) ? 'UNCHANGED' : 'CHANGED'
     return { field, current: was, proposed: will, change: kind }
@@ -98,9 +147,6 @@ function userId(value: unknown): string {
     return ''
   }
 }
-
-const isJsonObject = (value: unknown): value is { [key: string]: unknown } =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 type Execution = { type: 'EXECUTED' | 'EXECUTION_FAILED'; comment: string }
 type MutationRequest = Pick<ApprovalRequest, 'id' | 'actionType' | 'module' | 'recordRefId' | 'params'>

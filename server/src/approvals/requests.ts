@@ -11,9 +11,10 @@ import type { ApprovalRequest, ApprovalStatus, ResourceType } from '../generated
 import { checkActionType, checkParams, findActionType, paramsForConditions, type ActionTypeRegistry } from './catalogue.js'
 import { evaluateConditions, type ActionFacts } from './conditions.js'
 import { mayAssignOwner, mayRead, recordScope } from './record-access.js'
+import { privateModules, type ModuleVisibilityCache } from './record-visibility.js'
 import { createExecution, recordServerExecution } from './executions.js'
 import { MAX_NAMED_PRINCIPALS } from './notify.js'
-import { executeRecordMutation } from './records.js'
+import { executeRecordMutation, recordDataProblem } from './records.js'
 import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
 import type { RuleCache } from './rule-cache.js'
 import { decideRequest, insertRequest, type NewEvent, type NewRequest } from './request-writes.js'
@@ -76,6 +77,8 @@ export interface RequestSettings {
   rules?: RuleCache
   /** The action types, the custom ones kept in memory (none: read on each request). */
   actionTypes?: ActionTypeRegistry
+  /** Which modules' records are PRIVATE, kept in memory (none: read when a record is named). */
+  modules?: ModuleVisibilityCache
 }
 
 const PERSON = { id: true, email: true, roles: { select: { key: true } } } as const
@@ -147,8 +150,8 @@ function userIdOf(id: string): string | null {
 }
 
 /** The record, if the viewer may read it; a record one may not read is answered as one that does not exist. */
-function readable<T extends { ownerId: string | null }>(viewer: Viewer, record: T | null): T | null {
-  if (record && !mayRead(recordScope(viewer), record)) throw badInput('No record with this id.', 'input.recordId')
+async function readable<T extends { module: string; ownerId: string | null }>(db: Tx, viewer: Viewer, record: T | null, limits: RequestSettings): Promise<T | null> {
+  if (record && !mayRead(recordScope(viewer), record, await privateModules(db, limits.modules))) throw badInput('No record with this id.', 'input.recordId')
   return record
 }
 
@@ -175,8 +178,10 @@ interface Prepared {
  * record must be one it may read, and a change of owner needs record:manage or being the
  * current owner. Returns the params to store, module and record id.
  */
-async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput, onBehalfOfId: string | null) {
+async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput, onBehalfOfId: string | null, limits: RequestSettings) {
   const params = { ...(input.params as Record<string, unknown>) }
+  const problem = recordDataProblem(params.data)
+  if (problem) throw paramsError(`/data${problem.pointer}`, problem.message)
   const isCreate = input.actionType === 'create_record'
   const own = isCreate ? 'module' : 'recordId'
   const given = input[own] ?? null
@@ -185,10 +190,10 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
   if (isCreate && input.recordId) throw badInput('A create_record request names no existing record: leave recordId out.', 'input.recordId')
   const module = isCreate ? (params.module as string) : (input.module ?? null)
   const recordId = isCreate ? (input.recordId ?? null) : (params.recordId as string)
-  const record = readable(viewer, await resolveRecordRef(tx, 'RECORD_MUTATION', recordId, module))
+  const record = await readable(tx, viewer, await resolveRecordRef(tx, 'RECORD_MUTATION', recordId, module), limits)
   const scope = recordScope(viewer)
-  if (isCreate && !('ownerId' in params)) params.ownerId = onBehalfOfId && encodeGlobalID('User', onBehalfOfId)
-  if ('ownerId' in params) {
+  if (isCreate && !Object.hasOwn(params, 'ownerId')) params.ownerId = onBehalfOfId && encodeGlobalID('User', onBehalfOfId)
+  if (Object.hasOwn(params, 'ownerId')) {
     // kept as the global ID the API shows; the database id is only for the checks
     let ownerId: string | null = null
     if (params.ownerId !== null) {
@@ -242,12 +247,12 @@ async function prepare(tx: Tx, viewer: Viewer, input: RequestInput, limits: Requ
   const onBehalfOf = parties.onBehalfOf
   const target =
     input.resourceType === 'RECORD_MUTATION'
-      ? await prepareRecordMutation(tx, viewer, input, onBehalfOf?.id ?? null)
+      ? await prepareRecordMutation(tx, viewer, input, onBehalfOf?.id ?? null, limits)
       : {
           params: input.params,
           module: input.module ?? null,
           recordId: input.recordId ?? null,
-          recordRefId: readable(viewer, await resolveRecordRef(tx, input.resourceType, input.recordId ?? null, input.module ?? null))?.id ?? null,
+          recordRefId: (await readable(tx, viewer, await resolveRecordRef(tx, input.resourceType, input.recordId ?? null, input.module ?? null), limits))?.id ?? null,
         }
   return {
     ...target,
@@ -675,10 +680,13 @@ export async function checkEdit(db: Tx | PrismaClient, request: ApprovalRequest,
   if (request.resourceType === 'RECORD_MUTATION') {
     const [asked, edited] = [request.params as Record<string, unknown>, params as Record<string, unknown>]
     for (const key of RECORD_TARGET_KEYS) {
-      if (stableJson(asked[key]) !== stableJson(edited[key])) {
+      // a key added as null is a change too: `ownerId: null` would take the record from its owner
+      if (Object.hasOwn(asked, key) !== Object.hasOwn(edited, key) || stableJson(asked[key]) !== stableJson(edited[key])) {
         throw new ApiError('BAD_USER_INPUT', `params/${key} may not be edited: only the data of a record change may.`, { field: 'params', pointer: `/${key}` })
       }
     }
+    const problem = recordDataProblem(edited.data)
+    if (problem) throw new ApiError('BAD_USER_INPUT', `params/data${problem.pointer} ${problem.message}`, { field: 'params', pointer: `/data${problem.pointer}` })
   }
   if (compare(approvedParamsOf(request) as object, params as object).length === 0) return null
   return { approvedParams: params, patch: compare(request.params as object, params as object) }

@@ -2,11 +2,11 @@
 // may not see: the three cannot be told apart. Each type's node loader applies its own
 // visibility (loadOne / findUnique filters), as its fields and queries do.
 import { decodeGlobalID, resolveNodes } from '@pothos/plugin-relay'
-import { readableRecords, recordScope } from '../approvals/record-access.js'
 import type { Viewer } from '../auth/viewer.js'
 import { builder } from '../builder.js'
 import type { Context } from '../context.js'
 import { agentsVisibleTo, usersVisibleTo } from '../directory/visibility.js'
+import { recordsReadableBy } from './records.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const NODE_TYPES = new Set(['User', 'Agent', 'Role', 'ApiToken', 'Record', 'ApprovalRule', 'ApprovalRequest', 'WebhookEndpoint', 'WebhookDelivery'])
@@ -15,7 +15,7 @@ const NODE_TYPES = new Set(['User', 'Agent', 'Role', 'ApiToken', 'Record', 'Appr
 const visible: Record<string, (ctx: Context, viewer: Viewer, id: string) => Promise<boolean>> = {
   User: async (ctx, viewer, id) => (await ctx.prisma.user.count({ where: { AND: [{ id }, usersVisibleTo(viewer)] } })) > 0,
   Agent: async (ctx, viewer, id) => (await ctx.prisma.agent.count({ where: { AND: [{ id }, agentsVisibleTo(viewer)] } })) > 0,
-  Record: async (ctx, viewer, id) => (await ctx.prisma.record.count({ where: { AND: [{ id }, readableRecords(recordScope(viewer))] } })) > 0,
+  Record: async (ctx, _viewer, id) => (await ctx.prisma.record.count({ where: { AND: [{ id }, await recordsReadableBy(ctx)] } })) > 0,
 }
 
 function decode(id: string): { typename: string; id: string } | null {

@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { encodeGlobalID } from '@pothos/plugin-relay'
-import { readableRecords, recordScope } from '../approvals/record-access.js'
 import { recordFieldChanges, type RecordFieldChange as RecordFieldChangeRow } from '../approvals/records.js'
 import * as requests from '../approvals/requests.js'
 import { builder } from '../builder.js'
@@ -11,6 +10,7 @@ import type { ApprovalRequest as ApprovalRequestRow } from '../generated/prisma/
 import { Principal } from './directory.js'
 import { ApprovalEventType, ApprovalStatus, ResolverType, ResourceType } from './enums.js'
 import { parseId, parseOptionalId } from './ids.js'
+import { recordsReadableBy } from './records.js'
 import { ApprovalRule, seesRules, shown } from './rules.js'
 import { answerRequest, nothing, reloadRequest } from './shared.js'
 
@@ -138,7 +138,7 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
       select: { recordRefId: true, actionType: true, params: true, approvedParams: true, edited: true, status: true, ...REVIEWERS },
       resolve: async (r, _args, ctx) => {
         if (r.actionType !== 'update_record' || !r.recordRefId) return null
-        const record = await ctx.prisma.record.findUnique({ where: shownRecord(ctx, r.recordRefId, r.reviewers), select: { data: true } })
+        const record = await ctx.prisma.record.findUnique({ where: await shownRecord(ctx, r.recordRefId, r.reviewers), select: { data: true } })
         if (!record) return null
         const params = (r.status === 'APPROVED' ? requests.approvedParamsOf(r) : r.params) as { data?: unknown } | null
         return recordFieldChanges(record.data, params?.data)
@@ -151,8 +151,8 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
         'The record the request concerns: the one to update, or the one created once an approved create_record has run. Shown to its reviewers, approval viewers, and those who may read the record now.',
       select: { recordRefId: true, ...REVIEWERS },
       // findUnique calls of one tick are batched into one query by Prisma, so lists stay cheap
-      resolve: (query, r, _args, ctx) =>
-        r.recordRefId ? ctx.prisma.record.findUnique({ ...query, where: shownRecord(ctx, r.recordRefId, r.reviewers) }) : nothing(query),
+      resolve: async (query, r, _args, ctx) =>
+        r.recordRefId ? ctx.prisma.record.findUnique({ ...query, where: await shownRecord(ctx, r.recordRefId, r.reviewers) }) : nothing(query),
     }),
     requester: t.field({
       type: Principal,
@@ -190,8 +190,8 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
  * The record a request names, as those who see the request may see it: its reviewers and
  * approval viewers always, anyone else only if they may read the record now.
  */
-function shownRecord(ctx: Context, id: string, reviewers: { userId: string | null; agentId: string | null }[]) {
-  return seesRules(ctx) || reviews(ctx, reviewers) ? { id } : { id, AND: [readableRecords(recordScope(ctx.viewer!))] }
+async function shownRecord(ctx: Context, id: string, reviewers: { userId: string | null; agentId: string | null }[]): Promise<Prisma.RecordWhereUniqueInput> {
+  return seesRules(ctx) || reviews(ctx, reviewers) ? { id } : { id, AND: [await recordsReadableBy(ctx)] }
 }
 
 const InboxOrder = builder.enumType('InboxOrder', {
