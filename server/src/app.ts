@@ -38,7 +38,7 @@ import { createNotifier } from './approvals/notify.js'
 import { DEFAULT_MAX_EXECUTION_ATTEMPTS } from './approvals/executions.js'
 import { DEFAULT_MAX_JSON_BYTES } from './approvals/requests.js'
 import { useInputTextChecks } from './limits/input-text.js'
-import { startScheduler, type Scheduler } from './approvals/scheduler.js'
+import { startScheduler, type DeadlineChanges, type Scheduler } from './approvals/scheduler.js'
 import { startAuditSequencer, type AuditSequencer } from './approvals/audit-log.js'
 import { createMetricsHandler, bearerMatches } from './http/metrics.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -66,6 +66,8 @@ export interface AppOptions {
   shutdownTimeoutMs?: number
   /** How often the deadline scheduler runs; 0 runs it only through `scheduler.runOnce()` (tests). */
   schedulerIntervalMs?: number
+  /** Told of each scheduler pass that moved something, after the app's own handling and before the pass ends (tests wait on it, or hold a pass open with it). */
+  onDeadlinesPassed?: (changes: DeadlineChanges) => Promise<void> | void
   /** How often the audit sequencer numbers new events for the feed and writes a checkpoint (default 1 s); 0: only when the feed or a verification asks. */
   auditIntervalMs?: number
   /** APPROVALS_METRICS_TOKEN: /metrics on the main port answers requests bearing it; without it, /metrics there is 404 (see `listenMetrics`). */
@@ -525,6 +527,7 @@ export function buildApp(options: AppOptions): App {
       await Promise.all([...changed.map((id) => notify.changed(id)), ...changes.requeued.map((id) => notify.readyToRun(id))])
       // expiries, escalations, automatic approvals and failed executions wrote deliveries
       webhooks.wake()
+      await options.onDeadlinesPassed?.(changes)
     },
   })
 

@@ -8,6 +8,7 @@ import { openDatabase } from './db.js'
 import { generateToken } from './auth/tokens.js'
 import { bootstrapOwner } from './directory/directory.js'
 import { createLogger } from './logger.js'
+import { startPeriodicTask } from './periodic.js'
 import { createAppPubSub } from './pubsub.js'
 
 /** How often PGlite's planner statistics are refreshed (see Database.analyze). */
@@ -31,8 +32,13 @@ async function main() {
   // PGlite has no autovacuum: statistics now, and as the tables grow (ANALYZE samples a bounded
   // number of rows, so each run costs about the same however large they get)
   await db.analyze()
-  const analyzing = setInterval(() => void db.analyze().catch((err) => logger.warn({ err }, 'ANALYZE failed')), ANALYZE_INTERVAL_MS)
-  analyzing.unref()
+  const analyzing = startPeriodicTask({
+    name: 'ANALYZE',
+    log: logger,
+    intervalMs: ANALYZE_INTERVAL_MS,
+    runAtStart: false,
+    pass: () => db.analyze().catch((err) => logger.warn({ err }, 'ANALYZE failed')),
+  })
   // An empty directory needs its first owner. With APPROVALS_BOOTSTRAP_TOKEN, that token; outside
   // production without it, a generated one, shown once as a sign-in link (a newcomer's `npm start`);
   // in production the operator must choose it.
@@ -111,7 +117,7 @@ async function main() {
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down')
     try {
-      clearInterval(analyzing)
+      await analyzing.stop()
       await app.stop()
       // the last spans go out before the process does
       await tracerProvider?.shutdown()

@@ -110,6 +110,10 @@ export interface StartOptions {
   maxJsonBytes?: number
   /** Attempts before an approved action is FAILED (APPROVALS_MAX_EXECUTION_ATTEMPTS). */
   maxExecutionAttempts?: number
+  /** The deadline scheduler's timer; off (0: passes only through `app.scheduler.runOnce()`) unless given. */
+  schedulerIntervalMs?: number
+  /** Told of each scheduler pass that moved something, before the pass ends (AppOptions.onDeadlinesPassed). */
+  onDeadlinesPassed?: AppOptions['onDeadlinesPassed']
   /** The revoked-token sweep; off (0) unless given. */
   accessSweepIntervalMs?: number
   /** Email and Slack (off unless given); the outbox has no timer of its own unless `intervalMs` says so. */
@@ -149,7 +153,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     redis: options.redis ?? redis?.publish,
     pubsub: redis ? createAppPubSub({ ...redis, onPublishError: () => {} }) : undefined,
     shutdownTimeoutMs: 1000,
-    schedulerIntervalMs: 0,
+    schedulerIntervalMs: options.schedulerIntervalMs ?? 0,
+    onDeadlinesPassed: options.onDeadlinesPassed,
     auditIntervalMs: 0,
     catchUpIntervalMs: options.catchUpIntervalMs,
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,

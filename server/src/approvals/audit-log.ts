@@ -21,6 +21,7 @@
 // of a request is noticed too.
 import type { Prisma, PrismaClient } from '../db.js'
 import type { Logger } from '../logger.js'
+import { startPeriodicTask } from '../periodic.js'
 
 /** How many events one numbering pass takes; the next pass takes the rest. */
 const SEQUENCER_BATCH = 1000
@@ -232,14 +233,17 @@ export function startAuditSequencer({
   /** Told of the events each pass numbered (the metrics count decisions, expiries and executions from them). */
   onNumbered?: (events: NumberedEvent[]) => void
 }): AuditSequencer {
-  let running: Promise<number> | null = null
-  const runOnce = () => {
-    // one pass at a time per instance; callers meanwhile share it
-    running ??= sequenceEvents(prisma, SEQUENCER_BATCH, onNumbered).finally(() => {
-      running = null
-    })
-    return running
-  }
+  // one pass at a time per instance; a full batch is followed by the next (after the event loop's turn)
+  const task = startPeriodicTask({
+    name: 'audit sequencer',
+    log,
+    intervalMs,
+    runAtStart: false,
+    pass: () => sequenceEvents(prisma, SEQUENCER_BATCH, onNumbered),
+    more: (numbered) => numbered === SEQUENCER_BATCH,
+  })
+  // callers share the pass under way
+  const runOnce = task.joinOrRun
   let pending: { ids: Set<bigint>; done: Promise<Map<bigint, bigint | null>> } | null = null
   const sequenceOf = (eventId: bigint) => {
     if (!pending) {
@@ -257,25 +261,9 @@ export function startAuditSequencer({
     pending.ids.add(eventId)
     return pending.done.then((sequences) => sequences.get(eventId) ?? null)
   }
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let stopped = false
-  const loop = async () => {
-    try {
-      // a full batch: go on at once
-      while (!stopped && (await runOnce()) === SEQUENCER_BATCH);
-    } catch (err) {
-      log.error({ err }, 'audit sequencer pass failed')
-    }
-    if (!stopped) timer = setTimeout(loop, intervalMs)
-  }
-  if (intervalMs > 0) timer = setTimeout(loop, intervalMs)
   return {
     runOnce,
     sequenceOf,
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await running?.catch(() => {})
-    },
+    stop: task.stop,
   }
 }

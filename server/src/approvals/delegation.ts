@@ -96,9 +96,9 @@ async function handOver(tx: Tx, user: { id: string; delegateId: string | null },
   return moved
 }
 
-/** Makes available again the away users whose return date has passed. Returns their ids. */
-export async function returnFromAway(prisma: PrismaClient, now: Date): Promise<string[]> {
-  const due = await prisma.user.findMany({ where: { available: false, awayUntil: { lte: now } }, select: { id: true }, take: 200 })
+/** Makes available again the away users whose return date has passed (at most `batch`). Returns their ids. */
+export async function returnFromAway(prisma: PrismaClient, now: Date, batch = 200): Promise<string[]> {
+  const due = await prisma.user.findMany({ where: { available: false, awayUntil: { lte: now } }, select: { id: true }, take: batch })
   if (due.length === 0) return []
   const ids = due.map((u) => u.id)
   // conditional: a user who changed their return date meanwhile stays away

@@ -251,16 +251,16 @@ export async function failExecution(
 }
 
 /**
- * Actions whose lease ran out: READY again (a failed attempt), or FAILED after the last one.
+ * Actions whose lease ran out (at most `batch`, the oldest first): READY again (a failed attempt), or FAILED after the last one.
  * Each is a conditional update, so several instances may run this at once. Returns the ids made
  * ready again (their requesters' workers are told) and those that failed.
  */
-export async function requeueExpiredLeases(prisma: PrismaClient, now: Date, settings: ExecutionSettings): Promise<{ ready: string[]; failed: string[] }> {
+export async function requeueExpiredLeases(prisma: PrismaClient, now: Date, settings: ExecutionSettings, batch = 200): Promise<{ ready: string[]; failed: string[] }> {
   const expired = await prisma.execution.findMany({
     where: { status: 'RUNNING', leaseExpiresAt: { lte: now } },
     select: { requestId: true, attempts: true },
     orderBy: { leaseExpiresAt: 'asc' },
-    take: 200,
+    take: batch,
   })
   const ready: string[] = []
   const failed: string[] = []

@@ -12,8 +12,9 @@ import { stageOf } from './rules.js'
 import { returnFromAway } from './delegation.js'
 import { delegationEvents, lockRequest, passStage, subjectOf } from './stages.js'
 import { DEFAULT_MAX_EXECUTION_ATTEMPTS, requeueExpiredLeases, type ExecutionSettings } from './executions.js'
+import { startPeriodicTask, type Timers } from '../periodic.js'
 
-/** How many due requests one pass takes per kind of deadline; the next pass takes the rest. */
+/** How many due requests (leases, returns) one pass takes per kind of deadline; the next passes take the rest. */
 const BATCH = 200
 
 /** How many failed requests a scheduler remembers having reported. */
@@ -188,55 +189,62 @@ export async function runDueDeadlines(
   const expired = await expireDueRequests(prisma, now, failures)
   const autoApproved = await autoApproveDueRequests(prisma, now, failures)
   const escalated = await escalateDueRequests(prisma, now, failures)
-  const leases = await requeueExpiredLeases(prisma, now, executions)
-  const returned = await returnFromAway(prisma, now)
+  const leases = await requeueExpiredLeases(prisma, now, executions, BATCH)
+  const returned = await returnFromAway(prisma, now, BATCH)
   return { expired, autoApproved, escalated, requeued: leases.ready, executionsFailed: leases.failed, returned }
 }
 
 export interface Scheduler {
-  /** Runs one pass now (tests call this after moving their clock). */
+  /** Runs one pass now, after the one under way if any (tests call this after moving their clock). */
   runOnce(): Promise<DeadlineChanges>
+  /** Stops the timer; resolves once the pass under way is done. */
   stop(): Promise<void>
 }
 
 /**
+ * Whether a pass moved a full batch of some kind of deadline: more of that kind may be due, and
+ * the next pass follows at once (after the event loop has had its turn) instead of a tick later.
+ */
+function tookFullBatch(changes: DeadlineChanges): boolean {
+  const { expired, autoApproved, escalated, requeued, executionsFailed, returned } = changes
+  return [expired.length, autoApproved.length, escalated.length, requeued.length + executionsFailed.length, returned.length].some((n) => n >= BATCH)
+}
+
+/**
  * Runs runDueDeadlines every `intervalMs` (not at all with 0, for tests that drive it), and
- * once at start to catch up on deadlines that passed while no server ran.
+ * once at start to catch up on deadlines that passed while no server ran. Passes never overlap
+ * within one instance (across instances the conditional updates decide): a tick that comes while
+ * one is under way, `onChanges` included, is skipped. Each pass moves at most BATCH requests of
+ * each kind; a backlog (a burst of requests with a short expiry, or a restart after an outage)
+ * is worked off by passes that follow one another, each after the event loop has had its turn,
+ * so the server keeps answering meanwhile.
  */
 export function startScheduler(options: {
   prisma: PrismaClient
   clock: Clock
   intervalMs: number
   log: Logger
-  /** Called after each pass that changed something, before runOnce resolves. */
+  /** Called after each pass that changed something, before the pass (and runOnce) resolves. */
   onChanges?: (changes: DeadlineChanges) => Promise<void> | void
   executions?: ExecutionSettings
+  /** The timer's timers (tests). */
+  timers?: Timers
 }): Scheduler {
-  let running: Promise<DeadlineChanges> | undefined
   const failures = new ReportedFailures(options.log)
-  const runOnce = async () => {
-    // passes never overlap within one instance; across instances the conditional updates decide
-    while (running) await running.catch(() => {})
-    running = runDueDeadlines(options.prisma, options.clock.now(), failures, options.executions)
-    try {
-      const changes = await running
+  const task = startPeriodicTask({
+    name: 'deadline scheduler',
+    log: options.log,
+    intervalMs: options.intervalMs,
+    timers: options.timers,
+    pass: async () => {
+      const changes = await runDueDeadlines(options.prisma, options.clock.now(), failures, options.executions)
       if (Object.values(changes).some((ids) => ids.length > 0)) {
         options.log.info(changes, 'deadlines passed')
         await options.onChanges?.(changes)
       }
       return changes
-    } finally {
-      running = undefined
-    }
-  }
-  const tick = () => void runOnce().catch((err) => options.log.error({ err }, 'scheduler pass failed'))
-  const timer = options.intervalMs > 0 ? setInterval(tick, options.intervalMs) : undefined
-  if (timer) tick()
-  return {
-    runOnce,
-    async stop() {
-      if (timer) clearInterval(timer)
-      await running?.catch(() => {})
     },
-  }
+    more: tookFullBatch,
+  })
+  return { runOnce: task.runOnce, stop: task.stop }
 }

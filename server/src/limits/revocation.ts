@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../db.js'
 import type { Logger } from '../logger.js'
+import { startPeriodicTask } from '../periodic.js'
 import type { PubSub } from '../pubsub.js'
 import type { ConnectionRegistry } from './connections.js'
 
@@ -39,9 +40,9 @@ export function watchAccess(options: {
     }
   })().catch((err) => log.error({ err }, 'accessRevoked listener failed'))
 
-  let running: Promise<void> | undefined
-  const sweep = () =>
-    (running ??= (async () => {
+  /** One sweep; a failure is logged here (a warning: the next sweep tries again), never thrown. */
+  async function sweepOnce(): Promise<void> {
+    try {
       const tokenIds = registry.tokenIds()
       if (tokenIds.length === 0) return
       // the same conditions as readViewer (auth/viewer.ts): unknown, revoked, or neither a user's nor an enabled agent's
@@ -58,20 +59,19 @@ export function watchAccess(options: {
         options.onMissedRevocation?.()
         log.info({ tokenId }, 'closed the connections of a token that no longer authenticates')
       }
-    })()
-      .catch((err) => log.warn({ err }, 'access sweep failed; retrying at the next interval'))
-      .finally(() => (running = undefined)))
-
-  const timer = options.sweepIntervalMs > 0 ? setInterval(() => void sweep(), options.sweepIntervalMs) : undefined
-  timer?.unref()
+    } catch (err) {
+      log.warn({ err }, 'access sweep failed; retrying at the next interval')
+    }
+  }
+  // one sweep at a time; sweep() shares the one under way
+  const sweeping = startPeriodicTask({ name: 'access sweep', log, intervalMs: options.sweepIntervalMs, runAtStart: false, pass: sweepOnce })
 
   return {
-    sweep,
+    sweep: sweeping.joinOrRun,
     async stop() {
-      clearInterval(timer)
+      await sweeping.stop()
       await events.return()
       await listening
-      await running
     },
   }
 }

@@ -17,6 +17,7 @@ import type { Notifier } from '../approvals/notify.js'
 import type { Clock } from '../clock.js'
 import type { Prisma, PrismaClient } from '../db.js'
 import type { Logger } from '../logger.js'
+import { startPeriodicTask, yieldToEventLoop } from '../periodic.js'
 import { nextAttemptAt } from './retry-schedule.js'
 import { renderReviewEmail, type EmailSettings, type Mailer } from './email.js'
 import { inboxLink, outcomeText, REVIEW_INCLUDE, reviewFacts, type ReviewedRequest } from './review-facts.js'
@@ -62,7 +63,7 @@ export interface NotificationDispatcher {
   stop(): Promise<void>
 }
 
-/** Rows one claim takes; a pass claims until none are due (at most MAX_BATCHES times). */
+/** Rows one claim takes; a pass claims until none are due (at most MAX_BATCHES times), and the next pass follows when more are. */
 const BATCH = 20
 const MAX_BATCHES = 50
 /** How long a claimed row is an instance's own: longer than the slowest attempt (SMTP's timeouts add up to 50 s). */
@@ -298,12 +299,19 @@ export function startNotifications(options: {
     }
   }
 
-  async function pass(): Promise<DispatchResult> {
+  /**
+   * Claims and sends due rows, BATCH at a time, at most MAX_BATCHES times, with the event loop's
+   * turn between two claims; `more` when the last claim was full (more rows may be due).
+   */
+  async function pass(): Promise<{ result: DispatchResult; more: boolean }> {
     await announce()
     const result: DispatchResult = { sent: 0, skipped: await skipChannelsOff(clock.now()), retrying: 0, failed: 0 }
+    let more = false
     for (let i = 0; i < MAX_BATCHES; i++) {
+      if (i > 0) await yieldToEventLoop()
       const now = clock.now()
       const claimed = await claim(now)
+      more = (claimed?.rows.length ?? 0) >= BATCH
       if (!claimed) break
       for (const row of claimed.rows) {
         try {
@@ -314,51 +322,19 @@ export function startNotifications(options: {
         }
       }
     }
-    return result
+    if (result.sent + result.skipped + result.retrying + result.failed > 0) log.debug(result, 'notifications dispatched')
+    return { result, more }
   }
 
-  let running: Promise<DispatchResult> | undefined
-  let again = false
-  let stopped = false
-  const runOnce = async (): Promise<DispatchResult> => {
-    while (running) await running.catch(() => {})
-    running = pass()
-    try {
-      return await running
-    } finally {
-      running = undefined
-    }
-  }
-  const tick = () => {
-    if (stopped) return
-    if (running) {
-      again = true
-      return
-    }
-    void runOnce()
-      .then((result) => {
-        if (result.sent + result.skipped + result.retrying + result.failed > 0) log.debug(result, 'notifications dispatched')
-      })
-      .catch((err) => log.error({ err }, 'notification pass failed'))
-      .finally(() => {
-        if (again) {
-          again = false
-          tick()
-        }
-      })
-  }
-  const intervalMs = settings.intervalMs ?? 0
-  const timer = intervalMs > 0 ? setInterval(tick, intervalMs) : undefined
-  if (timer) tick()
+  // one pass at a time: after each change (wake), every `intervalMs`, and when runOnce() asks
+  const task = startPeriodicTask({ name: 'notification dispatcher', log, intervalMs: settings.intervalMs ?? 0, pass, more: (p) => p.more })
   return {
-    runOnce,
+    runOnce: async () => (await task.runOnce()).result,
     // with every channel off there is nothing to send: the timer's passes mark the rows skipped
-    wake: () => void (channels.length > 0 && tick()),
+    wake: () => void (channels.length > 0 && task.wake()),
     ready,
     async stop() {
-      stopped = true
-      if (timer) clearInterval(timer)
-      while (running) await running.catch(() => {})
+      await task.stop()
       mailer?.close()
     },
   }

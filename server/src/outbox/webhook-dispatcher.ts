@@ -17,6 +17,7 @@ import type { Clock } from '../clock.js'
 import type { PrismaClient } from '../db.js'
 import type { DeliveryStatus } from '../generated/prisma/client.js'
 import type { Logger } from '../logger.js'
+import { startPeriodicTask } from '../periodic.js'
 import { nextAttemptAt } from './retry-schedule.js'
 import { DEFAULT_WEBHOOK_TIMEOUT_MS, sendWebhook, type AttemptOutcome } from './webhook-sender.js'
 
@@ -182,27 +183,15 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     return claimed.length
   }
 
-  let passing: Promise<void> | undefined
-  let again = false
+  // passes never overlap: a wake during one queues one more after it (woken only when automatic)
+  const dispatching = startPeriodicTask({ name: 'webhook dispatcher', log, intervalMs: 0, pass })
   function wake() {
     if (!automatic || stopped || anyEndpoint === false) return
-    if (passing) {
-      again = true
-      return
-    }
-    passing = (async () => {
-      do {
-        again = false
-        try {
-          await pass()
-        } catch (err) {
-          log.error({ err }, 'webhook dispatch pass failed; retried on the next one')
-        }
-      } while (again && !stopped)
-    })().finally(() => (passing = undefined))
+    dispatching.wake()
   }
 
-  async function tick() {
+  /** The timer's pass: whether any endpoint is enabled (other instances may have added one), then a dispatch pass. */
+  async function lookForEndpoints() {
     try {
       anyEndpoint = (await prisma.webhookEndpoint.count({ where: { enabled: true }, take: 1 })) > 0
     } catch (err) {
@@ -211,8 +200,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     }
     wake()
   }
-  const timer = automatic ? setInterval(() => void tick(), options.intervalMs) : undefined
-  if (timer) void tick()
+  const polling = startPeriodicTask({ name: 'webhook endpoint check', log, intervalMs: automatic ? options.intervalMs : 0, pass: lookForEndpoints })
 
   return {
     wake,
@@ -222,7 +210,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     async runOnce() {
       let total = 0
       for (;;) {
-        const started = await pass()
+        const started = await dispatching.runOnce()
         total += started
         await Promise.all([...sending.values()].map((s) => s.done))
         if (started === 0) return total
@@ -230,8 +218,8 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): Webho
     },
     async stop() {
       stopped = true
-      if (timer) clearInterval(timer)
-      await passing
+      await polling.stop()
+      await dispatching.stop()
       await Promise.all([...sending.values()].map((s) => s.done))
     },
   }
