@@ -819,4 +819,187 @@ describe('the inbox in a browser', () => {
     for (const d of await Promise.all(decided)) expect(d).toMatchObject({ status: 'APPROVED' })
     await page.close()
   }, 60_000)
+
+  it('while "Edit, then approve…" is open, j and k leave the request and its edit on screen; Escape leaves the form; Enter alone sends nothing, Ctrl+Enter approves the edit', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Keep my edit')).data.requestApproval.request.id
+    const other = (await askToEmail('Next in line')).data.requestApproval.request.id
+    const waiting = collect(server.ws(agent.token), `subscription($id: ID!) { approvalDecision(requestId: $id) { status edited approvedParams } }`, { id })
+    await inList(page, 'Email: Next in line').waitFor()
+    await inList(page, 'Email: Keep my edit').click()
+    const heading = page.getByRole('heading', { name: 'Email: Keep my edit' })
+    await heading.waitFor()
+    const form = page.getByRole('form', { name: 'Edit before approving' })
+    const subject = form.getByLabel('Subject')
+    await page.getByRole('button', { name: 'Edit, then approve…' }).click()
+    await subject.fill('My edit, kept')
+    await form.getByRole('status').getByText('Changes: Subject.').waitFor()
+    // reading on, out of the field, the reviewer presses j, then k: each opened another request, and the edit was gone
+    await heading.click()
+    await page.keyboard.press('j')
+    await page.keyboard.press('k')
+    // the keys' help, opened after them (so they have been handled); Escape closes only the help
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+    await page.keyboard.press('?')
+    await help.waitFor()
+    await page.keyboard.press('Escape')
+    await help.waitFor({ state: 'detached' })
+    await expect(form.count()).resolves.toBe(1)
+    expect(await heading.isVisible()).toBe(true)
+    await expect(subject.inputValue()).resolves.toBe('My edit, kept')
+    await form.getByRole('status').getByText('Changes: Subject.').waitFor()
+    // Escape leaves the form, as its Cancel does; then the keys move again
+    await page.keyboard.press('Escape')
+    await form.waitFor({ state: 'detached' })
+    await page.getByRole('button', { name: 'Edit, then approve…' }).waitFor()
+    await page.keyboard.press('j')
+    await page.getByRole('heading', { name: 'Email: Next in line' }).waitFor()
+    await page.keyboard.press('k')
+    await heading.waitFor()
+    // Enter alone, as at the end of a field, sends nothing; Ctrl+Enter approves with the changes, as the form's button says
+    await page.getByRole('button', { name: 'Edit, then approve…' }).click()
+    await subject.fill('My edit, sent')
+    await form.getByRole('status').getByText('Changes: Subject.').waitFor()
+    await subject.press('Enter')
+    await expect(page.locator('.toast').count()).resolves.toBe(0)
+    await expect(form.count()).resolves.toBe(1)
+    await subject.press('Control+Enter')
+    await page.locator('.toast').getByText('Approved “Email: Keep my edit”').waitFor()
+    await expect(page.locator('.toast').count()).resolves.toBe(1)
+    await page.clock.fastForward(UNDO_MS)
+    await waiting.completed
+    expect(waiting.events[0]!.data!.approvalDecision).toEqual({
+      status: 'APPROVED',
+      edited: true,
+      approvedParams: { to: ['lead@customer.example'], subject: 'My edit, sent', body: 'Hello,\n\nHere is the offer we discussed.\n\nBest' },
+    })
+    await page.close()
+    await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id: other }, agent.token)
+  })
+
+  it('while the reason for a rejection is asked, a does not approve, nor do r, j or k act: the request stays pending and its agent hears only the rejection; Escape leaves the reason', async () => {
+    const page = await newPage()
+    await signInLive(page, reviewer.token)
+    const id = (await askToEmail('Being rejected')).data.requestApproval.request.id
+    const other = (await askToEmail('Next to reject')).data.requestApproval.request.id
+    const decided = decisionOf(id)
+    await inList(page, 'Email: Next to reject').waitFor()
+    await inList(page, 'Email: Being rejected').click()
+    const heading = page.getByRole('heading', { name: 'Email: Being rejected' })
+    await heading.waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    await page.keyboard.press('r')
+    const reason = page.getByLabel('Why reject it? The agent is told (optional)')
+    await reason.waitFor()
+    await page.waitForFunction(() => document.activeElement?.id === 'comment')
+    await page.keyboard.type('Wrong list.')
+    // out of the field (reading the request again): a approved it, with the reason as the approval's comment
+    await heading.click()
+    await page.keyboard.press('a')
+    await page.keyboard.press('r')
+    await page.keyboard.press('j')
+    await page.keyboard.press('k')
+    // the keys' help, opened after them: by then they have been handled
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+    await page.keyboard.press('?')
+    await help.waitFor()
+    await page.keyboard.press('Escape')
+    await help.waitFor({ state: 'detached' })
+    // nothing decided: no toast, the reason still asked with what was typed, the request still pending
+    await expect(page.locator('.toast').count()).resolves.toBe(0)
+    expect(await heading.isVisible()).toBe(true)
+    await expect(reason.inputValue()).resolves.toBe('Wrong list.')
+    const read = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { status } }`, { id }, server.ownerToken)
+    expect(read.data.approvalRequest.status).toBe('PENDING')
+    // the rejection, sent from its field with Ctrl+Enter: the first and only decision its agent hears
+    await reason.focus()
+    await page.keyboard.press('Control+Enter')
+    await page.locator('.toast').getByText('Rejected “Email: Being rejected”').waitFor()
+    await expect(page.locator('.toast').count()).resolves.toBe(1)
+    await page.clock.fastForward(UNDO_MS)
+    expect(await decided).toEqual({ status: 'REJECTED', decisionComment: 'Wrong list.' })
+    // on the next request, Escape in the reason's field leaves it: no reason asked, the decision's buttons back, the focus on the request
+    await page.getByRole('heading', { name: 'Email: Next to reject' }).waitFor()
+    await page.clock.fastForward(KEYBOARD_DWELL_MS)
+    await page.keyboard.press('r')
+    await reason.waitFor()
+    await page.waitForFunction(() => document.activeElement?.id === 'comment')
+    await page.keyboard.press('Escape')
+    await page.getByLabel('Comment (optional)').waitFor()
+    await page.getByRole('button', { name: /^Approve/ }).first().waitFor()
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Email: Next to reject')
+    await page.close()
+    await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id: other }, agent.token)
+  })
+
+  it('while "Approve and allow similar…" is open, j and k leave the request and its rule on screen; Enter in its fields creates nothing, Ctrl+Enter creates the rule and approves; Escape leaves it', async () => {
+    const alan = await createUserWithToken(server, { email: 'alan@example.com', name: 'Alan Admin', roleKeys: ['admin'] })
+    await createRule(server, {
+      name: 'Autumn emails',
+      resourceType: 'AGENT_ACTION',
+      actionType: 'send_email',
+      conditions: { '==': [{ var: 'context.campaign' }, 'autumn'] },
+      priority: 60,
+      primaryResolver: { type: 'NAMED_USER', userId: alan.id },
+    })
+    const ask = async (subject: string) =>
+      (
+        await requestApproval({
+          resourceType: 'AGENT_ACTION',
+          actionType: 'send_email',
+          params: { to: ['lead@customer.example'], subject, body: 'Hello' },
+          summary: `Email: ${subject}`,
+          context: { campaign: 'autumn' },
+        })
+      ).data.requestApproval.request.id as string
+    const id = await ask('Autumn offer')
+    const other = await ask('Autumn follow-up')
+    const decided = decisionOf(id)
+    const page = await newPage()
+    await signInLive(page, alan.token)
+    await inList(page, 'Email: Autumn follow-up').waitFor()
+    await inList(page, 'Email: Autumn offer').click()
+    const heading = page.getByRole('heading', { name: 'Email: Autumn offer' })
+    await heading.waitFor()
+    await page.getByRole('button', { name: 'Approve and allow similar…' }).click()
+    const section = page.getByRole('region', { name: 'Approve, and allow similar requests' })
+    const name = section.getByLabel('Name', { exact: true })
+    await name.fill('Autumn emails need nobody')
+    // out of the rule's fields, j and k: each opened another request, and the rule was gone
+    await heading.click()
+    await page.keyboard.press('j')
+    await page.keyboard.press('k')
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+    await page.keyboard.press('?')
+    await help.waitFor()
+    await page.keyboard.press('Escape')
+    await help.waitFor({ state: 'detached' })
+    await expect(section.count()).resolves.toBe(1)
+    expect(await heading.isVisible()).toBe(true)
+    await expect(name.inputValue()).resolves.toBe('Autumn emails need nobody')
+    // Enter in a field, as at the end of a line, creates nothing (it would have been named so); Ctrl+Enter does what the button says
+    await name.press('Enter')
+    await name.fill('Autumn emails, checked')
+    await name.press('Control+Enter')
+    await page.locator('.toast').getByText('Approved “Email: Autumn offer”').waitFor()
+    await expect(page.locator('.toast').count()).resolves.toBe(1)
+    const rules = (await server.gql(`{ approvalRules { name primaryResolver { type } } }`, {}, server.ownerToken)).data.approvalRules as { name: string }[]
+    expect(rules.filter((r) => r.name.startsWith('Autumn emails')).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'Autumn emails', primaryResolver: { type: 'NAMED_USER' } },
+      { name: 'Autumn emails, checked', primaryResolver: { type: 'AUTO_APPROVE' } },
+    ])
+    await page.clock.fastForward(UNDO_MS)
+    expect(await decided).toEqual({ status: 'APPROVED', decisionComment: null })
+    // the next request opens; its "allow similar", left with Escape, is gone, and the focus is on the request
+    await page.getByRole('heading', { name: 'Email: Autumn follow-up' }).waitFor()
+    await page.getByRole('button', { name: 'Approve and allow similar…' }).click()
+    await section.waitFor()
+    await page.keyboard.press('Escape')
+    await section.waitFor({ state: 'detached' })
+    await page.getByRole('button', { name: 'Approve and allow similar…' }).waitFor()
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Email: Autumn follow-up')
+    await page.close()
+    await server.gql(`mutation($id: ID!) { cancelApprovalRequest(id: $id) { status } }`, { id: other }, agent.token)
+  })
 })

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from 'react'
 import { Link } from 'wouter'
 import { useQuery } from 'urql'
 import { getFragmentData, graphql, type FragmentType } from '../gql'
@@ -221,7 +221,10 @@ function useDraftComment(id: string): [string, (value: string) => void] {
  * Everything a reviewer needs to decide a request, and the decision itself. `version` changes
  * when the inbox hears of a change, to read the request again. A decision goes through the undo
  * window (lib/decisions.tsx); a key decides only a request that has been on screen a moment, and
- * never while a dialog, menu or form is open over it; a rejection asks for a reason first.
+ * never while a dialog, menu or form is open over it; a rejection asks for a reason first. While a
+ * form is being filled in (the reason, the edit, the rule of "allow similar"), keys neither decide
+ * nor move away (the inbox asks lib/hooks.ts formOpen); Escape leaves it, as its Cancel does, and
+ * Ctrl+Enter in its fields sends it, as its button says; Enter alone sends nothing.
  * `onOpened` is told once the request has been on screen that moment: the reviewer has seen it.
  */
 export function RequestDetail({
@@ -245,8 +248,11 @@ export function RequestDetail({
   const [confirmReject, setConfirmReject] = useState(false)
   const [editing, setEditing] = useState(false)
   const [allowSimilar, setAllowSimilar] = useState(false)
+  // a form being filled in: the reason for a rejection, the edit, the rule of "allow similar"
+  const filling = confirmReject || editing || allowSimilar
   const commentField = useRef<HTMLTextAreaElement>(null)
   const heading = useRef<HTMLHeadingElement>(null)
+  const decisionSection = useRef<HTMLElement>(null)
   const shownAt = useRef<number | null>(null)
   const first = useRef(true)
   useEffect(() => {
@@ -298,10 +304,24 @@ export function RequestDetail({
     },
     [canDecide, request, comment, confirmReject, decisions, id, setComment, onDecided],
   )
+  // leaving the form being filled in (Escape, or its Cancel): the focus goes back to the request, where the keys act again
+  const leaveForm = useCallback(() => {
+    setConfirmReject(false)
+    setEditing(false)
+    setAllowSimilar(false)
+    heading.current?.focus({ preventScroll: true })
+  }, [])
   useShortcuts(
     useCallback(
       (key: string, event: KeyboardEvent) => {
-        if (!shortcuts || editing || allowSimilar || (key !== 'a' && key !== 'r')) return
+        if (key === 'Escape') {
+          // unless this Escape closed what was open over the form (the keys' help)
+          if (filling && !event.defaultPrevented && !overlayOpen()) leaveForm()
+          return
+        }
+        // while a form is being filled in, no key decides: a, pressed out of the reason's field,
+        // approved the request being rejected, with the reason as its comment
+        if (!shortcuts || filling || (key !== 'a' && key !== 'r')) return
         // what is open over the request (the keys' help, a confirmation, a menu) has the keys
         if (overlayOpen()) return
         // a key acts only on a request that has been on screen for a moment
@@ -310,9 +330,33 @@ export function RequestDetail({
         event.preventDefault()
         decide(key === 'a' ? 'approve' : 'reject')
       },
-      [shortcuts, editing, allowSimilar, decide],
+      [shortcuts, filling, leaveForm, decide],
     ),
   )
+  // keys in the form being filled in (focus within the decision): Escape leaves it; Ctrl+Enter
+  // (⌘+Enter) in one of its fields sends it as its button says (Reject; Approve with these changes;
+  // Create this rule and approve); Enter alone only ends a line, in a one-line field too, where it
+  // would have submitted the form: a decision is never one key pressed at the end of a field
+  const formKeys = (e: ReactKeyboardEvent) => {
+    if (!filling || e.defaultPrevented || e.nativeEvent.isComposing) return
+    if (e.key === 'Escape') {
+      e.preventDefault()
+      return leaveForm()
+    }
+    const field = e.target
+    if (e.key !== 'Enter' || !(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement)) return
+    if (!e.ctrlKey && !e.metaKey) {
+      if (field instanceof HTMLInputElement) e.preventDefault()
+      return
+    }
+    e.preventDefault()
+    if (e.repeat) return
+    if (confirmReject) return decide('reject')
+    // the comment goes with the open form's approval: from it, Ctrl+Enter sends that form
+    const form = field.form ?? (field === commentField.current ? decisionSection.current?.querySelector('form') : null)
+    const send = form?.querySelector<HTMLButtonElement>('button[type="submit"]')
+    if (send && !send.disabled) send.click()
+  }
 
   // a requester who is not a reviewer is refused the rule's detail: the rest of the request still shows
   if (error && !request) return <p className="state error">{error.graphQLErrors[0]?.extensions?.code === 'NOT_FOUND' ? 'This request does not exist, or you may not see it.' : errorMessage(error)}</p>
@@ -484,7 +528,7 @@ export function RequestDetail({
       </section>
 
       {request.status === 'PENDING' && (
-        <section className="decision">
+        <section className="decision" ref={decisionSection} onKeyDown={formKeys} data-form-open={(canDecide && filling) || undefined}>
           <h3>Your decision</h3>
           {canDecide ? (
             <>
@@ -494,10 +538,6 @@ export function RequestDetail({
                 ref={commentField}
                 value={comment}
                 onChange={(e) => setComment(e.target.value)}
-                onKeyDown={(e) => {
-                  // Ctrl+Enter (⌘+Enter) sends the rejection being written
-                  if (confirmReject && e.key === 'Enter' && (e.ctrlKey || e.metaKey)) decide('reject')
-                }}
                 rows={3}
                 placeholder={confirmReject ? 'What was wrong, so the agent can do better' : 'Why, or what to change'}
               />
@@ -507,7 +547,7 @@ export function RequestDetail({
                   context={request.context}
                   params={((request.edited && request.approvedParams) || request.params) as Record<string, unknown>}
                   onApprove={(edited) => decide('approve', edited)}
-                  onCancel={() => setEditing(false)}
+                  onCancel={leaveForm}
                 />
               )}
               {/* while the edit form or "allow similar" is open, only their own actions show: a plain Approve there would approve the unedited original */}
@@ -518,7 +558,7 @@ export function RequestDetail({
                       <button type="button" className="reject" onClick={() => decide('reject')}>
                         {comment.trim() ? 'Reject' : 'Reject without a reason'}
                       </button>
-                      <button type="button" className="link" onClick={() => setConfirmReject(false)}>
+                      <button type="button" className="link" onClick={leaveForm}>
                         Cancel
                       </button>
                     </>
@@ -547,7 +587,7 @@ export function RequestDetail({
               {allowSimilar && !editing && !confirmReject && (
                 <AllowSimilar
                   request={request}
-                  onCancel={() => setAllowSimilar(false)}
+                  onCancel={leaveForm}
                   onCreated={() => {
                     setAllowSimilar(false)
                     decide('approve')

@@ -38,6 +38,16 @@ export function overlayOpen(): boolean {
   return document.querySelector('dialog[open], [role="dialog"], [role="alertdialog"], [role="menu"], details[data-overlay][open], [data-overlay]:not(details)') !== null
 }
 
+/**
+ * Whether a form is being filled in on the page (the reason for a rejection, an edit before
+ * approving, the rule of "allow similar"): a key that moves to another request would throw it
+ * away, so such keys wait until it is sent or left (Escape). These forms mark where they are with
+ * `data-form-open`.
+ */
+export function formOpen(): boolean {
+  return document.querySelector('[data-form-open]') !== null
+}
+
 /** Whether the live (WebSocket) connection is up; calls `onReconnect` each time it comes up. */
 export function useLiveConnection(onReconnect?: () => void): boolean {
   const [up, setUp] = useState(liveConnection.up)

@@ -9,7 +9,7 @@ import { getFragmentData, graphql } from '../gql'
 import type { InboxFilter } from '../gql/graphql'
 import { UNDO_MS, useDecisions } from '../lib/decisions'
 import { errorMessage, titleWithCount } from '../lib/format'
-import { overlayOpen, useLiveConnection, useNow, useSettled, useShortcuts } from '../lib/hooks'
+import { formOpen, overlayOpen, useLiveConnection, useNow, useSettled, useShortcuts } from '../lib/hooks'
 
 const InboxQuery = graphql(`
   query Inbox($after: String, $order: InboxOrder, $filter: InboxFilter) {
@@ -227,7 +227,12 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
   useShortcuts(
     useCallback(
       (key: string, event: KeyboardEvent) => {
-        if (key === 'Escape') return setHelpOpen(false)
+        if (key === 'Escape') {
+          if (!helpOpen) return
+          // this Escape is the help's: the form open under it (lib/hooks.ts formOpen) stays
+          event.preventDefault()
+          return setHelpOpen(false)
+        }
         if (key === '?' && (helpOpen || !overlayOpen())) return setHelpOpen((open) => !open)
         // what is open over the inbox (the keys' help, a confirmation, a menu) has the keys
         if (overlayOpen()) return
@@ -237,6 +242,8 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
           return searchField.current?.focus()
         }
         if (key !== 'j' && key !== 'k') return
+        // a form being filled in on the open request (a reason, an edit, a rule) would be thrown away: Escape leaves it first
+        if (formOpen()) return
         const list = ids.current
         if (list.length === 0) return
         const at = selectedId ? list.indexOf(selectedId) : -1
@@ -378,8 +385,8 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
           </button>
         )}
         <p className="hint">
-          Keys: j / k to move, x to select, a to approve, r to reject (asks for a reason), / to search, ? for all keys; every decision can be undone for{' '}
-          {UNDO_SECONDS} seconds.
+          Keys: j / k to move, x to select, a to approve, r to reject (asks for a reason), Esc to leave a form, / to search, ? for all keys; every decision can
+          be undone for {UNDO_SECONDS} seconds.
         </p>
         {notifications === 'default' && (
           <button type="button" className="link" onClick={() => void Notification.requestPermission().then(setNotifications)}>
@@ -391,11 +398,15 @@ export function InboxPage({ selectedId }: { selectedId?: string }) {
             <h2>Keyboard shortcuts</h2>
             <dl>
               <dt>j / k</dt>
-              <dd>next / previous request</dd>
+              <dd>next / previous request (not while a reason, an edit or a rule is being written: Esc leaves it first)</dd>
               <dt>a</dt>
-              <dd>approve the open request (after it has been on screen a moment)</dd>
+              <dd>approve the open request (after it has been on screen a moment; not while a form is open)</dd>
               <dt>r</dt>
               <dd>reject it: asks for a reason first</dd>
+              <dt>Esc</dt>
+              <dd>leave the form being filled in: the reason, the edit, the rule of “allow similar”</dd>
+              <dt>Ctrl+Enter</dt>
+              <dd>in that form: send it, as its button says (Enter alone sends nothing)</dd>
               <dt>x</dt>
               <dd>select it, to decide several together</dd>
               <dt>/</dt>
