@@ -33,7 +33,9 @@ beforeAll(async () => {
   server = await startServer()
   fallback = await createOwner(server, 'Fiona Fallback')
   const boss = await createOwner(server, 'Boss')
-  bot = await createAgent(server, boss.id, 'Review Bot')
+  // the bot is someone else's: a reviewer agent never reviews requests of an agent with its owner
+  const quality = await createOwner(server, 'Quinn Quality')
+  bot = await createAgent(server, quality.id, 'Review Bot')
   agent = await createAgent(server, boss.id, 'Sales Agent')
   module = await gatedModule(server, fallback.id, {
     primaryResolver: { type: 'AGENT', agentId: bot.id },

@@ -1,9 +1,10 @@
 // Attacks by the gated agent on its own approval: choosing who it acts for (and so who reviews
 // it), slipping params past a rule's conditions, and reading the rules it must get past.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { codes, createAgentWithToken, createRule, createUserWithToken, getRequest, requestApproval, startServer, type TestServer } from './harness.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { codes, createAgentWithToken, createRule, createUserWithToken, getRequest, ManualClock, requestApproval, startServer, type TestServer } from './harness.js'
 
 type Principal = { id: string; token: string }
+const clock = new ManualClock()
 let server: TestServer
 let admin: Principal, alice: Principal, bob: Principal, mallory: Principal, carol: Principal, vip: Principal
 let agent: Principal, helper: Principal
@@ -13,7 +14,7 @@ const requests = () => server.db.prisma.approvalRequest.count()
 // through, and manages carol; vip is a manager (a role key conditions can test). The helper
 // agent may also act for carol.
 beforeAll(async () => {
-  server = await startServer()
+  server = await startServer({ clock })
   admin = await createUserWithToken(server, { email: 'admin@example.com', name: 'Admin', roleKeys: ['admin'] })
   bob = await createUserWithToken(server, { email: 'bob@example.com', name: 'Bob', roleKeys: ['manager'] })
   mallory = await createUserWithToken(server, { email: 'mallory@example.com', name: 'Mallory', roleKeys: ['manager'] })
@@ -224,5 +225,129 @@ describe('the agent cannot read the rules it must get past', () => {
     }
     const asManager = await getRequest(server, admin.token, id)
     expect(asManager.errors).toBeUndefined()
+  })
+})
+
+// The agent's owner colludes: it would approve what its agent asks, if only a request reached it.
+// Every path that adds a reviewer goes through the same exclusions (reviewers.ts, admitReviewers):
+// the requester, the person it acts for and the agent's owner never review it unless the rule
+// allows self-approval, whoever or whatever brings the request to them.
+describe("no path hands a request to the requester's people", () => {
+  // helper (alice's agent) acts for carol: alice is neither the requester nor the person it is for,
+  // only the agent's owner, the one exclusion a path could forget
+  const AWAY = `mutation($a: Boolean!, $d: ID) { setMyAvailability(available: $a, delegateId: $d) { available } }`
+  const UPDATE = `mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { available } }`
+  const READ = `query($id: ID!) { approvalRequest(id: $id) { status stage reviewers { id } events { type comment } } }`
+  const read = async (id: string) => (await server.gql(READ, { id }, server.ownerToken)).data.approvalRequest
+  const reviewerIds = async (id: string) => ((await read(id)).reviewers as { id: string }[]).map((r) => r.id).sort()
+  const ask = async (module: string, token = helper.token) => {
+    const res = await server.gql(
+      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`,
+      { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id } },
+      token,
+    )
+    expect(res.errors).toBeUndefined()
+    return res.data.requestApproval.request.id as string
+  }
+  const approveAs = (p: Principal, id: string) => server.gql(`mutation($id: ID!) { approveRequest(id: $id) { status } }`, { id }, p.token)
+  /** The owner cannot approve it: not one of its reviewers (FORBIDDEN), or never one, so not even shown it (NOT_FOUND). */
+  const ownerRefused = async (id: string) => {
+    expect(['FORBIDDEN', 'NOT_FOUND']).toContain(codes(await approveAs(alice, id))[0])
+    expect((await read(id)).status).toBe('PENDING')
+  }
+  // whoever went away in a test is back for the next
+  afterEach(async () => {
+    for (const p of [bob, vip]) expect((await server.gql(AWAY, { a: true, d: null }, p.token)).errors).toBeUndefined()
+  })
+
+  it("a reviewer going away with the agent's owner as delegate (setMyAvailability) does not hand the owner the request", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const id = await ask(module)
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    expect((await server.gql(AWAY, { a: false, d: alice.id }, bob.token)).errors).toBeUndefined()
+    // nobody who may review it is left to take it: it stays with bob, as without a delegate
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    expect((await read(id)).events.map((e: { type: string }) => e.type)).not.toContain('DELEGATED')
+    await ownerRefused(id)
+  })
+
+  it("a directory manager sending a reviewer away with the agent's owner as delegate (updateUser) does not either", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const id = await ask(module)
+    const res = await server.gql(UPDATE, { id: bob.id, i: { available: false, delegateId: alice.id } }, admin.token)
+    expect(res.errors).toBeUndefined()
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    await ownerRefused(id)
+  })
+
+  it("a chain of delegates ending with the agent's owner does not hand it the request", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const id = await ask(module)
+    // vip is away with alice as delegate; bob goes away with vip as delegate: the chain ends with alice
+    expect((await server.gql(AWAY, { a: false, d: alice.id }, vip.token)).errors).toBeUndefined()
+    expect((await server.gql(AWAY, { a: false, d: vip.id }, bob.token)).errors).toBeUndefined()
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    await ownerRefused(id)
+    // and a new request while they are away does not reach her either: the fallback takes it
+    const later = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id }, fallbackResolver: { type: 'NAMED_USER', userId: mallory.id } })
+    expect(await reviewerIds(await ask(later))).toEqual([mallory.id])
+  })
+
+  it("a reviewer handing the request on (escalateRequest) to a fallback that is the agent's owner: the approval managers get it", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id }, fallbackResolver: { type: 'NAMED_USER', userId: alice.id } })
+    const id = await ask(module)
+    const res = await server.gql(`mutation($id: ID!) { escalateRequest(id: $id, reason: "not mine") { status } }`, { id }, bob.token)
+    expect(res.errors).toBeUndefined()
+    expect(await reviewerIds(id)).not.toContain(alice.id)
+    await ownerRefused(id)
+  })
+
+  it("the scheduler escalating to a fallback that is the agent's owner: the approval managers get it", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id }, escalateAfterSeconds: 60, fallbackResolver: { type: 'NAMED_USER', userId: alice.id } })
+    const id = await ask(module)
+    clock.advance(61)
+    await server.app.scheduler.runOnce()
+    expect((await read(id)).events.map((e: { type: string }) => e.type)).toContain('ESCALATED')
+    const now = await reviewerIds(id)
+    expect(now).not.toContain(alice.id)
+    expect(now).not.toEqual([])
+    await ownerRefused(id)
+  })
+
+  it("a next stage whose reviewer is the agent's owner: its fallback takes it", async () => {
+    const module = await rule({
+      primaryResolver: { type: 'NAMED_USER', userId: bob.id },
+      nextStages: [{ primaryResolver: { type: 'NAMED_USER', userId: alice.id }, fallbackResolver: { type: 'NAMED_USER', userId: mallory.id } }],
+    })
+    const id = await ask(module)
+    expect((await approveAs(bob, id)).errors).toBeUndefined()
+    expect(await read(id)).toMatchObject({ status: 'PENDING', stage: 2 })
+    expect(await reviewerIds(id)).toEqual([mallory.id])
+    await ownerRefused(id)
+  })
+
+  it("a reviewer away with the agent's owner as delegate when the request is made: the fallback takes it", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id }, fallbackResolver: { type: 'NAMED_USER', userId: mallory.id } })
+    expect((await server.gql(AWAY, { a: false, d: alice.id }, bob.token)).errors).toBeUndefined()
+    expect(await reviewerIds(await ask(module))).toEqual([mallory.id])
+  })
+
+  it("a reviewer agent with the same owner as the requesting agent does not review its requests", async () => {
+    const checker = await createAgentWithToken(server, { name: "Alice's checker", ownerId: alice.id })
+    const module = await rule({ primaryResolver: { type: 'AGENT', agentId: checker.id }, fallbackResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const id = await ask(module)
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    expect((await read(id)).events.find((e: { type: string }) => e.type === 'ESCALATED').comment).toMatch(/AGENT: .*owner/)
+    expect(codes(await approveAs(checker, id))).toEqual(['NOT_FOUND'])
+    // nor one owned by the person the action is for
+    const carols = await createAgentWithToken(server, { name: "Carol's checker", ownerId: carol.id })
+    const forCarol = await rule({ primaryResolver: { type: 'AGENT', agentId: carols.id }, fallbackResolver: { type: 'NAMED_USER', userId: bob.id } })
+    expect(await reviewerIds(await ask(forCarol))).toEqual([bob.id])
+    // unless the rule allows self-approval; another owner's reviewer agent reviews as before
+    const allowing = await rule({ primaryResolver: { type: 'AGENT', agentId: checker.id }, allowSelfApproval: true })
+    expect(await reviewerIds(await ask(allowing))).toEqual([checker.id])
+    const bobs = await createAgentWithToken(server, { name: "Bob's checker", ownerId: bob.id })
+    const other = await rule({ primaryResolver: { type: 'AGENT', agentId: bobs.id } })
+    expect(await reviewerIds(await ask(other))).toEqual([bobs.id])
   })
 })
