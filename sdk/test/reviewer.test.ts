@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type TestServer } from '../../server/test/harness.js'
 import { ApprovalRejectedError, createApprovals, type Approvals, type Reviewer, type ReviewDecision, type ReviewRequest } from '../src/index.js'
-import { ask, createAgent, createOwner, deferred, email, gatedModule, readRequest, type Principal } from './helpers.js'
+import { ask, createAgent, createOwner, deferred, email, gatedModule, readRequest, readReview, type Principal } from './helpers.js'
 
 let server: TestServer
 let fallback: Principal, bot: Principal, agent: Principal
@@ -99,6 +99,6 @@ describe('reviewer()', () => {
     await listening
     const id = await ask(server, agent, module, 'escalate me')
     expect(await inbox).toBe(id)
-    expect(await readRequest(server, agent.token, id)).toMatchObject({ status: 'PENDING', escalated: true, reviewers: [{ name: 'Fiona Fallback' }] })
+    expect(await readReview(server, id)).toMatchObject({ status: 'PENDING', escalated: true, reviewers: [{ name: 'Fiona Fallback' }] })
   })
 })

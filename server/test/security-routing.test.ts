@@ -1,6 +1,7 @@
 // Attacks by the gated agent on its own approval: choosing who it acts for (and so who reviews
 // it), slipping params past a rule's conditions, and reading the rules it must get past.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { APPROVAL_REQUEST, CLAIM_EXECUTION, REQUEST_APPROVAL } from '../../sdk/src/operations.js'
 import { codes, createAgentWithToken, createRule, createUserWithToken, getRequest, ManualClock, requestApproval, startServer, type TestServer } from './harness.js'
 
 type Principal = { id: string; token: string }
@@ -64,11 +65,7 @@ describe('the agent cannot choose who it acts for', () => {
 
   it('a user an agent was allowed to act for can be named, and then their manager reviews', async () => {
     const module = await rule({ primaryResolver: { type: 'MANAGER' } })
-    const res = await server.gql(
-      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { onBehalfOf { id } reviewers { id } } } }`,
-      { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id } },
-      helper.token,
-    )
+    const res = await requestApproval(server, helper.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id })
     expect(res.errors).toBeUndefined()
     expect(res.data.requestApproval.request.onBehalfOf.id).toBe(carol.id)
     expect(res.data.requestApproval.request.reviewers.map((r: { id: string }) => r.id)).toEqual([mallory.id])
@@ -349,5 +346,84 @@ describe("no path hands a request to the requester's people", () => {
     const bobs = await createAgentWithToken(server, { name: "Bob's checker", ownerId: bob.id })
     const other = await rule({ primaryResolver: { type: 'AGENT', agentId: bobs.id } })
     expect(await reviewerIds(await ask(other))).toEqual([bobs.id])
+  })
+})
+
+// What the requester is told of its request: its status, the decision and its comment, and the
+// rule's id, name and description. How it is reviewed (who, which resolver, how many approvals,
+// why it was escalated, who is away) would tell a hostile agent whom to work on, or when.
+describe('the requester does not learn how its request is reviewed', () => {
+  let id: string
+  const one = (field: string, token: string) => server.gql(`query($id: ID!) { approvalRequest(id: $id) { ${field} } }`, { id }, token)
+  beforeAll(async () => {
+    // nobody holds "legal": the request escalates to bob with a reason naming the role; a second
+    // stage of two approvals follows
+    await server.db.prisma.role.create({ data: { key: 'legal', name: 'Legal', permissions: ['approval:resolve'] } })
+    const module = await rule({
+      primaryResolver: { type: 'ROLE', roleKey: 'legal' },
+      fallbackResolver: { type: 'NAMED_USER', userId: bob.id },
+      nextStages: [{ primaryResolver: { type: 'NAMED_USER', userId: mallory.id }, fallbackResolver: { type: 'NAMED_USER', userId: vip.id }, requiredApprovals: 2 }],
+    })
+    const res = await server.gql(REQUEST_APPROVAL, { input: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, idempotencyKey: 'review-1' } }, agent.token)
+    expect(res.errors).toBeUndefined()
+    id = res.data.requestApproval.request.id
+    // bob approves stage 1 with an edit; stage 2 waits for its two approvals
+    const edited = await server.gql(`mutation($id: ID!, $p: JSON) { approveRequest(id: $id, params: $p) { stage } }`, { id, p: { ...EMAIL, body: 'Hello!' } }, bob.token)
+    expect(edited.data.approveRequest.stage).toBe(2)
+  })
+
+  it('the requesting agent and the person it acts for get FORBIDDEN for resolverType, escalated, stages, quorum, reviewers and votes', async () => {
+    for (const token of [agent.token, alice.token]) {
+      for (const field of ['resolverType', 'escalated', 'stage', 'stageCount', 'requiredApprovals', 'reviewers { id }', 'votes { stage }', 'reviewers { ... on User { available awayUntil } }']) {
+        const res = await one(field, token)
+        expect(codes(res), field).toEqual(['FORBIDDEN'])
+        expect(res.data.approvalRequest, field).toBeNull()
+      }
+    }
+    // a reviewer (past or present) and an approval viewer see them
+    for (const token of [bob.token, mallory.token, admin.token]) {
+      const res = await one('resolverType escalated stage stageCount requiredApprovals reviewers { id } votes { stage }', token)
+      expect(res.errors, token).toBeUndefined()
+      expect(res.data.approvalRequest).toMatchObject({ resolverType: 'NAMED_USER', escalated: true, stage: 2, stageCount: 2, requiredApprovals: 2, votes: [{ stage: 1 }] })
+    }
+  })
+
+  it('its events are the status and the decisions: no escalation naming a role, no votes, edits or stages', async () => {
+    for (const token of [agent.token, alice.token]) {
+      const res = await one('events { type comment details }', token)
+      expect(res.errors).toBeUndefined()
+      expect(res.data.approvalRequest.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED'])
+      expect(JSON.stringify(res.data)).not.toMatch(/legal|ESCALATED|stage/i)
+    }
+    const reviewer = await one('events { type comment }', bob.token)
+    expect(reviewer.data.approvalRequest.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'ESCALATED', 'EDITED', 'ADVANCED', 'ESCALATED'])
+    expect(reviewer.data.approvalRequest.events[1].comment).toMatch(/legal/)
+  })
+
+  it("an edit under review is not the requester's to read until the request is approved; the decision is", async () => {
+    const pending = await one('status edited approvedParams conditionError rule { id name description }', agent.token)
+    expect(pending.errors).toBeUndefined()
+    expect(pending.data.approvalRequest).toEqual({ status: 'PENDING', edited: false, approvedParams: null, conditionError: null, rule: expect.objectContaining({ name: expect.stringMatching(/^rule r/) }) })
+    for (const p of [mallory, vip]) expect((await server.gql(`mutation($id: ID!) { approveRequest(id: $id, comment: "ok") { status } }`, { id }, p.token)).errors).toBeUndefined()
+    const decided = await one('status edited approvedParams decisionComment decidedBy { id name }', agent.token)
+    expect(decided.errors).toBeUndefined()
+    expect(decided.data.approvalRequest).toEqual({ status: 'APPROVED', edited: true, approvedParams: { ...EMAIL, body: 'Hello!' }, decisionComment: 'ok', decidedBy: { id: expect.any(String), name: expect.any(String) } })
+    // who decided is named; whether they are away is not the agent's business
+    expect(codes(await one('decidedBy { ... on User { available } }', agent.token))).toEqual(['FORBIDDEN'])
+    const events = await one('events { type comment }', agent.token)
+    expect(events.data.approvalRequest.events).toEqual([{ type: 'REQUESTED', comment: null }, { type: 'APPROVED', comment: 'ok' }])
+  })
+
+  it("the SDK's own operations still work for the agent: asking, reading the decision, claiming the approved action", async () => {
+    // the same idempotency key: the request as asked, now approved
+    const again = await server.gql(REQUEST_APPROVAL, { input: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module: `r${moduleSeq}`, params: EMAIL, idempotencyKey: 'review-1' } }, agent.token)
+    expect(again.errors).toBeUndefined()
+    expect(again.data.requestApproval.request).toMatchObject({ id, status: 'APPROVED', decisionComment: 'ok', execution: { status: 'READY' } })
+    const read = await server.gql(APPROVAL_REQUEST, { id }, agent.token)
+    expect(read.errors).toBeUndefined()
+    expect(read.data.approvalRequest).toMatchObject({ status: 'APPROVED', events: [{ type: 'REQUESTED' }, { type: 'APPROVED' }] })
+    const claimed = await server.gql(CLAIM_EXECUTION, { requestId: id, leaseSeconds: 60 }, agent.token)
+    expect(claimed.errors).toBeUndefined()
+    expect(claimed.data.claimExecution.request).toMatchObject({ id, edited: true, execution: { params: { ...EMAIL, body: 'Hello!' } } })
   })
 })
