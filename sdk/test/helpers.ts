@@ -65,12 +65,20 @@ export async function decideOk(server: TestServer, reviewer: Principal, id: stri
 
 /** The request's execution and decision, read through the API as `token`. */
 export async function readRequest(server: TestServer, token: string, id: string) {
+  // what its requester may read: how it is reviewed (escalated, reviewers) is for readReview
   const res = await server.gql(
-    `query($id: ID!) { approvalRequest(id: $id) { id status escalated decisionComment decidedBy { name } reviewers { name }
+    `query($id: ID!) { approvalRequest(id: $id) { id status decisionComment decidedBy { name }
       execution { status attempts result error } } }`,
     { id },
     token,
   )
+  if (res.errors) throw new Error(JSON.stringify(res.errors))
+  return res.data.approvalRequest
+}
+
+/** How a request is reviewed, as an approval manager (the service owner) reads it: its requester may not. */
+export async function readReview(server: TestServer, id: string) {
+  const res = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { status escalated reviewers { name } } }`, { id }, server.ownerToken)
   if (res.errors) throw new Error(JSON.stringify(res.errors))
   return res.data.approvalRequest
 }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServer, type TestServer } from '../../server/test/harness.js'
 import { ApprovalRejectedError, createApprovals, type Approvals, type Reviewer, type ReviewDecision, type ReviewRequest } from '../src/index.js'
-import { ask, createAgent, createOwner, deferred, email, gatedModule, readRequest, type Principal } from './helpers.js'
+import { ask, createAgent, createOwner, deferred, email, gatedModule, readRequest, readReview, type Principal } from './helpers.js'
 
 let server: TestServer
 let fallback: Principal, bot: Principal, agent: Principal
@@ -33,7 +33,9 @@ beforeAll(async () => {
   server = await startServer()
   fallback = await createOwner(server, 'Fiona Fallback')
   const boss = await createOwner(server, 'Boss')
-  bot = await createAgent(server, boss.id, 'Review Bot')
+  // the bot is someone else's: a reviewer agent never reviews requests of an agent with its owner
+  const quality = await createOwner(server, 'Quinn Quality')
+  bot = await createAgent(server, quality.id, 'Review Bot')
   agent = await createAgent(server, boss.id, 'Sales Agent')
   module = await gatedModule(server, fallback.id, {
     primaryResolver: { type: 'AGENT', agentId: bot.id },
@@ -97,6 +99,6 @@ describe('reviewer()', () => {
     await listening
     const id = await ask(server, agent, module, 'escalate me')
     expect(await inbox).toBe(id)
-    expect(await readRequest(server, agent.token, id)).toMatchObject({ status: 'PENDING', escalated: true, reviewers: [{ name: 'Fiona Fallback' }] })
+    expect(await readReview(server, id)).toMatchObject({ status: 'PENDING', escalated: true, reviewers: [{ name: 'Fiona Fallback' }] })
   })
 })

@@ -234,7 +234,8 @@ describe('who acted as what', () => {
 
   it('records where each decision was made: the inbox (as it says), the API (agents always), by a vote or an edit too; the log verifies', async () => {
     const { server: s, rita, agent } = await setUp()
-    const judge = await createAgentWithToken(s, { name: 'Judge' })
+    // rita's: a reviewer agent never reviews requests of an agent with its owner (the mailer is the service owner's)
+    const judge = await createAgentWithToken(s, { name: 'Judge', ownerId: rita.id })
     await createRule(s, { name: 'Judged', resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'judged', primaryResolver: { type: 'AGENT', agentId: judge.id }, priority: 10 })
     const asInbox = async (query: string, variables: Record<string, unknown>, token: string) => {
       const res = await fetch(s.url, {
@@ -312,7 +313,9 @@ describe('who acted as what', () => {
     server = await startServer({ clock })
     const s = server
     const agent = await createAgentWithToken(s, { name: 'Mailer' })
-    const judge = await createAgentWithToken(s, { name: 'Judge' })
+    // someone else's: a reviewer agent never reviews requests of an agent with its owner (the mailer is the service owner's)
+    const judgesOwner = await createUserWithToken(s, { email: 'jo@example.com', name: 'Jo', roleKeys: ['member'] })
+    const judge = await createAgentWithToken(s, { name: 'Judge', ownerId: judgesOwner.id })
     await createRule(s, { name: 'Judged', resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'judged', primaryResolver: { type: 'AGENT', agentId: judge.id } })
     await createRule(s, { name: 'Lapses', resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'lapses', primaryResolver: { type: 'AGENT', agentId: judge.id }, expiresAfterSeconds: 60 })
     await createRule(s, { name: 'Silence', resourceType: 'AGENT_ACTION', actionType: 'send_email', module: 'silence', primaryResolver: { type: 'AGENT', agentId: judge.id }, expiresAfterSeconds: 60, onExpiry: 'APPROVE' })

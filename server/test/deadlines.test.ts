@@ -11,7 +11,8 @@ import {
   freshDatabase,
   getRequest,
   ManualClock,
-  REQUEST_FIELDS,
+  REQUESTER_FIELDS,
+  requestApproval,
   startServer,
   TEST_DATABASE_URL,
   type DatabaseLocation,
@@ -41,17 +42,10 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
 
-/** What the requesting agent may read of its request: of the rule only id, name and description. */
-const REQUESTER_FIELDS = REQUEST_FIELDS.replace(/rule \{[^}]*\}/, 'rule { id name description }')
-
 async function gate(rule: Record<string, unknown>) {
   const module = `d${++moduleSeq}`
   await createRule(server, { name: `rule ${module}`, resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, ...rule })
-  const res = await server.gql(
-    `mutation($input: RequestApprovalInput!) { requestApproval(input: $input) { approvalRequired request { ${REQUESTER_FIELDS} } } }`,
-    { input: { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, params: { text: 'Launch!' } } },
-    agent.token,
-  )
+  const res = await requestApproval(server, agent.token, { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', module, params: { text: 'Launch!' } })
   expect(res.errors).toBeUndefined()
   return res.data.requestApproval.request
 }
@@ -68,7 +62,8 @@ describe('deadlines (driven by an injected clock, no sleeping)', () => {
     expect((await server.app.scheduler.runOnce()).expired).toEqual([])
     clock.advance(2)
     await server.app.scheduler.runOnce()
-    const after = (await getRequest(server, agent.token, silent.id)).data.approvalRequest
+    // as the agent that asked sees it
+    const after = (await server.gql(`query($id: ID!) { approvalRequest(id: $id) { ${REQUESTER_FIELDS} } }`, { id: silent.id }, agent.token)).data.approvalRequest
     expect(after).toMatchObject({ status: 'APPROVED', decidedBy: null, decisionComment: expect.stringMatching(/nobody decided before the deadline/) })
     expect(types(after)).toEqual(['REQUESTED', 'APPROVED'])
     const execution = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { execution { status } } }`, { id: silent.id }, agent.token)

@@ -2,7 +2,7 @@
 // delegateId / awayUntil. While a user is away, their delegate (followed along a chain, never round
 // a cycle) reviews in their place, with a DELEGATED event; their pending requests move to the
 // delegate; at awayUntil the scheduler makes them available again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { codes, collect, createAgentWithToken, createRule, createUserWithToken, ManualClock, startServer, type Collected, type TestServer } from './harness.js'
 
 type Principal = { id: string; token: string }
@@ -183,4 +183,43 @@ describe('delegation and time away', () => {
     expect((await server.gql(read, { id: ben.id }, ann.token)).data.node.delegate).toEqual({ id: cat.id })
     await server.gql(UPDATE, { id: ben.id, i: { available: true } }, server.ownerToken)
   })
+
+  describe('long chains', () => {
+    let chain: Principal[]
+    beforeAll(async () => {
+      chain = []
+      for (let i = 0; i < 8; i++) chain.push(await createUserWithToken(server, { email: `chain${i}@example.com`, name: `Chain ${i}`, roleKeys: ['member'] }))
+      await createRule(server, {
+        name: 'to the head of the chain',
+        resourceType: 'AGENT_ACTION',
+        actionType: 'send_email',
+        module: 'chain',
+        primaryResolver: { type: 'NAMED_USER', userId: chain[0]!.id },
+        fallbackResolver: { type: 'NAMED_USER', userId: dan.id },
+      })
+    })
+    afterEach(async () => {
+      for (const p of chain) expect((await away(p, true, null, null)).errors).toBeUndefined()
+    })
+
+    it('a delegation cycle of 8 is refused, as one of 2 is (setMyAvailability and updateUser)', async () => {
+      // chain0 -> chain1 -> ... -> chain7, each naming the next while available
+      for (let i = 0; i < 7; i++) expect((await away(chain[i]!, true, null, chain[i + 1]!.id)).errors).toBeUndefined()
+      const closing = await away(chain[7]!, true, null, chain[0]!.id)
+      expect(codes(closing)).toEqual(['BAD_USER_INPUT'])
+      expect(closing.errors![0]!.message).toMatch(/cycle/)
+      const byManager = await server.gql(UPDATE, { id: chain[7]!.id, i: { delegateId: chain[0]!.id } }, server.ownerToken)
+      expect(byManager.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.delegateId' })
+      const me = await server.gql(`query($id: ID!) { node(id: $id) { ... on User { delegate { id } } } }`, { id: chain[7]!.id }, server.ownerToken)
+      expect(me.data.node.delegate).toBeNull()
+    })
+
+    it('a request follows a chain of 7 away delegates to its end, however long', async () => {
+      for (let i = 0; i < 7; i++) expect((await away(chain[i]!, false, null, chain[i + 1]!.id)).errors).toBeUndefined()
+      const request = await read(await ask('chain'))
+      expect(ids(request.reviewers)).toEqual([chain[7]!.id])
+      expect(request.events.find((e: { type: string }) => e.type === 'DELEGATED').details).toEqual({ absent: chain[0]!.id, delegate: chain[7]!.id })
+    })
+  })
 })
+

@@ -315,13 +315,28 @@ export async function createRule(server: TestServer, input: Record<string, unkno
   return res.data.createApprovalRule
 }
 
-/** Calls requestApproval with `token`; returns the whole response. */
-export function requestApproval(server: TestServer, token: string, input: Record<string, unknown>) {
-  return server.gql(
-    `mutation($input: RequestApprovalInput!) { requestApproval(input: $input) { approvalRequired request { ${REQUEST_FIELDS} } } }`,
+/**
+ * What a requester (the agent that asked, or the person it acts for) sees of its request: not how
+ * it is reviewed (resolverType, escalated, reviewers, and, in the events, only its status and decision).
+ */
+export const REQUESTER_FIELDS = REQUEST_FIELDS.replace(' resolverType escalated ', ' ').replace(/\n\s*reviewers \{[^}]*\}/, '')
+
+/**
+ * Calls requestApproval with `token`; returns the whole response, in which the request is as an
+ * approval manager reads it right after (REQUEST_FIELDS): a requester itself is not shown how its
+ * request is reviewed (REQUESTER_FIELDS), and tests check whom it went to.
+ */
+export async function requestApproval(server: TestServer, token: string, input: Record<string, unknown>) {
+  const res = await server.gql(
+    `mutation($input: RequestApprovalInput!) { requestApproval(input: $input) { approvalRequired request { ${REQUESTER_FIELDS} } } }`,
     { input },
     token,
   )
+  const id = res.data?.requestApproval?.request?.id as string | undefined
+  if (res.errors || !id) return res
+  const read = await getRequest(server, server.ownerToken, id)
+  if (read.errors) throw new Error(JSON.stringify(read.errors))
+  return { ...res, data: { requestApproval: { ...res.data.requestApproval, request: read.data.approvalRequest } } }
 }
 
 export function decide(server: TestServer, token: string, id: string, verb: 'approveRequest' | 'rejectRequest', comment?: string) {

@@ -12,8 +12,7 @@ import {
   createUserWithToken,
   decide,
   getRequest,
-  REQUEST_FIELDS,
-  requestApproval,
+  REQUESTER_FIELDS,
   startServer,
   type TestServer,
 } from './harness.js'
@@ -85,28 +84,33 @@ describe('the hot writes', () => {
   })
 
   it('answers with what a later read shows, field for field, for the request and for its decision', async () => {
-    const asked = await requestApproval(server, agent.token, email(3, 'hot-3'))
+    // the requester's answer (it is not shown how its request is reviewed) and its later read
+    const asked = await server.gql(
+      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { ${REQUESTER_FIELDS} } } }`,
+      { i: email(3, 'hot-3') },
+      agent.token,
+    )
     expect(asked.errors).toBeUndefined()
     const created = asked.data.requestApproval.request
-    expect(created.reviewers).toHaveLength(5)
     expect(created.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED'])
-    expect((await getRequest(server, agent.token, created.id)).data.approvalRequest).toEqual(created)
+    const readAs = (token: string, fields: string) => server.gql(`query($id: ID!) { approvalRequest(id: $id) { ${fields} } }`, { id: created.id }, token)
+    expect((await readAs(agent.token, REQUESTER_FIELDS)).data.approvalRequest).toEqual(created)
+    expect((await getRequest(server, server.ownerToken, created.id)).data.approvalRequest.reviewers).toHaveLength(5)
+    // the reviewer's answer to its decision, and its later read
     const rejected = await decide(server, reviewers[1]!.token, created.id, 'rejectRequest', 'Not this week')
     expect(rejected.errors).toBeUndefined()
     expect(rejected.data.rejectRequest).toMatchObject({ status: 'REJECTED', decisionComment: 'Not this week', decidedBy: { id: reviewers[1]!.id } })
-    expect((await getRequest(server, agent.token, created.id)).data.approvalRequest).toEqual(rejected.data.rejectRequest)
+    expect((await getRequest(server, reviewers[1]!.token, created.id)).data.approvalRequest).toEqual(rejected.data.rejectRequest)
+    const { reviewers: _reviewers, resolverType: _resolverType, escalated: _escalated, events: _events, ...decision } = rejected.data.rejectRequest
+    expect((await readAs(agent.token, REQUESTER_FIELDS)).data.approvalRequest).toMatchObject(decision)
     // and with the columns alone, without a read, the same values
-    const bare = await server.gql(
-      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id status actionType params summary context resolverType escalated expiresAt createdAt } } }`,
-      { i: email(4, 'hot-4') },
-      agent.token,
-    )
-    const read = await server.gql(
-      `query($id: ID!) { approvalRequest(id: $id) { id status actionType params summary context resolverType escalated expiresAt createdAt } }`,
-      { id: bare.data.requestApproval.request.id },
-      agent.token,
-    )
+    const COLUMNS = 'id status actionType params summary context expiresAt createdAt'
+    const bare = await server.gql(`mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { ${COLUMNS} } } }`, { i: email(4, 'hot-4') }, agent.token)
+    const read = await server.gql(`query($id: ID!) { approvalRequest(id: $id) { ${COLUMNS} } }`, { id: bare.data.requestApproval.request.id }, agent.token)
+    expect(bare.errors).toBeUndefined()
     expect(bare.data.requestApproval.request).toEqual(read.data.approvalRequest)
+    // a requester asking for how it is reviewed, bare row or not, is refused
+    expect(codes(await server.gql(`mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id resolverType } } }`, { i: email(40, 'hot-40') }, agent.token))).toEqual(['FORBIDDEN'])
   })
 
   it('a retry and concurrent twins with one idempotency key make one request', async () => {

@@ -158,7 +158,8 @@ describe('who hears what', () => {
     bob = await createUserWithToken(server, { email: 'bob@example.com', name: 'Bob', roleKeys: ['member'] })
     erin = await createUserWithToken(server, { email: 'erin@example.com', name: 'Erin', roleKeys: ['member'] })
     admin = await createUserWithToken(server, { email: 'admin@example.com', name: 'Admin', roleKeys: ['admin'] })
-    reviewerAgent = await createAgentWithToken(server, { name: 'Reviewer agent' })
+    // erin's: a reviewer agent never reviews requests of an agent with its owner (the asker is the service owner's)
+    reviewerAgent = await createAgentWithToken(server, { name: 'Reviewer agent', ownerId: erin.id })
     // carol and bob: a role to assign requests to both
     const users = [carol, bob].map((p) => ({ id: decodeGlobalID(p.id).id }))
     await server.db.prisma.role.create({ data: { key: 'fallback', name: 'Fallback', permissions: ['approval:resolve'], users: { connect: users } } })

@@ -1,9 +1,11 @@
 // Attacks by the gated agent on its own approval: choosing who it acts for (and so who reviews
 // it), slipping params past a rule's conditions, and reading the rules it must get past.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { codes, createAgentWithToken, createRule, createUserWithToken, getRequest, requestApproval, startServer, type TestServer } from './harness.js'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { APPROVAL_REQUEST, CLAIM_EXECUTION, REQUEST_APPROVAL } from '../../sdk/src/operations.js'
+import { codes, createAgentWithToken, createRule, createUserWithToken, getRequest, ManualClock, requestApproval, startServer, type TestServer } from './harness.js'
 
 type Principal = { id: string; token: string }
+const clock = new ManualClock()
 let server: TestServer
 let admin: Principal, alice: Principal, bob: Principal, mallory: Principal, carol: Principal, vip: Principal
 let agent: Principal, helper: Principal
@@ -13,7 +15,7 @@ const requests = () => server.db.prisma.approvalRequest.count()
 // through, and manages carol; vip is a manager (a role key conditions can test). The helper
 // agent may also act for carol.
 beforeAll(async () => {
-  server = await startServer()
+  server = await startServer({ clock })
   admin = await createUserWithToken(server, { email: 'admin@example.com', name: 'Admin', roleKeys: ['admin'] })
   bob = await createUserWithToken(server, { email: 'bob@example.com', name: 'Bob', roleKeys: ['manager'] })
   mallory = await createUserWithToken(server, { email: 'mallory@example.com', name: 'Mallory', roleKeys: ['manager'] })
@@ -63,11 +65,7 @@ describe('the agent cannot choose who it acts for', () => {
 
   it('a user an agent was allowed to act for can be named, and then their manager reviews', async () => {
     const module = await rule({ primaryResolver: { type: 'MANAGER' } })
-    const res = await server.gql(
-      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { onBehalfOf { id } reviewers { id } } } }`,
-      { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id } },
-      helper.token,
-    )
+    const res = await requestApproval(server, helper.token, { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id })
     expect(res.errors).toBeUndefined()
     expect(res.data.requestApproval.request.onBehalfOf.id).toBe(carol.id)
     expect(res.data.requestApproval.request.reviewers.map((r: { id: string }) => r.id)).toEqual([mallory.id])
@@ -224,5 +222,208 @@ describe('the agent cannot read the rules it must get past', () => {
     }
     const asManager = await getRequest(server, admin.token, id)
     expect(asManager.errors).toBeUndefined()
+  })
+})
+
+// The agent's owner colludes: it would approve what its agent asks, if only a request reached it.
+// Every path that adds a reviewer goes through the same exclusions (reviewers.ts, admitReviewers):
+// the requester, the person it acts for and the agent's owner never review it unless the rule
+// allows self-approval, whoever or whatever brings the request to them.
+describe("no path hands a request to the requester's people", () => {
+  // helper (alice's agent) acts for carol: alice is neither the requester nor the person it is for,
+  // only the agent's owner, the one exclusion a path could forget
+  const AWAY = `mutation($a: Boolean!, $d: ID) { setMyAvailability(available: $a, delegateId: $d) { available } }`
+  const UPDATE = `mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { available } }`
+  const READ = `query($id: ID!) { approvalRequest(id: $id) { status stage reviewers { id } events { type comment } } }`
+  const read = async (id: string) => (await server.gql(READ, { id }, server.ownerToken)).data.approvalRequest
+  const reviewerIds = async (id: string) => ((await read(id)).reviewers as { id: string }[]).map((r) => r.id).sort()
+  const ask = async (module: string, token = helper.token) => {
+    const res = await server.gql(
+      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`,
+      { i: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, onBehalfOfUserId: carol.id } },
+      token,
+    )
+    expect(res.errors).toBeUndefined()
+    return res.data.requestApproval.request.id as string
+  }
+  const approveAs = (p: Principal, id: string) => server.gql(`mutation($id: ID!) { approveRequest(id: $id) { status } }`, { id }, p.token)
+  /** The owner cannot approve it: not one of its reviewers (FORBIDDEN), or never one, so not even shown it (NOT_FOUND). */
+  const ownerRefused = async (id: string) => {
+    expect(['FORBIDDEN', 'NOT_FOUND']).toContain(codes(await approveAs(alice, id))[0])
+    expect((await read(id)).status).toBe('PENDING')
+  }
+  // whoever went away in a test is back for the next
+  afterEach(async () => {
+    for (const p of [bob, vip]) expect((await server.gql(AWAY, { a: true, d: null }, p.token)).errors).toBeUndefined()
+  })
+
+  it("a reviewer going away with the agent's owner as delegate (setMyAvailability) does not hand the owner the request", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const id = await ask(module)
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    expect((await server.gql(AWAY, { a: false, d: alice.id }, bob.token)).errors).toBeUndefined()
+    // nobody who may review it is left to take it: it stays with bob, as without a delegate
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    expect((await read(id)).events.map((e: { type: string }) => e.type)).not.toContain('DELEGATED')
+    await ownerRefused(id)
+  })
+
+  it("a directory manager sending a reviewer away with the agent's owner as delegate (updateUser) does not either", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const id = await ask(module)
+    const res = await server.gql(UPDATE, { id: bob.id, i: { available: false, delegateId: alice.id } }, admin.token)
+    expect(res.errors).toBeUndefined()
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    await ownerRefused(id)
+  })
+
+  it("a chain of delegates ending with the agent's owner does not hand it the request", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const id = await ask(module)
+    // vip is away with alice as delegate; bob goes away with vip as delegate: the chain ends with alice
+    expect((await server.gql(AWAY, { a: false, d: alice.id }, vip.token)).errors).toBeUndefined()
+    expect((await server.gql(AWAY, { a: false, d: vip.id }, bob.token)).errors).toBeUndefined()
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    await ownerRefused(id)
+    // and a new request while they are away does not reach her either: the fallback takes it
+    const later = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id }, fallbackResolver: { type: 'NAMED_USER', userId: mallory.id } })
+    expect(await reviewerIds(await ask(later))).toEqual([mallory.id])
+  })
+
+  it("a reviewer handing the request on (escalateRequest) to a fallback that is the agent's owner: the approval managers get it", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id }, fallbackResolver: { type: 'NAMED_USER', userId: alice.id } })
+    const id = await ask(module)
+    const res = await server.gql(`mutation($id: ID!) { escalateRequest(id: $id, reason: "not mine") { status } }`, { id }, bob.token)
+    expect(res.errors).toBeUndefined()
+    expect(await reviewerIds(id)).not.toContain(alice.id)
+    await ownerRefused(id)
+  })
+
+  it("the scheduler escalating to a fallback that is the agent's owner: the approval managers get it", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id }, escalateAfterSeconds: 60, fallbackResolver: { type: 'NAMED_USER', userId: alice.id } })
+    const id = await ask(module)
+    clock.advance(61)
+    await server.app.scheduler.runOnce()
+    expect((await read(id)).events.map((e: { type: string }) => e.type)).toContain('ESCALATED')
+    const now = await reviewerIds(id)
+    expect(now).not.toContain(alice.id)
+    expect(now).not.toEqual([])
+    await ownerRefused(id)
+  })
+
+  it("a next stage whose reviewer is the agent's owner: its fallback takes it", async () => {
+    const module = await rule({
+      primaryResolver: { type: 'NAMED_USER', userId: bob.id },
+      nextStages: [{ primaryResolver: { type: 'NAMED_USER', userId: alice.id }, fallbackResolver: { type: 'NAMED_USER', userId: mallory.id } }],
+    })
+    const id = await ask(module)
+    expect((await approveAs(bob, id)).errors).toBeUndefined()
+    expect(await read(id)).toMatchObject({ status: 'PENDING', stage: 2 })
+    expect(await reviewerIds(id)).toEqual([mallory.id])
+    await ownerRefused(id)
+  })
+
+  it("a reviewer away with the agent's owner as delegate when the request is made: the fallback takes it", async () => {
+    const module = await rule({ primaryResolver: { type: 'NAMED_USER', userId: bob.id }, fallbackResolver: { type: 'NAMED_USER', userId: mallory.id } })
+    expect((await server.gql(AWAY, { a: false, d: alice.id }, bob.token)).errors).toBeUndefined()
+    expect(await reviewerIds(await ask(module))).toEqual([mallory.id])
+  })
+
+  it("a reviewer agent with the same owner as the requesting agent does not review its requests", async () => {
+    const checker = await createAgentWithToken(server, { name: "Alice's checker", ownerId: alice.id })
+    const module = await rule({ primaryResolver: { type: 'AGENT', agentId: checker.id }, fallbackResolver: { type: 'NAMED_USER', userId: bob.id } })
+    const id = await ask(module)
+    expect(await reviewerIds(id)).toEqual([bob.id])
+    expect((await read(id)).events.find((e: { type: string }) => e.type === 'ESCALATED').comment).toMatch(/AGENT: .*owner/)
+    expect(codes(await approveAs(checker, id))).toEqual(['NOT_FOUND'])
+    // nor one owned by the person the action is for
+    const carols = await createAgentWithToken(server, { name: "Carol's checker", ownerId: carol.id })
+    const forCarol = await rule({ primaryResolver: { type: 'AGENT', agentId: carols.id }, fallbackResolver: { type: 'NAMED_USER', userId: bob.id } })
+    expect(await reviewerIds(await ask(forCarol))).toEqual([bob.id])
+    // unless the rule allows self-approval; another owner's reviewer agent reviews as before
+    const allowing = await rule({ primaryResolver: { type: 'AGENT', agentId: checker.id }, allowSelfApproval: true })
+    expect(await reviewerIds(await ask(allowing))).toEqual([checker.id])
+    const bobs = await createAgentWithToken(server, { name: "Bob's checker", ownerId: bob.id })
+    const other = await rule({ primaryResolver: { type: 'AGENT', agentId: bobs.id } })
+    expect(await reviewerIds(await ask(other))).toEqual([bobs.id])
+  })
+})
+
+// What the requester is told of its request: its status, the decision and its comment, and the
+// rule's id, name and description. How it is reviewed (who, which resolver, how many approvals,
+// why it was escalated, who is away) would tell a hostile agent whom to work on, or when.
+describe('the requester does not learn how its request is reviewed', () => {
+  let id: string
+  const one = (field: string, token: string) => server.gql(`query($id: ID!) { approvalRequest(id: $id) { ${field} } }`, { id }, token)
+  beforeAll(async () => {
+    // nobody holds "legal": the request escalates to bob with a reason naming the role; a second
+    // stage of two approvals follows
+    await server.db.prisma.role.create({ data: { key: 'legal', name: 'Legal', permissions: ['approval:resolve'] } })
+    const module = await rule({
+      primaryResolver: { type: 'ROLE', roleKey: 'legal' },
+      fallbackResolver: { type: 'NAMED_USER', userId: bob.id },
+      nextStages: [{ primaryResolver: { type: 'NAMED_USER', userId: mallory.id }, fallbackResolver: { type: 'NAMED_USER', userId: vip.id }, requiredApprovals: 2 }],
+    })
+    const res = await server.gql(REQUEST_APPROVAL, { input: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module, params: EMAIL, idempotencyKey: 'review-1' } }, agent.token)
+    expect(res.errors).toBeUndefined()
+    id = res.data.requestApproval.request.id
+    // bob approves stage 1 with an edit; stage 2 waits for its two approvals
+    const edited = await server.gql(`mutation($id: ID!, $p: JSON) { approveRequest(id: $id, params: $p) { stage } }`, { id, p: { ...EMAIL, body: 'Hello!' } }, bob.token)
+    expect(edited.data.approveRequest.stage).toBe(2)
+  })
+
+  it('the requesting agent and the person it acts for get FORBIDDEN for resolverType, escalated, stages, quorum, reviewers and votes', async () => {
+    for (const token of [agent.token, alice.token]) {
+      for (const field of ['resolverType', 'escalated', 'stage', 'stageCount', 'requiredApprovals', 'reviewers { id }', 'votes { stage }', 'reviewers { ... on User { available awayUntil } }']) {
+        const res = await one(field, token)
+        expect(codes(res), field).toEqual(['FORBIDDEN'])
+        expect(res.data.approvalRequest, field).toBeNull()
+      }
+    }
+    // a reviewer (past or present) and an approval viewer see them
+    for (const token of [bob.token, mallory.token, admin.token]) {
+      const res = await one('resolverType escalated stage stageCount requiredApprovals reviewers { id } votes { stage }', token)
+      expect(res.errors, token).toBeUndefined()
+      expect(res.data.approvalRequest).toMatchObject({ resolverType: 'NAMED_USER', escalated: true, stage: 2, stageCount: 2, requiredApprovals: 2, votes: [{ stage: 1 }] })
+    }
+  })
+
+  it('its events are the status and the decisions: no escalation naming a role, no votes, edits or stages', async () => {
+    for (const token of [agent.token, alice.token]) {
+      const res = await one('events { type comment details }', token)
+      expect(res.errors).toBeUndefined()
+      expect(res.data.approvalRequest.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED'])
+      expect(JSON.stringify(res.data)).not.toMatch(/legal|ESCALATED|stage/i)
+    }
+    const reviewer = await one('events { type comment }', bob.token)
+    expect(reviewer.data.approvalRequest.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'ESCALATED', 'EDITED', 'ADVANCED', 'ESCALATED'])
+    expect(reviewer.data.approvalRequest.events[1].comment).toMatch(/legal/)
+  })
+
+  it("an edit under review is not the requester's to read until the request is approved; the decision is", async () => {
+    const pending = await one('status edited approvedParams conditionError rule { id name description }', agent.token)
+    expect(pending.errors).toBeUndefined()
+    expect(pending.data.approvalRequest).toEqual({ status: 'PENDING', edited: false, approvedParams: null, conditionError: null, rule: expect.objectContaining({ name: expect.stringMatching(/^rule r/) }) })
+    for (const p of [mallory, vip]) expect((await server.gql(`mutation($id: ID!) { approveRequest(id: $id, comment: "ok") { status } }`, { id }, p.token)).errors).toBeUndefined()
+    const decided = await one('status edited approvedParams decisionComment decidedBy { id name }', agent.token)
+    expect(decided.errors).toBeUndefined()
+    expect(decided.data.approvalRequest).toEqual({ status: 'APPROVED', edited: true, approvedParams: { ...EMAIL, body: 'Hello!' }, decisionComment: 'ok', decidedBy: { id: expect.any(String), name: expect.any(String) } })
+    // who decided is named; whether they are away is not the agent's business
+    expect(codes(await one('decidedBy { ... on User { available } }', agent.token))).toEqual(['FORBIDDEN'])
+    const events = await one('events { type comment }', agent.token)
+    expect(events.data.approvalRequest.events).toEqual([{ type: 'REQUESTED', comment: null }, { type: 'APPROVED', comment: 'ok' }])
+  })
+
+  it("the SDK's own operations still work for the agent: asking, reading the decision, claiming the approved action", async () => {
+    // the same idempotency key: the request as asked, now approved
+    const again = await server.gql(REQUEST_APPROVAL, { input: { resourceType: 'AGENT_ACTION', actionType: 'send_email', module: `r${moduleSeq}`, params: EMAIL, idempotencyKey: 'review-1' } }, agent.token)
+    expect(again.errors).toBeUndefined()
+    expect(again.data.requestApproval.request).toMatchObject({ id, status: 'APPROVED', decisionComment: 'ok', execution: { status: 'READY' } })
+    const read = await server.gql(APPROVAL_REQUEST, { id }, agent.token)
+    expect(read.errors).toBeUndefined()
+    expect(read.data.approvalRequest).toMatchObject({ status: 'APPROVED', events: [{ type: 'REQUESTED' }, { type: 'APPROVED' }] })
+    const claimed = await server.gql(CLAIM_EXECUTION, { requestId: id, leaseSeconds: 60 }, agent.token)
+    expect(claimed.errors).toBeUndefined()
+    expect(claimed.data.claimExecution.request).toMatchObject({ id, edited: true, execution: { params: { ...EMAIL, body: 'Hello!' } } })
   })
 })

@@ -98,23 +98,22 @@ describe('stages and quorum', () => {
     expect(await read(id)).toMatchObject({ status: 'PENDING', stage: 1, stageCount: 2, requiredApprovals: 3, votes: [] })
     expect(ids((await read(id)).reviewers)).toEqual(ids(members))
 
-    expect((await approve(m0, id, 'fine by me')).data.approveRequest).toEqual({ status: 'PENDING', stage: 1, requiredApprovals: 3 })
+    // the first voter edits: nobody approved anything else before, so the edit simply is what the stage reviews
+    const edited = { ...email, body: 'Signed at 95k.' }
+    expect((await approve(m0, id, 'price up', edited)).data.approveRequest).toEqual({ status: 'PENDING', stage: 1, requiredApprovals: 3 })
     let request = await read(id)
-    expect(request.votes).toEqual([{ stage: 1, comment: 'fine by me', reviewer: { id: m0.id } }])
+    expect(request).toMatchObject({ edited: true, params: email, approvedParams: edited })
+    expect(request.votes).toEqual([{ stage: 1, comment: 'price up', reviewer: { id: m0.id } }])
     expect(ids(request.reviewers)).toEqual(ids(members.slice(1)))
     expect(request.events.at(-1)).toMatchObject({ type: 'VOTED', actor: { id: m0.id }, details: { stage: 1, approvals: 1, requiredApprovals: 3 } })
     // nobody votes twice: m0 is no reviewer of this stage any more
     expect(codes(await approve(m0, id))).toEqual(['FORBIDDEN'])
 
-    const edited = { ...email, body: 'Signed at 95k.' }
-    expect((await approve(m1, id, 'price up', edited)).data.approveRequest).toMatchObject({ status: 'PENDING', stage: 1 })
-    request = await read(id)
-    expect(request).toMatchObject({ edited: true, params: email, approvedParams: edited })
-
+    expect((await approve(m1, id, 'fine by me')).data.approveRequest).toMatchObject({ status: 'PENDING', stage: 1 })
     expect((await approve(m2, id)).data.approveRequest).toEqual({ status: 'PENDING', stage: 2, requiredApprovals: 1 })
     request = await read(id)
     expect(ids(request.reviewers)).toEqual([lena.id])
-    expect(request.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'VOTED', 'EDITED', 'VOTED', 'ADVANCED'])
+    expect(request.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'EDITED', 'VOTED', 'VOTED', 'ADVANCED'])
     expect(request.events.at(-1)).toMatchObject({ actor: { id: m2.id }, details: { from: 1, to: 2, stage: 'Legal' } })
     // the stage-1 reviewers who did not vote lost it
     expect(codes(await approve(members[3]!, id))).toEqual(['FORBIDDEN'])
@@ -128,7 +127,48 @@ describe('stages and quorum', () => {
       [1, m2.id],
       [2, lena.id],
     ])
-    expect(request.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'VOTED', 'EDITED', 'VOTED', 'ADVANCED', 'APPROVED'])
+    expect(request.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'EDITED', 'VOTED', 'VOTED', 'ADVANCED', 'APPROVED'])
+  })
+
+  it("an edit after others approved in the stage voids their approvals: they are told, and vote again on what would run", async () => {
+    // the attack it stops: m0 approves the price as asked, m1's edit changes it, m2's vote completes
+    // the stage, and the edited price runs although m0 never approved it
+    const [m0, m1, m2] = members as [Principal, Principal, Principal]
+    const INBOX = `subscription { approvalInbox { type request { id approvedParams } } }`
+    const listening = server.subscribed('approvalInbox')
+    const m0Inbox = collect(server.ws(m0.token), INBOX)
+    open.push(m0Inbox)
+    await listening
+    const id = await ask('three-then-legal')
+    await m0Inbox.waitFor(1)
+    expect((await approve(m0, id, 'fine at 90k')).data.approveRequest).toMatchObject({ status: 'PENDING', stage: 1 })
+    expect((await m0Inbox.waitFor(2))[1]!.data!.approvalInbox).toMatchObject({ type: 'REMOVED', request: { id } })
+
+    const edited = { ...email, body: 'Signed at 120k.' }
+    expect((await approve(m1, id, 'price up', edited)).data.approveRequest).toEqual({ status: 'PENDING', stage: 1, requiredApprovals: 3 })
+    let request = await read(id)
+    expect(request).toMatchObject({ edited: true, approvedParams: edited })
+    // only the editor's approval counts now; m0 reviews again
+    expect(request.votes).toEqual([{ stage: 1, comment: 'price up', reviewer: { id: m1.id } }])
+    expect(ids(request.reviewers)).toEqual(ids([m0, ...members.slice(2)]))
+    expect(request.events.map((e: { type: string }) => e.type)).toEqual(['REQUESTED', 'VOTED', 'EDITED', 'VOTES_VOIDED', 'VOTED'])
+    expect(request.events[3]).toMatchObject({ actor: { id: m1.id }, details: { stage: 1, voters: [m0.id] }, comment: expect.stringMatching(/no longer count/) })
+    expect(request.events[4]).toMatchObject({ actor: { id: m1.id }, details: { stage: 1, approvals: 1, requiredApprovals: 3 } })
+    // m0's inbox has it again, as edited
+    expect((await m0Inbox.waitFor(3))[2]!.data!.approvalInbox).toEqual({ type: 'ADDED', request: { id, approvedParams: edited } })
+
+    // m2's approval no longer completes the stage on m0's approval of something else
+    expect((await approve(m2, id)).data.approveRequest).toEqual({ status: 'PENDING', stage: 1, requiredApprovals: 3 })
+    // m0 approves the edit: now the stage has its three approvals of what would run
+    expect((await approve(m0, id, 'fine at 120k too')).data.approveRequest).toEqual({ status: 'PENDING', stage: 2, requiredApprovals: 1 })
+    request = await read(id)
+    expect(request.votes.map((v: { reviewer: { id: string }; comment: string | null }) => [v.reviewer.id, v.comment])).toEqual([
+      [m1.id, 'price up'],
+      [m2.id, null],
+      [m0.id, 'fine at 120k too'],
+    ])
+    expect((await approve(lena, id)).data.approveRequest.status).toBe('APPROVED')
+    expect((await read(id)).execution).toEqual({ params: edited })
   })
 
   it('any rejection rejects the request, whatever the votes so far', async () => {

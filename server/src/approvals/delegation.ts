@@ -3,7 +3,8 @@
 // are away (reviewers.ts), and at awayUntil the scheduler makes them available again.
 import { Prisma, type PrismaClient } from '../db.js'
 import { badInput } from '../errors.js'
-import { delegateOf, MAX_DELEGATION_DEPTH } from './reviewers.js'
+import { addReviewers } from './requests.js'
+import { admitReviewers, delegateOf } from './reviewers.js'
 import { delegationEvents, lockRequest, subjectOf } from './stages.js'
 
 type Tx = Prisma.TransactionClient
@@ -57,19 +58,22 @@ async function checkDelegate(tx: Tx, userId: string, delegateId: string, field: 
   })
   if (!delegate) throw badInput('No user with the id given as delegate.', field)
   if (delegate.roles.length === 0) throw badInput('The delegate cannot decide requests (no role with approval:resolve).', field)
-  // the chain from the delegate must not lead back to the user
-  let next: string | null = delegateId
-  for (let depth = 0; next && depth <= MAX_DELEGATION_DEPTH; depth++) {
-    const row: { delegateId: string | null } | null = await tx.user.findUnique({ where: { id: next }, select: { delegateId: true } })
-    next = row?.delegateId ?? null
-    if (next === userId) throw badInput('This delegate would close a cycle: they delegate to this user, directly or through others.', field)
-  }
+  // the chain from the delegate, followed to its end however long, must not lead back to the user
+  const [chain] = await tx.$queryRaw<{ cycle: boolean }[]>`
+    WITH RECURSIVE chain(id, "delegateId") AS (
+      SELECT id, "delegateId" FROM "User" WHERE id = ${delegateId}::uuid
+      UNION
+      SELECT u.id, u."delegateId" FROM "User" u JOIN chain c ON u.id = c."delegateId"
+    )
+    SELECT EXISTS (SELECT 1 FROM chain WHERE "delegateId" = ${userId}::uuid) AS cycle`
+  if (chain?.cycle) throw badInput('This delegate would close a cycle: they delegate to this user, directly or through others.', field)
 }
 
 /**
  * Moves an away user's pending requests to the delegate who reviews in their place (following
- * the chain; the self-approval rules and "nobody votes twice" apply to the delegate as to anyone).
- * A request for which no delegate may act stays with the user, as it would without a delegate.
+ * the chain), admitted as any reviewer is (admitReviewers: never the requester's people unless
+ * the rule allows self-approval, nobody who approved it already). A request for which no
+ * delegate may act stays with the user, as it would without a delegate.
  */
 async function handOver(tx: Tx, user: { id: string; delegateId: string | null }, now: Date): Promise<string[]> {
   const pending = await tx.approvalReviewer.findMany({
@@ -82,11 +86,14 @@ async function handOver(tx: Tx, user: { id: string; delegateId: string | null },
     await lockRequest(tx, requestId)
     const request = await tx.approvalRequest.findUniqueOrThrow({ where: { id: requestId } })
     if (request.status !== 'PENDING') continue
-    const delegateId = await delegateOf(tx, user, await subjectOf(tx, request))
+    const subject = await subjectOf(tx, request)
+    const delegateId = await delegateOf(tx, user, subject)
     if (!delegateId) continue
+    const { admitted } = await admitReviewers(tx, subject, [{ userId: delegateId }])
+    if (admitted.length === 0) continue
     await tx.approvalReviewer.updateMany({ where: { requestId, userId: user.id, active: true }, data: { active: false } })
     const already = await tx.approvalReviewer.findFirst({ where: { requestId, userId: delegateId, active: true }, select: { id: true } })
-    if (!already) await tx.approvalReviewer.create({ data: { requestId, userId: delegateId, assignedAt: now } })
+    if (!already) await addReviewers(tx, requestId, admitted, now)
     await tx.approvalEvent.createMany({
       data: delegationEvents([{ absentId: user.id, delegateId }]).map((e) => ({ ...e, requestId, at: now })),
     })

@@ -8,7 +8,7 @@ import type { Viewer } from '../auth/viewer.js'
 import { Prisma, type PrismaClient } from '../db.js'
 import type { ApprovalRequest } from '../generated/prisma/client.js'
 import { paramsDigest } from './executions.js'
-import type { Assignee } from './reviewers.js'
+import type { Admitted } from './reviewers.js'
 import type { DecisionChannelName } from './stages.js'
 
 /** The request to write, every column as stored. */
@@ -42,7 +42,8 @@ const json = (value: unknown) => (value === null || value === undefined ? null :
 export async function insertRequest(
   prisma: PrismaClient,
   data: NewRequest,
-  reviewers: Assignee[],
+  /** Only admitted ones (admitReviewers). */
+  reviewers: Admitted,
   events: NewEvent[],
   setVersion: number,
   now: Date,

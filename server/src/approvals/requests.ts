@@ -15,11 +15,11 @@ import { privateModules, type ModuleVisibilityCache } from './record-visibility.
 import { createExecution, recordServerExecution } from './executions.js'
 import { MAX_NAMED_PRINCIPALS } from './notify.js'
 import { executeRecordMutation, recordDataProblem } from './records.js'
-import { assign, type Assignee, type Assignment, type ReviewSubject } from './reviewers.js'
+import { admittedWithout, assign, NO_REVIEWERS, principalOf, type Admitted, type Assignment, type ReviewSubject } from './reviewers.js'
 import type { RuleCache } from './rule-cache.js'
 import { decideRequest, insertRequest, type NewEvent, type NewRequest } from './request-writes.js'
 import { lockRuleSet, readEnabledRules, ruleFromSnapshot, ruleSnapshot, stageOf, type RuleView } from './rules.js'
-import { approveInStage, delegationEvents, lockRequest, passStage, subjectOf, type DecisionChannelName } from './stages.js'
+import { approveInStage, delegationEvents, lockRequest, passStage, subjectOf, voidStageVotes, type DecisionChannelName } from './stages.js'
 
 type Tx = Prisma.TransactionClient
 
@@ -328,11 +328,30 @@ export async function matchApprovalRule(prisma: PrismaClient, viewer: Viewer, in
   return prisma.$transaction(async (tx) => (await findMatchingRule(tx, (await prepare(tx, viewer, input, limits)).facts, limits.rules))?.rule ?? null)
 }
 
-async function addReviewers(tx: Tx, requestId: string, reviewers: Assignee[], now: Date) {
+/** Gives a request reviewers: only admitted ones (admitReviewers), each a new, active reviewer row. */
+async function addReviewers(tx: Tx, requestId: string, reviewers: Admitted, now: Date) {
   if (reviewers.length === 0) return
   await tx.approvalReviewer.createMany({
     data: reviewers.map((r) => ({ requestId, userId: r.userId ?? null, agentId: r.agentId ?? null, assignedAt: now })),
   })
+}
+
+/**
+ * Makes admitted former reviewers of a request reviewers again, on their latest row (whose
+ * reactivation sends the notifications of a new review, as a new row would, and shows as ADDED
+ * in their inboxes).
+ */
+export async function reinstateReviewers(tx: Tx, requestId: string, reviewers: Admitted) {
+  if (reviewers.length === 0) return
+  const rows = await tx.approvalReviewer.findMany({
+    where: { requestId, OR: reviewers.map((r) => (r.userId ? { userId: r.userId } : { agentId: r.agentId })) },
+    select: { id: true, userId: true, agentId: true, active: true },
+    orderBy: { id: 'desc' },
+  })
+  const latest = new Map<string, { id: string; active: boolean }>()
+  for (const row of rows) if (!latest.has((row.userId ?? row.agentId)!)) latest.set((row.userId ?? row.agentId)!, row)
+  const ids = reviewers.map((r) => latest.get(principalOf(r))).filter((row) => row && !row.active).map((row) => row!.id)
+  if (ids.length) await tx.approvalReviewer.updateMany({ where: { id: { in: ids } }, data: { active: true } })
 }
 
 /** The columns that follow from an assignment: resolver type, and the auto-approve deadline. */
@@ -421,7 +440,7 @@ async function requestAtOnce(
   const { rule } = match
   const assignment = await assign(prisma, stageOf(rule, 1), reviewSubject(viewer, prepared, rule), 'primary')
   if (assignment.resolution.kind === 'auto' && assignment.resolution.delaySeconds === 0) return undefined
-  const reviewers = assignment.resolution.kind === 'reviewers' ? assignment.resolution.reviewers : []
+  const reviewers = assignment.resolution.kind === 'reviewers' ? assignment.resolution.reviewers : NO_REVIEWERS
   const data = newRequest(viewer, input, prepared, match, assignment, inputHash, now)
   const written = await insertRequest(prisma, data, reviewers, newEvents(viewer, input, assignment), rules.setVersion, now)
   switch (written.kind) {
@@ -438,13 +457,16 @@ async function requestAtOnce(
   }
 }
 
+/** Who may review a new request (admitReviewers): nobody voted yet. */
 function reviewSubject(viewer: Viewer, prepared: Prepared, rule: RuleView): ReviewSubject {
   return {
+    requesterUserId: viewer.kind === 'user' ? viewer.id : null,
     requesterAgentId: viewer.kind === 'agent' ? viewer.id : null,
     requesterOwnerId: prepared.requesterOwnerId,
     onBehalfOfId: prepared.onBehalfOfId,
     recordRefId: prepared.recordRefId,
     allowSelfApproval: rule.allowSelfApproval,
+    voters: [],
   }
 }
 
@@ -733,7 +755,11 @@ async function decideInTransaction(
     })
     if (!reviewer) throw forbidden('Only a current reviewer of this request may decide it.')
     const edit = params === undefined ? null : await checkEdit(tx, request, params, maxJsonBytes, actionTypes)
-    if (edit) request = await applyEdit(tx, request, edit, viewer, now)
+    if (edit) {
+      request = await applyEdit(tx, request, edit, viewer, now)
+      // who approved this stage approved something else: they review the edit again
+      await voidStageVotes(tx, request, viewer, now)
+    }
     const decided =
       status === 'APPROVED'
         ? await approveInStage(tx, request, viewer, comment, now, notExpired(now))
@@ -761,12 +787,12 @@ export async function escalate(prisma: PrismaClient, viewer: Viewer, id: string,
     const subject = await subjectOf(tx, request)
     const assignment = await assign(tx, stage, subject, request.escalated || !stage.fallbackResolver ? 'lastResort' : 'fallback')
     const { resolution } = assignment
-    const others = resolution.kind === 'reviewers' ? resolution.reviewers.filter((r) => (r.userId ?? r.agentId) !== viewer.id) : []
-    if (resolution.kind === 'reviewers' && others.length === 0) throw conflict('Nobody else can decide this request: decide it, or let it expire.')
+    const others = resolution.kind === 'reviewers' ? admittedWithout(resolution.reviewers, viewer.id) : null
+    if (others && others.length === 0) throw conflict('Nobody else can decide this request: decide it, or let it expire.')
     const { count } = await tx.approvalRequest.updateMany({ where: { id, status: 'PENDING' }, data: { escalated: true, escalateAt: null, ...assignmentColumns(assignment, now) } })
     if (count === 0) throw conflict('This request was decided or withdrawn meanwhile.')
     await tx.approvalReviewer.updateMany({ where: { requestId: id, active: true }, data: { active: false } })
-    if (resolution.kind === 'reviewers') await addReviewers(tx, id, others, now)
+    if (others) await addReviewers(tx, id, others, now)
     await tx.approvalEvent.create({
       data: { requestId: id, type: 'ESCALATED', ...actorColumns(viewer), comment: [reason, ...assignment.escalations].join('; '), at: now },
     })

@@ -8,8 +8,8 @@ import { principalColumn, type Viewer } from '../auth/viewer.js'
 import { Prisma } from '../db.js'
 import { conflict } from '../errors.js'
 import type { ApprovalRequest } from '../generated/prisma/client.js'
-import { addReviewers, assignmentColumns, finalize, requestRule } from './requests.js'
-import { assign, type Assignment, type Delegation, type ReviewSubject } from './reviewers.js'
+import { addReviewers, assignmentColumns, finalize, reinstateReviewers, requestRule } from './requests.js'
+import { admitReviewers, assign, type Assignee, type Assignment, type Delegation, type ReviewSubject } from './reviewers.js'
 import { stageOf } from './rules.js'
 
 type Tx = Prisma.TransactionClient
@@ -40,10 +40,17 @@ export async function votersOf(tx: Tx, requestId: string): Promise<string[]> {
   return votes.map((v) => (v.userId ?? v.agentId)!)
 }
 
-/** What decides who may review a stored request: its parties, its rule's self-approval, and who voted already. */
+/**
+ * What decides who may review a stored request: its parties (the requesting agent's owner read
+ * now), its rule's self-approval, and who voted already. Every path that gives a stored request
+ * reviewers builds its subject here.
+ */
 export async function subjectOf(tx: Tx, request: ApprovalRequest): Promise<ReviewSubject> {
+  const agent = request.requesterAgentId ? await tx.agent.findUnique({ where: { id: request.requesterAgentId }, select: { ownerId: true } }) : null
   return {
+    requesterUserId: request.requesterUserId,
     requesterAgentId: request.requesterAgentId,
+    requesterOwnerId: agent?.ownerId ?? null,
     onBehalfOfId: request.onBehalfOfId,
     recordRefId: request.recordRefId,
     allowSelfApproval: requestRule(request).allowSelfApproval,
@@ -65,6 +72,34 @@ async function recordVote(tx: Tx, request: ApprovalRequest, viewer: Viewer, comm
   const earlier = await tx.approvalVote.findFirst({ where: { requestId: request.id, ...principalColumn(viewer) }, select: { stage: true } })
   if (earlier) throw conflict(`You approved this request already (in stage ${earlier.stage}); nobody approves one request twice.`)
   await tx.approvalVote.create({ data: { requestId: request.id, stage: request.stage, ...principalColumn(viewer), comment, at: now } })
+}
+
+/**
+ * A reviewer's edit of a locked, pending request in a stage where others approved already: their
+ * approvals were of something else, so they no longer count. Their votes are removed, they are
+ * reviewers of the stage again (admitted as anyone is; their inboxes get the request back, and
+ * the notifications of a new review go out), and a VOTES_VOIDED event names them. Call after the
+ * edit is stored and before the editor's own vote.
+ */
+export async function voidStageVotes(tx: Tx, request: ApprovalRequest, editor: Viewer, now: Date): Promise<void> {
+  const votes = await tx.approvalVote.findMany({ where: { requestId: request.id, stage: request.stage }, orderBy: [{ at: 'asc' }, { id: 'asc' }] })
+  if (votes.length === 0) return
+  await tx.approvalVote.deleteMany({ where: { id: { in: votes.map((v) => v.id) } } })
+  const voters: Assignee[] = votes.map((v) => (v.userId ? { userId: v.userId } : { agentId: v.agentId! }))
+  const { admitted } = await admitReviewers(tx, await subjectOf(tx, request), voters)
+  await reinstateReviewers(tx, request.id, admitted)
+  const names = voters.map((v) => (v.userId ? encodeGlobalID('User', v.userId) : encodeGlobalID('Agent', v.agentId!)))
+  const some = votes.length === 1 ? 'the approval' : `the ${votes.length} approvals`
+  await tx.approvalEvent.create({
+    data: {
+      requestId: request.id,
+      type: 'VOTES_VOIDED',
+      ...principalActor(editor),
+      comment: `The params were edited after ${some} given in stage ${request.stage}: ${votes.length === 1 ? 'it no longer counts' : 'they no longer count'}, and ${votes.length === 1 ? 'its reviewer reviews' : 'their reviewers review'} the edited params again.`,
+      details: { stage: request.stage, voters: names },
+      at: now,
+    },
+  })
 }
 
 /**

@@ -35,7 +35,7 @@ const ActorRole = builder.enumType('AuditActorRole', {
   } as const,
 })
 
-const DECIDING = new Set(['APPROVED', 'REJECTED', 'VOTED', 'EDITED'])
+const DECIDING = new Set(['APPROVED', 'REJECTED', 'VOTED', 'EDITED', 'VOTES_VOIDED'])
 const ON_DEADLINE = new Set(['EXPIRED', 'ESCALATED'])
 
 builder.prismaObjectFields('ApprovalEvent', (t) => ({

@@ -39,6 +39,17 @@ const PERSONAL = {
   directives: [{ name: 'auth' as const, args: { anyOf: ['directory:manage', 'self', 'acting agent'] } }],
 }
 
+/**
+ * Whether a user is away, until when, and who reviews in their place: for users (the inbox picks
+ * delegates and shows who is away), and for the agents acting for them. Not for other agents: a
+ * requesting agent would learn when its reviewers are away, and who stands in for them.
+ */
+const AVAILABILITY = {
+  authScopes: (user: UserRow, _args: object, ctx: Context) =>
+    ctx.viewer?.kind === 'agent' && !ctx.viewer.actsForUserIds.includes(user.id) ? { permission: 'directory:manage' as const } : { authenticated: true },
+  directives: [{ name: 'auth' as const, args: { anyOf: ['user', 'acting agent', 'directory:manage'] } }],
+}
+
 /** How a user is told of requests: for directory managers and the user. */
 const NOTIFICATION_SETTING = {
   authScopes: (user: UserRow, _args: object, ctx: Context) =>
@@ -67,15 +78,16 @@ builder.prismaNode('User', {
         ctx.viewer?.kind === 'agent' && !ctx.viewer.actsForUserIds.includes(user.id) ? { permission: 'directory:manage' } : { authenticated: true },
       directives: [{ name: 'auth', args: { anyOf: ['user', 'acting agent', 'directory:manage'] } }],
     }),
-    available: t.exposeBoolean('available', { description: "False while the user cannot review; requests then go to their delegate, or to the rule's fallback." }),
+    available: t.exposeBoolean('available', {
+      description: "False while the user cannot review; requests then go to their delegate, or to the rule's fallback.",
+      ...AVAILABILITY,
+    }),
     delegate: t.relation('delegate', {
       nullable: true,
       description: "Reviews in this user's place while the user is away.",
-      authScopes: (user, _args, ctx) =>
-        ctx.viewer?.kind === 'agent' && !ctx.viewer.actsForUserIds.includes(user.id) ? { permission: 'directory:manage' } : { authenticated: true },
-      directives: [{ name: 'auth', args: { anyOf: ['user', 'acting agent', 'directory:manage'] } }],
+      ...AVAILABILITY,
     }),
-    awayUntil: t.expose('awayUntil', { type: 'DateTime', nullable: true, description: 'When an away user becomes available again by itself.' }),
+    awayUntil: t.expose('awayUntil', { type: 'DateTime', nullable: true, description: 'When an away user becomes available again by itself.', ...AVAILABILITY }),
     notifyByEmail: t.exposeBoolean('notifyByEmail', {
       description: 'Whether new requests for this user to decide are sent by email.',
       ...NOTIFICATION_SETTING,

@@ -30,5 +30,8 @@ export const ApprovalEventType = builder.enumType('ApprovalEventType', {
     VOTED: { description: 'A reviewer approved; the stage needs more approvals (details: stage, approvals, requiredApprovals).' },
     ADVANCED: { description: "A stage got all its approvals; the next stage's reviewers take over (details: from, to, stage name)." },
     DELEGATED: { description: "An away reviewer's delegate was assigned in their place; details names them (absent, delegate)." },
+    VOTES_VOIDED: {
+      description: "A reviewer's edit voided the approvals given earlier in its stage (they were of other params): details names the stage and their reviewers (voters), who review the edit again.",
+    },
   } as const,
 })

@@ -1,9 +1,11 @@
+import DataLoader from 'dataloader'
 import { z } from 'zod'
 import { encodeGlobalID } from '@pothos/plugin-relay'
+import { principalColumn } from '../auth/viewer.js'
 import { recordFieldChanges, type RecordFieldChange as RecordFieldChangeRow } from '../approvals/records.js'
 import * as requests from '../approvals/requests.js'
 import { builder } from '../builder.js'
-import { ApiError, notFound } from '../errors.js'
+import { ApiError, forbidden, notFound } from '../errors.js'
 import type { Context } from '../context.js'
 import type { Prisma } from '../db.js'
 import type { ApprovalRequest as ApprovalRequestRow } from '../generated/prisma/client.js'
@@ -39,6 +41,76 @@ const reviews = (ctx: Context, reviewers: { userId: string | null; agentId: stri
 const REVIEWERS = {
   reviewers: { orderBy: { id: 'asc' }, select: { active: true, userId: true, agentId: true, user: true, agent: true } },
 } satisfies Prisma.ApprovalRequestSelect
+
+/** Per operation: which requests its viewer reviews or reviewed, asked in one query per tick. */
+const reviewedBy = new WeakMap<Context, DataLoader<string, boolean>>()
+
+function reviewsRequest(ctx: Context, requestId: string): Promise<boolean> {
+  let loader = reviewedBy.get(ctx)
+  if (!loader) {
+    loader = new DataLoader(async (ids: readonly string[]) => {
+      const rows = await ctx.prisma.approvalReviewer.findMany({
+        where: { requestId: { in: [...ids] }, ...principalColumn(ctx.viewer!) },
+        select: { requestId: true },
+      })
+      const found = new Set(rows.map((r) => r.requestId))
+      return ids.map((id) => found.has(id))
+    })
+    reviewedBy.set(ctx, loader)
+  }
+  return loader.load(requestId)
+}
+
+type ReviewedRow = Pick<ApprovalRequestRow, 'id' | 'requesterKey' | 'onBehalfOfId'> & { reviewers?: { userId: string | null; agentId: string | null }[] }
+
+/**
+ * Whether the viewer may see how a request is reviewed (who reviews it, by which resolver, how
+ * many approvals, its votes, escalations and edits under review): approval managers and viewers,
+ * and its reviewers, past and present. The requester and the person it is for, when not
+ * reviewers, see its status, the decision and its comment, and the rule's id, name and
+ * description. Anyone else who sees a request (visibleTo) is one of its reviewers, so only the
+ * requester's side needs a look at the reviewer rows (and an agent never reviews its own).
+ */
+async function seesReview(ctx: Context, r: ReviewedRow): Promise<boolean> {
+  const viewer = ctx.viewer
+  if (!viewer) return false
+  if (seesRules(ctx)) return true
+  if (r.reviewers) return reviews(ctx, r.reviewers)
+  const requesterSide = r.requesterKey === viewer.id || (viewer.kind === 'user' && r.onBehalfOfId === viewer.id)
+  if (!requesterSide) return true
+  return viewer.kind === 'user' && reviewsRequest(ctx, r.id)
+}
+
+const REVIEW_SCOPES = ['approval:manage', 'approval:view', 'reviewer']
+const notTheRequesters = () =>
+  forbidden("Not allowed: how a request is reviewed is shown to its reviewers and to approval managers and viewers; its requester sees its status and decision.")
+
+/** A field about how a request is reviewed: FORBIDDEN to its requester's side (see seesReview). */
+const REVIEW = {
+  authScopes: async (r: ReviewedRow, _args: object, ctx: Context) => ((await seesReview(ctx, r)) ? { authenticated: true } : { permission: 'approval:view' as const }),
+  unauthorizedError: notTheRequesters,
+  directives: [{ name: 'auth' as const, args: { anyOf: REVIEW_SCOPES } }],
+}
+
+/**
+ * A field that, while the request is pending with an edit under review, is about its review: the
+ * requester's side is answered as before any edit (its `unauthorizedResolver`) until the decision.
+ */
+const REVIEWED_WHILE_PENDING = {
+  authScopes: async (r: ReviewedRow & Pick<ApprovalRequestRow, 'status' | 'edited'>, _args: object, ctx: Context) =>
+    r.status !== 'PENDING' || !r.edited || (await seesReview(ctx, r)) ? { authenticated: true } : { permission: 'approval:view' as const },
+  directives: [{ name: 'auth' as const, args: { anyOf: ['approval:manage', 'approval:view', 'reviewer', 'requester once decided'] } }],
+}
+
+/** The events the requester's side sees: its status and the decision, and how running it goes. */
+const REQUESTER_EVENTS = ['REQUESTED', 'APPROVED', 'REJECTED', 'EXPIRED', 'CANCELLED', 'EXECUTION_STARTED', 'EXECUTION_RETRYING', 'EXECUTED', 'EXECUTION_FAILED'] as const
+
+/** A request's events as the viewer may see them: all of them for those who see its review, else REQUESTER_EVENTS. */
+function eventsVisibleTo(ctx: Context): Prisma.ApprovalEventWhereInput {
+  if (!ctx.viewer) return { id: { in: [] } }
+  if (seesRules(ctx)) return {}
+  return { OR: [{ type: { in: [...REQUESTER_EVENTS] } }, { request: { reviewers: { some: principalColumn(ctx.viewer) } } }] }
+}
 
 export const ApprovalEventRef = builder.prismaObject('ApprovalEvent', {
   fields: (t) => ({
@@ -84,16 +156,24 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
       type: 'JSON',
       nullable: true,
       description:
-        "The parameters as approved: the request's own, or a reviewer's edit. Null until approved, except while a reviewer's edit in an earlier stage is what the later stages review.",
+        "The parameters as approved: the request's own, or a reviewer's edit. Null until approved, except while a reviewer's edit in an earlier stage is what the later stages review (shown to those who see the review; the requester sees null until the decision).",
+      ...REVIEWED_WHILE_PENDING,
+      unauthorizedResolver: () => null,
       resolve: (r) => (r.status === 'APPROVED' || (r.status === 'PENDING' && r.edited) ? requests.approvedParamsOf(r) : null),
     }),
-    edited: t.exposeBoolean('edited', { description: 'Whether a reviewer changed the params (see approvedParams, and the EDITED event).' }),
-    stage: t.exposeInt('stage', { description: 'The stage being decided now, from 1.' }),
-    stageCount: t.exposeInt('stageCount'),
-    requiredApprovals: t.exposeInt('requiredApprovals', { description: 'Approvals the current stage needs in all.' }),
+    edited: t.exposeBoolean('edited', {
+      description:
+        "Whether a reviewer changed the params (see approvedParams, and the EDITED event). While pending, the requester sees false until the decision.",
+      ...REVIEWED_WHILE_PENDING,
+      unauthorizedResolver: () => false,
+    }),
+    stage: t.exposeInt('stage', { description: 'The stage being decided now, from 1.', ...REVIEW }),
+    stageCount: t.exposeInt('stageCount', REVIEW),
+    requiredApprovals: t.exposeInt('requiredApprovals', { description: 'Approvals the current stage needs in all.', ...REVIEW }),
     votes: t.relation('votes', {
       description: 'The approvals counted so far, in every stage, in the order given.',
       query: { orderBy: [{ at: 'asc' }, { id: 'asc' }] },
+      ...REVIEW,
     }),
     module: t.exposeString('module', { nullable: true }),
     recordId: t.string({
@@ -109,15 +189,14 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
       nullable: true,
       description:
         "The rule as it was when it matched; later edits do not change it. Its conditions, resolvers and thresholds are shown to approval managers and viewers and to the request's reviewers; others see its id, name and description.",
-      select: { ruleSnapshot: true, ...REVIEWERS },
-      resolve: (r, _args, ctx) => shown(requests.requestRule(r), seesRules(ctx) || reviews(ctx, r.reviewers)),
+      select: { id: true, requesterKey: true, onBehalfOfId: true, ruleSnapshot: true, ...REVIEWERS },
+      resolve: async (r, _args, ctx) => shown(requests.requestRule(r), await seesReview(ctx, r)),
     }),
-    conditionError: t.string({
+    conditionError: t.exposeString('conditionError', {
       nullable: true,
-      description: "Why the rule's conditions could not be evaluated, when they could not: the rule then gated the action (fail closed). Shown to those who see the rule's detail.",
-      directives: [{ name: 'auth', args: { anyOf: ['approval:manage', 'approval:view', 'reviewer'] } }],
-      select: { conditionError: true, ...REVIEWERS },
-      resolve: (r, _args, ctx) => (seesRules(ctx) || reviews(ctx, r.reviewers) ? r.conditionError : null),
+      description: "Why the rule's conditions could not be evaluated, when they could not: the rule then gated the action (fail closed). Shown to those who see the rule's detail; null for others.",
+      ...REVIEW,
+      unauthorizedResolver: () => null,
     }),
     proposedOwner: t.prismaField({
       type: 'User',
@@ -163,11 +242,13 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     resolverType: t.expose('resolverType', {
       type: ResolverType,
       description: "The resolver the request is assigned to now: the rule's primary, or its fallback once escalated.",
+      ...REVIEW,
     }),
-    escalated: t.exposeBoolean('escalated'),
+    escalated: t.exposeBoolean('escalated', REVIEW),
     reviewers: t.field({
       type: [Principal],
       description: 'Who may decide the request now; nobody once it is final.',
+      ...REVIEW,
       select: { status: true, ...REVIEWERS },
       resolve: (r) => (r.status === 'PENDING' ? r.reviewers.filter((x) => x.active).map((x) => (x.user ?? x.agent)!) : []),
     }),
@@ -181,7 +262,11 @@ export const ApprovalRequest = builder.prismaNode('ApprovalRequest', {
     decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    events: t.relation('events', { query: { orderBy: { id: 'asc' } } }),
+    events: t.relation('events', {
+      description:
+        "What happened to the request, in order. Its requester and the person it is for, when not its reviewers, see its status and decision and how running it went (REQUESTED, APPROVED, REJECTED, EXPIRED, CANCELLED and the EXECUTION events), not how it was reviewed.",
+      query: (_args, ctx) => ({ where: eventsVisibleTo(ctx), orderBy: { id: 'asc' } }),
+    }),
     execution: t.relation('execution', { nullable: true, description: 'How running the approved action goes; null unless the request was approved.' }),
   }),
 })
