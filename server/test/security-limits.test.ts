@@ -419,7 +419,7 @@ describe('payload floods: sizes, depth, text and query cost', () => {
     expect((await page(20, 'params context')).errors).toBeUndefined()
   })
 
-  it('approvalEvents(last: 1000) with params is refused as first: 1000 is: the cost counts last:, and the largest page when no size is given, on every connection', async () => {
+  it('approvalEvents(last: 1000) with params is refused as first: 1000 is: the cost counts last:, and the page served when no size is given, on every connection', async () => {
     const big = { text: 'x'.repeat(60 * 1024) }
     for (let i = 0; i < 3; i++) expect((await post(big)).errors).toBeUndefined()
     const refused = (what: string, res: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }) => {
@@ -428,22 +428,24 @@ describe('payload floods: sizes, depth, text and query cost', () => {
       // nothing served (a nullable root field is null)
       expect(JSON.stringify(res.data ?? null)).not.toContain('edges')
     }
-    // each connection, with what its node selects: refused for its largest page asked by first:,
-    // by last:, or not asked at all; a small page by last: is served
+    // each connection, with what its node selects: refused for its largest page asked by first:
+    // or by last:; a small page by last: is served; with no size, it weighs its default page
+    // (approvalEvents: 100, which was weighed as 20)
     const endpoint = await server.gql(`mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/x", events: [APPROVAL_DECIDED] }) { endpoint { id } } }`, {}, server.ownerToken)
     const endpointId = endpoint.data.createWebhookEndpoint.endpoint.id as string
-    const connections: Record<string, { query: (page: string) => string; small: string }> = {
-      'Query.approvalEvents': { query: (page) => `{ approvalEvents${page} { edges { node { id details request { params } } } } }`, small: '(last: 50)' },
-      'Query.approvalInbox': { query: (page) => `{ approvalInbox${page} { edges { node { id params context } } } }`, small: '(last: 20)' },
-      'Query.approvalHistory': { query: (page) => `{ approvalHistory${page} { edges { node { id params context } } } }`, small: '(last: 20)' },
-      'WebhookEndpoint.deliveries': { query: (page) => `{ webhookEndpoint(id: "${endpointId}") { deliveries${page} { edges { node { id payload again: payload } } } } }`, small: '(last: 20)' },
+    const connections: Record<string, { query: (page: string) => string; max: number; small: string; unsized: 'refused' | 'served' }> = {
+      'Query.approvalEvents': { query: (page) => `{ approvalEvents${page} { edges { node { id details request { params } } } } }`, max: 1000, small: '(last: 50)', unsized: 'refused' },
+      'Query.approvalInbox': { query: (page) => `{ approvalInbox${page} { edges { node { id params context } } } }`, max: 100, small: '(last: 20)', unsized: 'served' },
+      'Query.approvalHistory': { query: (page) => `{ approvalHistory${page} { edges { node { id params context } } } }`, max: 100, small: '(last: 20)', unsized: 'served' },
+      'WebhookEndpoint.deliveries': { query: (page) => `{ webhookEndpoint(id: "${endpointId}") { deliveries${page} { edges { node { id payload again: payload } } } } }`, max: 100, small: '(last: 20)', unsized: 'served' },
     }
-    const maxPage: Record<string, number> = { 'Query.approvalEvents': 1000, 'Query.approvalInbox': 100, 'Query.approvalHistory': 100, 'WebhookEndpoint.deliveries': 100 }
-    for (const [name, { query, small }] of Object.entries(connections)) {
-      const max = maxPage[name]!
-      for (const page of [`(first: ${max})`, `(last: ${max})`, '']) refused(`${name}${page}`, await server.gql(query(page), {}, server.ownerToken))
+    for (const [name, { query, max, small, unsized }] of Object.entries(connections)) {
+      for (const page of [`(first: ${max})`, `(last: ${max})`, `(first: 1, last: ${max})`]) refused(`${name}${page}`, await server.gql(query(page), {}, server.ownerToken))
       const served = await server.gql(query(small), {}, server.ownerToken)
       expect([name, served.errors]).toEqual([name, undefined])
+      const noSize = await server.gql(query(''), {}, server.ownerToken)
+      if (unsized === 'refused') refused(name, noSize)
+      else expect([name, noSize.errors]).toEqual([name, undefined])
     }
     // the four are every connection of the schema: a new one is weighed here too
     const { schema } = await import('../src/schema/index.js')

@@ -27,12 +27,13 @@ interface PageArgs {
 
 /**
  * How many edges a connection may return for these arguments, as its cost counts them: the
- * larger of `first` and `last` (a page counted by `first` alone let `last: 1000` through),
- * or the connection's largest page when neither is given, never more than that largest page.
+ * larger of `first` and `last` (a page counted by `first` alone let `last: 1000` through), or
+ * the page it returns when neither is given, never more than its largest page. As Pothos serves
+ * it (getConnectionPageSize), but for the larger of the two where Pothos takes `first`.
  */
-export function pageCost(args: PageArgs, maxSize: number): number {
+export function pageCost(args: PageArgs, sizes: PageSizes): number {
   const asked = [args.first, args.last].filter((n): n is number => typeof n === 'number')
-  return Math.max(1, Math.min(asked.length > 0 ? Math.max(...asked) : maxSize, maxSize))
+  return Math.max(1, Math.min(asked.length > 0 ? Math.max(...asked) : sizes.defaultSize, sizes.maxSize))
 }
 
 /**
@@ -40,7 +41,7 @@ export function pageCost(args: PageArgs, maxSize: number): number {
  * with the cost they imply, from one declaration, so that the cost cannot drift from the page.
  */
 export function page(sizes: PageSizes) {
-  return { ...sizes, complexity: (args: PageArgs) => ({ field: 1, multiplier: pageCost(args, sizes.maxSize) }) }
+  return { ...sizes, complexity: (args: PageArgs) => ({ field: 1, multiplier: pageCost(args, sizes) }) }
 }
 
 /** Whether a field is a connection (a page of edges): what `page()` must declare. */
@@ -52,8 +53,11 @@ export const isConnection = (field: GraphQLField<unknown, any, any>) =>
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function fieldCost(args: Record<string, unknown>, _ctx: unknown, field: GraphQLField<unknown, any, any>) {
   if (getNamedType(field.type).name === 'JSON') return JSON_COST
-  // a connection that did not declare its page (page()): what is asked, uncapped, or Pothos's own bound
-  if (isConnection(field)) return { field: 1, multiplier: pageCost(args as PageArgs, Math.max(DEFAULT_MAX_PAGE, ...[args.first, args.last].filter((n) => typeof n === 'number'))) }
+  // a connection that did not declare its page (page()): what is asked, uncapped, or else Pothos's own largest page
+  if (isConnection(field)) {
+    const bound = Math.max(DEFAULT_MAX_PAGE, ...[args.first, args.last].filter((n) => typeof n === 'number'))
+    return { field: 1, multiplier: pageCost(args as PageArgs, { defaultSize: DEFAULT_MAX_PAGE, maxSize: bound }) }
+  }
   if (field.name === 'edges' && getNullableType(field.type) instanceof GraphQLList) return { field: 1, multiplier: 1 }
   // one result per id given (decideRequests): each a decision of its own
   if (Array.isArray(args.ids) && getNullableType(field.type) instanceof GraphQLList) return { field: args.ids.length, multiplier: Math.max(1, args.ids.length) }
