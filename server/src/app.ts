@@ -49,6 +49,7 @@ import { useRequestIdOnSpans } from './tracing.js'
 import { startWebhookDispatcher, type RecordedAttempt, type WebhookDispatcher } from './outbox/webhook-dispatcher.js'
 import { createAppPubSub, type PubSub } from './pubsub.js'
 import { createDecidePage } from './http/decide-page.js'
+import { useJsonPostsOnly } from './http/json-bodies.js'
 import { createSlackInteractivity } from './http/slack-interactivity.js'
 import { createMailer } from './outbox/email.js'
 import { startNotifications, wakingNotifier, type NotificationDispatcher, type NotificationSettings } from './outbox/notifications.js'
@@ -338,7 +339,9 @@ export function buildApp(options: AppOptions): App {
       armor(production),
       useInputTextChecks(),
       useWebSocketOnlySubscriptions(),
-      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'content-type'] }),
+      // a POST must carry JSON (415 otherwise), a GET (queries only) the header a cross-site page cannot send without asking
+      useJsonPostsOnly(),
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {

@@ -207,6 +207,58 @@ describe('tamper evidence', () => {
   })
 })
 
+describe("tamper evidence of a request's row (decidedBy, decisionComment, params)", () => {
+  const verify = async (s: TestServer) => (await s.gql(VERIFY, {}, s.ownerToken)).data.verifyAuditLog
+  const row = (s: TestServer, id: string) => s.db.prisma.approvalRequest.findUniqueOrThrow({ where: { id: dbId(id) } })
+  const set = (s: TestServer, id: string, assignments: string, ...values: unknown[]) =>
+    s.db.prisma.$executeRawUnsafe(`UPDATE "ApprovalRequest" SET ${assignments} WHERE "id" = $1::uuid`, dbId(id), ...values)
+
+  it('reports a decision rewritten in the request row (another decider, another comment, another outcome), and params changed after they were asked or approved', async () => {
+    const { server: s, rita, agent } = await setUp()
+    const ben = await createUserWithToken(s, { email: 'ben@example.com', name: 'Ben', roleKeys: ['member'] })
+    await createRule(s, { name: 'Posts', resourceType: 'AGENT_ACTION', actionType: 'post_to_social', allowEdit: true, primaryResolver: { type: 'NAMED_USER', userId: rita.id } })
+    const approved = await ask(s, agent, 'Approved')
+    await decide(s, rita, approved, 'approveRequest', 'fine')
+    const pending = await ask(s, agent, 'Pending')
+    const post = await s.gql(
+      `mutation($i: RequestApprovalInput!) { requestApproval(input: $i) { request { id } } }`,
+      { i: { resourceType: 'AGENT_ACTION', actionType: 'post_to_social', params: { text: 'Launch!', platform: 'x' } } },
+      agent.token,
+    )
+    const edited = post.data.requestApproval.request.id as string
+    const approvedEdit = await s.gql(`mutation($id: ID!, $p: JSON) { approveRequest(id: $id, comment: "shorter", params: $p) { status edited } }`, { id: edited, p: { text: 'Launch', platform: 'x' } }, rita.token)
+    expect(approvedEdit.data.approveRequest).toEqual({ status: 'APPROVED', edited: true })
+    expect(await verify(s)).toMatchObject({ ok: true, problem: null })
+
+    const originals = { approved: await row(s, approved), pending: await row(s, pending), edited: await row(s, edited) }
+    const tamperings: [string, () => Promise<unknown>, string, RegExp, () => Promise<unknown>][] = [
+      ['decidedBy', () => set(s, approved, `"decidedByUserId" = $2::uuid`, dbId(ben.id)), approved, /who decided it or their comment \(decidedBy, decisionComment\) no longer match its APPROVED event/,
+        () => set(s, approved, `"decidedByUserId" = $2::uuid`, originals.approved.decidedByUserId)],
+      ['decisionComment', () => set(s, approved, `"decisionComment" = 'approved by the board'`), approved, /who decided it or their comment/,
+        () => set(s, approved, `"decisionComment" = $2`, originals.approved.decisionComment)],
+      ['status', () => set(s, approved, `"status" = 'REJECTED'`), approved, /its status \(REJECTED\) or decision time \(decidedAt\) no longer match/,
+        () => set(s, approved, `"status" = 'APPROVED'`)],
+      ['decided while pending', () => set(s, pending, `"decidedByUserId" = $2::uuid, "decisionComment" = 'ok'`, dbId(ben.id)), pending, /it is PENDING, but it holds a decision/,
+        () => set(s, pending, `"decidedByUserId" = NULL, "decisionComment" = NULL`)],
+      ['params', () => set(s, pending, `"params" = jsonb_set("params", '{to}', '"attacker@evil.test"')`), pending, /what was asked \(params, context, summary, requester, rule\) no longer matches what its REQUESTED event recorded/,
+        () => set(s, pending, `"params" = $2::jsonb`, JSON.stringify(originals.pending.params))],
+      ['approvedParams', () => set(s, edited, `"approvedParams" = '{"text": "Launch, and buy 1000 ads", "platform": "x"}'::jsonb`), edited, /its edited params \(approvedParams, edited\) no longer match what its last EDITED or APPROVED event recorded/,
+        () => set(s, edited, `"approvedParams" = $2::jsonb`, JSON.stringify(originals.edited.approvedParams))],
+      ['an edit slipped in', () => set(s, approved, `"edited" = true, "approvedParams" = '{"to": "attacker@evil.test"}'::jsonb`), approved, /its edited params/,
+        () => set(s, approved, `"edited" = false, "approvedParams" = NULL`)],
+    ]
+    for (const [what, tamper, id, problem, restore] of tamperings) {
+      await tamper()
+      const found = await verify(s)
+      expect([what, found.ok, found.firstBrokenEvent?.request?.id]).toEqual([what, false, id])
+      expect(found.problem, what).toMatch(problem)
+      expect(found.problem, what).toContain(`Request ${dbId(id)}: `)
+      await restore()
+      expect([what, (await verify(s)).ok]).toEqual([what, true])
+    }
+  })
+})
+
 describe('who acted as what', () => {
   const EVENTS = `query($id: ID!) { approvalRequest(id: $id) { events { type actedAs channel actor { name } delegateOf { name } } } }`
 

@@ -147,6 +147,23 @@ describe('executions', () => {
     expect((await server.gql(FAIL, { t: lease.leaseToken, e: 'Address rejected', retry: false }, agent.token)).data.failExecution.execution).toMatchObject({ status: 'FAILED', attempts: 1 })
   })
 
+  it('a 1.9 MB result to completeExecution is BAD_USER_INPUT, as params past the size limit are: nothing stored, the lease still holds', async () => {
+    const id = await approved(await gate())
+    const lease = (await server.gql(CLAIM, { id }, agent.token)).data.claimExecution
+    const huge = { log: 'x'.repeat(1_900_000) }
+    const refused = await server.gql(COMPLETE, { t: lease.leaseToken, r: huge }, agent.token)
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'result' })
+    expect(refused.errors?.[0]?.message).toBe(`result must be at most ${256 * 1024} bytes as JSON.`)
+    const dbId = Buffer.from(id, 'base64').toString().split(':')[1]!
+    expect(await server.db.prisma.execution.findUniqueOrThrow({ where: { requestId: dbId } })).toMatchObject({ status: 'RUNNING', result: null })
+    expect(await server.db.prisma.approvalEvent.count({ where: { requestId: dbId, type: 'EXECUTED' } })).toBe(0)
+    // just within the limit, with the same lease: stored
+    const within = { log: 'x'.repeat(256 * 1024 - 20) }
+    const done = await server.gql(COMPLETE, { t: lease.leaseToken, r: within }, agent.token)
+    expect(done.errors).toBeUndefined()
+    expect(done.data.completeExecution.execution).toMatchObject({ status: 'SUCCEEDED', result: within })
+  })
+
   it('an approved record mutation shows the execution the server ran', async () => {
     await createRule(server, { name: 'records', resourceType: 'RECORD_MUTATION', actionType: 'create_record', module: 'deals', primaryResolver: { type: 'NAMED_USER', userId: reviewer.id } })
     const res = await server.gql(`mutation { createRecord(input: { module: "deals", data: { name: "Acme" } }) { approvalRequest { id } } }`, {}, agent.token)

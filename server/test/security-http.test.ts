@@ -150,6 +150,53 @@ describe('cross-site WebSocket hijacking', () => {
   })
 })
 
+describe('cross-site request forgery through forms', () => {
+  const mutation = (email: string) => `mutation { createUser(input: { email: "${email}", name: "Forged", roleKeys: ["member"] }) { id } }`
+  const created = (email: string) => dev.db.prisma.user.count({ where: { email } })
+  const auth = () => ({ authorization: `Bearer ${dev.ownerToken}` })
+
+  it('form-encoded, multipart and other non-JSON POSTs run no mutation: 415, with a message saying to send JSON', async () => {
+    const multipart = new FormData()
+    multipart.set('operations', JSON.stringify({ query: mutation('multipart@example.com') }))
+    multipart.set('map', '{}')
+    const attempts: [string, RequestInit][] = [
+      ['form@example.com', { headers: { 'content-type': 'application/x-www-form-urlencoded', ...auth() }, body: new URLSearchParams({ query: mutation('form@example.com') }).toString() }],
+      // what an HTML form posts, and what fetch sends for a FormData
+      ['multipart@example.com', { headers: auth(), body: multipart }],
+      ['plain@example.com', { headers: { 'content-type': 'text/plain', ...auth() }, body: JSON.stringify({ query: mutation('plain@example.com') }) }],
+      ['graphql@example.com', { headers: { 'content-type': 'application/graphql', ...auth() }, body: mutation('graphql@example.com') }],
+      // a form may carry the CSRF header's name in its body, never as a header; with the header, still JSON only
+      ['header@example.com', { headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-graphql-yoga-csrf': '1', ...auth() }, body: new URLSearchParams({ query: mutation('header@example.com') }).toString() }],
+    ]
+    for (const [email, init] of attempts) {
+      const res = await fetch(dev.url, { method: 'POST', ...init })
+      const body = (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }
+      expect([email, res.status, body.data ?? null]).toEqual([email, 415, null])
+      expect(body.errors?.[0]?.message).toMatch(/send JSON \(content-type: application\/json\)/)
+      expect(body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+      expect(await created(email)).toBe(0)
+    }
+  })
+
+  it('JSON POSTs still run mutations; GET runs queries (with the CSRF header) and never mutations', async () => {
+    const json = await post(dev, { query: mutation('json@example.com') }, auth())
+    expect(json.status).toBe(200)
+    expect(await created('json@example.com')).toBe(1)
+    const graphqlJson = await fetch(dev.url, { method: 'POST', headers: { 'content-type': 'application/graphql+json; charset=utf-8', ...auth() }, body: JSON.stringify({ query: '{ __typename }' }) })
+    expect(await graphqlJson.json()).toEqual({ data: { __typename: 'Query' } })
+
+    const get = (query: string, headers: Record<string, string>) => fetch(`${dev.url}?query=${encodeURIComponent(query)}`, { headers: { ...auth(), ...headers } })
+    // a plain GET (an <img>, a link) is refused; with the CSRF header a query is served
+    expect((await get('{ __typename }', {})).status).toBe(403)
+    expect(await (await get('{ __typename }', { 'x-graphql-yoga-csrf': '1' })).json()).toEqual({ data: { __typename: 'Query' } })
+    for (const headers of [{ 'x-graphql-yoga-csrf': '1' }, { 'content-type': 'application/json' }, { 'content-type': 'application/x-www-form-urlencoded' }] as Record<string, string>[]) {
+      const res = await get(mutation('get@example.com'), headers)
+      expect([headers, res.status >= 400]).toEqual([headers, true])
+    }
+    expect(await created('get@example.com')).toBe(0)
+  })
+})
+
 describe('log injection through x-request-id', () => {
   const echoedFor = async (id: string) =>
     (await post(dev, { query: '{ __typename }' }, { 'x-request-id': id })).headers.get('x-request-id')

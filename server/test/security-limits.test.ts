@@ -2,6 +2,7 @@
 // connection floods per token, subscription floods per principal, request floods per principal,
 // and a revoked token that keeps its open WebSockets. Real servers, real clients; every wait is on
 // a real event (a close, the server's connection registry changing), never a sleep.
+import { getNamedType, isInterfaceType, isObjectType } from 'graphql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createClient, type Client } from 'graphql-ws'
 import { Redis } from 'ioredis'
@@ -416,5 +417,45 @@ describe('payload floods: sizes, depth, text and query cost', () => {
     expect(refused.data ?? null).toBeNull()
     expect((await page(100, 'params')).errors).toBeUndefined()
     expect((await page(20, 'params context')).errors).toBeUndefined()
+  })
+
+  it('approvalEvents(last: 1000) with params is refused as first: 1000 is: the cost counts last:, and the page served when no size is given, on every connection', async () => {
+    const big = { text: 'x'.repeat(60 * 1024) }
+    for (let i = 0; i < 3; i++) expect((await post(big)).errors).toBeUndefined()
+    const refused = (what: string, res: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }) => {
+      expect(res.errors?.[0]?.extensions?.code, `${what}: ${JSON.stringify(res.errors ?? res.data).slice(0, 200)}`).toBe('BAD_USER_INPUT')
+      expect(res.errors?.[0]?.message).toMatch(/would cost \d+, more than the 12000 allowed/)
+      // nothing served (a nullable root field is null)
+      expect(JSON.stringify(res.data ?? null)).not.toContain('edges')
+    }
+    // each connection, with what its node selects: refused for its largest page asked by first:
+    // or by last:; a small page by last: is served; with no size, it weighs its default page
+    // (approvalEvents: 100, which was weighed as 20)
+    const endpoint = await server.gql(`mutation { createWebhookEndpoint(input: { url: "https://hooks.example.com/x", events: [APPROVAL_DECIDED] }) { endpoint { id } } }`, {}, server.ownerToken)
+    const endpointId = endpoint.data.createWebhookEndpoint.endpoint.id as string
+    const connections: Record<string, { query: (page: string) => string; max: number; small: string; unsized: 'refused' | 'served' }> = {
+      'Query.approvalEvents': { query: (page) => `{ approvalEvents${page} { edges { node { id details request { params } } } } }`, max: 1000, small: '(last: 50)', unsized: 'refused' },
+      'Query.approvalInbox': { query: (page) => `{ approvalInbox${page} { edges { node { id params context } } } }`, max: 100, small: '(last: 20)', unsized: 'served' },
+      'Query.approvalHistory': { query: (page) => `{ approvalHistory${page} { edges { node { id params context } } } }`, max: 100, small: '(last: 20)', unsized: 'served' },
+      'WebhookEndpoint.deliveries': { query: (page) => `{ webhookEndpoint(id: "${endpointId}") { deliveries${page} { edges { node { id payload again: payload } } } } }`, max: 100, small: '(last: 20)', unsized: 'served' },
+    }
+    for (const [name, { query, max, small, unsized }] of Object.entries(connections)) {
+      for (const page of [`(first: ${max})`, `(last: ${max})`, `(first: 1, last: ${max})`]) refused(`${name}${page}`, await server.gql(query(page), {}, server.ownerToken))
+      const served = await server.gql(query(small), {}, server.ownerToken)
+      expect([name, served.errors]).toEqual([name, undefined])
+      const noSize = await server.gql(query(''), {}, server.ownerToken)
+      if (unsized === 'refused') refused(name, noSize)
+      else expect([name, noSize.errors]).toEqual([name, undefined])
+    }
+    // the four are every connection of the schema: a new one is weighed here too
+    const { schema } = await import('../src/schema/index.js')
+    const found = Object.values(schema.getTypeMap()).flatMap((type) =>
+      isObjectType(type) || isInterfaceType(type)
+        ? Object.values(type.getFields())
+            .filter((f) => getNamedType(f.type).name.endsWith('Connection'))
+            .map((f) => `${type.name}.${f.name}`)
+        : [],
+    )
+    expect(found.sort()).toEqual(Object.keys(connections).sort())
   })
 })

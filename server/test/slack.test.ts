@@ -247,6 +247,29 @@ describe('Slack messages', () => {
     await server.gql(`mutation($id: ID!) { updateUser(id: $id, input: { slackUserId: null }) { id } }`, { id: dan.id }, server.ownerToken)
   })
 
+  it('a linked member who is not a reviewer clicks Reject…: no dialog, nothing of the request shown; told only that it is not theirs to decide', async () => {
+    const { id, dbId } = await ask('post_to_social', { text: 'Secret launch', platform: 'x' }, 'Announce the secret merger')
+    await messageAbout(dbId)
+    // Dan may not see the request; Mia (a manager) may see every request, but does not review this one
+    const mia = await createUserWithToken(server, { email: 'mia@example.com', name: 'Mia Manager', roleKeys: ['manager'] })
+    for (const [user, slackUserId] of [[dan, 'U0DAN0001'], [mia, 'U0MIA0001']] as const) {
+      const linked = await server.gql(`mutation($id: ID!, $s: String) { updateUser(id: $id, input: { slackUserId: $s }) { id } }`, { id: user.id, s: slackUserId }, server.ownerToken)
+      expect(linked.errors).toBeUndefined()
+    }
+    const told = slack.of('chat.postEphemeral').length
+    for (const member of ['U0DAN0001', 'U0MIA0001']) expect((await interact({ ...click(member, 'reject', dbId), trigger_id: `trigger-${member}` })).status).toBe(200)
+    // no dialog opened (it would carry the request's summary)
+    expect(slack.of('views.open').filter((c) => c.args.trigger_id === 'trigger-U0DAN0001' || c.args.trigger_id === 'trigger-U0MIA0001')).toEqual([])
+    const texts = slack.of('chat.postEphemeral').slice(told).map((c) => [c.args.user, c.args.text])
+    expect(texts).toEqual([
+      ['U0DAN0001', 'Not decided: this request is not yours to decide, or no longer exists.'],
+      ['U0MIA0001', 'Not decided: Only a current reviewer of this request may decide it.'],
+    ])
+    expect(JSON.stringify(slack.calls.slice(-2))).not.toContain('secret merger')
+    expect((await state(id)).status).toBe('PENDING')
+    for (const user of [dan, mia]) await server.gql(`mutation($id: ID!) { updateUser(id: $id, input: { slackUserId: null }) { id } }`, { id: user.id }, server.ownerToken)
+  })
+
   it('the message is updated when someone else decides the request in the API; a late click is told so', async () => {
     const { id, dbId } = await ask('create_landing_page', { title: 'Launch page' }, 'Publish the launch page')
     const message = await messageAbout(dbId)

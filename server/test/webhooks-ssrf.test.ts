@@ -62,7 +62,7 @@ describe('webhook destinations', () => {
     expect(await strict.db.prisma.webhookEndpoint.count()).toBe(0)
   })
 
-  it('without it, a name that resolves to loopback is refused at send time, before any connection', async () => {
+  it('without it, a name that resolves to loopback is refused at send time, before any connection; lastError does not tell what an internal host name resolves to', async () => {
     // a TCP listener on loopback that counts connections: none may arrive
     const sockets: Socket[] = []
     const listener = createTcpServer((socket) => sockets.push(socket))
@@ -77,11 +77,50 @@ describe('webhook destinations', () => {
       expect(await strict.app.webhooks.runOnce()).toBe(1)
       const delivery = await strict.db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: decodeGlobalID(queued.data.sendTestWebhook.id).id } })
       expect(delivery).toMatchObject({ status: 'PENDING', attempts: 1, lastStatusCode: null })
-      expect(delivery.lastError).toMatch(/^Not sent: localhost resolves to (127\.0\.0\.1|::1) is a loopback or private-network address/)
+      // what an internal name resolves to is not told: only that it is private
+      expect(delivery.lastError).toBe('Not sent: localhost resolves to a private address; webhooks go to public addresses unless APPROVALS_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.')
       expect(sockets).toHaveLength(0)
     } finally {
       listener.close()
     }
+  })
+
+  it('IPv4-compatible IPv6 addresses ([::7f00:1], [::a9fe:a9fe]) are not public: refused when saved, with or without private networks, and at send time', async () => {
+    const kinds = Object.fromEntries(
+      [
+        // IPv4-compatible (::/96, deprecated) and the rest of ::/8: never a destination
+        '::7f00:1', '::a9fe:a9fe', '::127.0.0.1', '::8.8.8.8', '::0.0.0.2', '::1:0:0:1', '::ffff:0:7f00:1', '::0.0.0.1',
+        // IPv4-mapped, in every spelling, and NAT64: as the IPv4 address they hold
+        '0:0:0:0:0:ffff:7f00:1', '::ffff:a9fe:a9fe', '0::ffff:10.0.0.1', '64:ff9b::a9fe:a9fe', '64:ff9b::7f00:1', '64:ff9b::808:808',
+        // 6to4 and Teredo embed an IPv4 address of their own: never a destination
+        '2002:a9fe:a9fe::1', '2002:808:808::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '64:ff9b:1::a00:1',
+        'FE80::1', 'fec0::1',
+      ].map((a) => [a, addressKind(a)]),
+    )
+    expect(kinds).toEqual({
+      '::7f00:1': 'forbidden', '::a9fe:a9fe': 'forbidden', '::127.0.0.1': 'forbidden', '::8.8.8.8': 'forbidden', '::0.0.0.2': 'forbidden',
+      '::1:0:0:1': 'forbidden', '::ffff:0:7f00:1': 'forbidden', '::0.0.0.1': 'private', // ::1, spelled otherwise
+      '0:0:0:0:0:ffff:7f00:1': 'private', '::ffff:a9fe:a9fe': 'private', '0::ffff:10.0.0.1': 'private', '64:ff9b::a9fe:a9fe': 'private',
+      '64:ff9b::7f00:1': 'private', '64:ff9b::808:808': 'public',
+      '2002:a9fe:a9fe::1': 'forbidden', '2002:808:808::1': 'forbidden', '2001:0:4136:e378:8000:63bf:3fff:fdd2': 'forbidden', '64:ff9b:1::a00:1': 'forbidden',
+      'FE80::1': 'private', 'fec0::1': 'private',
+    })
+    for (const server of [strict, lenient]) {
+      for (const url of ['https://[::7f00:1]/hooks', 'https://[::a9fe:a9fe]/latest/meta-data', 'http://[::7f00:1]:8080/hooks', 'https://[0:0:0:0:0:0:7f00:1]/hooks']) {
+        const res = await create(server, url)
+        expect([url, codes(res), res.errors?.[0]?.extensions?.field]).toEqual([url, ['BAD_USER_INPUT'], 'input.url'])
+      }
+    }
+    // an endpoint stored before this check: refused when sent, before any connection
+    const created = await create(lenient, 'https://hooks.example.com/x')
+    const endpointId = decodeGlobalID(created.data.createWebhookEndpoint.endpoint.id).id
+    await lenient.db.prisma.webhookEndpoint.update({ where: { id: endpointId }, data: { url: 'https://[::a9fe:a9fe]/latest/meta-data' } })
+    const queued = await lenient.gql(TEST, { id: created.data.createWebhookEndpoint.endpoint.id }, lenient.ownerToken)
+    expect(queued.errors).toBeUndefined()
+    await lenient.app.webhooks.runOnce()
+    const delivery = await lenient.db.prisma.webhookDelivery.findUniqueOrThrow({ where: { id: decodeGlobalID(queued.data.sendTestWebhook.id).id } })
+    expect(delivery).toMatchObject({ attempts: 1, lastStatusCode: null, lastError: 'Not sent: ::a9fe:a9fe is not an address webhooks may be sent to (unspecified, multicast or reserved).' })
+    await lenient.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: created.data.createWebhookEndpoint.endpoint.id }, lenient.ownerToken)
   })
 
   it('with it: http only to private addresses; redirects are not followed; at most a small part of an answer is read', async () => {

@@ -16,6 +16,11 @@
 // trigger gives each event its id as its number when it is written, and the sequencer's pass only
 // reads what is new to anchor it (see the events_numbered_on_insert migration).
 //
+// Requests. The log vouches for each request's row too: what was asked is hashed into its
+// REQUESTED event, a reviewer's edit into each EDITED and APPROVED event (a digest the chain
+// trigger computes from the row, see the audit_request_digest migration), and the decision's
+// columns are those of the event that made it; verifyAuditLog checks each row against them.
+//
 // Checkpoints. Each numbering pass writes a checkpoint, chained to the one before, holding the
 // heads (request, position, hash) of the chains that grew in it, so that removing the last events
 // of a request is noticed too.
@@ -135,8 +140,9 @@ const EVENT_PROBLEMS = {
 
 /**
  * Recomputes every event's hash from its stored content and the chain, and every checkpoint's
- * from its own; checks that each anchored head is still there as it was. Reports the first
- * breakage, in the feed's order. Numbers what is pending first, so the newest events count too.
+ * from its own; checks that each anchored head is still there as it was, then that each request's
+ * row still says what its events recorded (firstChangedRequest). Reports the first breakage, in
+ * the feed's order. Numbers what is pending first, so the newest events count too.
  */
 export async function verifyAuditLog(prisma: PrismaClient): Promise<AuditVerification> {
   while ((await sequenceEvents(prisma)) === SEQUENCER_BATCH) {
@@ -201,7 +207,65 @@ export async function verifyAuditLog(prisma: PrismaClient): Promise<AuditVerific
   if (counts!.maxSequence !== null && (counts!.anchoredUpTo === null || counts!.maxSequence > counts!.anchoredUpTo)) {
     return broken(await firstEventAfter(prisma, counts!.anchoredUpTo ?? 0n), `Events after sequence ${counts!.anchoredUpTo ?? 0} are anchored by no checkpoint: checkpoints were removed.`)
   }
+
+  const request = await firstChangedRequest(prisma)
+  if (request) return broken(request.eventId, `Request ${request.requestId}: ${REQUEST_PROBLEMS[request.problem](request.status)}.`)
   return { ok: true, ...base, firstBrokenEventId: null, problem: null }
+}
+
+const REQUEST_PROBLEMS = {
+  asked: () => 'what was asked (params, context, summary, requester, rule) no longer matches what its REQUESTED event recorded: it was changed after it was made',
+  edit: () => 'its edited params (approvedParams, edited) no longer match what its last EDITED or APPROVED event recorded',
+  unrecordedEdit: () => 'it holds edited params, but no event recorded an edit',
+  pendingDecided: () => 'it is PENDING, but it holds a decision or its events record one',
+  status: (status: string) => `its status (${status}) or decision time (decidedAt) no longer match the last event that decided it`,
+  decider: (status: string) => `who decided it or their comment (decidedBy, decisionComment) no longer match its ${status} event`,
+} as const
+
+/**
+ * The first request (oldest first) whose row says something its chained events do not: what was
+ * asked against its REQUESTED event's digest, a reviewer's edit against the last EDITED or
+ * APPROVED event's, and the decision's columns against the event that made it (APPROVED,
+ * REJECTED, EXPIRED or CANCELLED: its type, actor, comment and time). Requests whose events
+ * predate the digests are checked on their decision only.
+ */
+async function firstChangedRequest(prisma: PrismaClient) {
+  const [row] = await prisma.$queryRaw<{ requestId: string; status: string; eventId: bigint | null; problem: keyof typeof REQUEST_PROBLEMS }[]>`
+    SELECT x."requestId", x."status", x."eventId", x."problem" FROM (
+      SELECT r."id"::text AS "requestId", r."status"::text AS "status", r."createdAt",
+        CASE
+          WHEN asked."requestDigest" IS NOT NULL AND asked."requestDigest" <> approval_request_asked_digest(r) THEN 'asked'
+          WHEN edit."id" IS NOT NULL AND edit."requestDigest" <> approval_request_edit_digest(r) THEN 'edit'
+          WHEN edit."id" IS NULL AND asked."requestDigest" IS NOT NULL AND (r."edited" OR r."approvedParams" IS NOT NULL) THEN 'unrecordedEdit'
+          WHEN r."status" = 'PENDING' AND (final."id" IS NOT NULL OR r."decidedAt" IS NOT NULL
+            OR r."decidedByUserId" IS NOT NULL OR r."decidedByAgentId" IS NOT NULL OR r."decisionComment" IS NOT NULL) THEN 'pendingDecided'
+          WHEN r."status" <> 'PENDING' AND (final."id" IS NULL OR final."type"::text <> r."status"::text OR final."at" IS DISTINCT FROM r."decidedAt") THEN 'status'
+          WHEN r."status" IN ('APPROVED', 'REJECTED') AND (final."actorUserId" IS DISTINCT FROM r."decidedByUserId"
+            OR final."actorAgentId" IS DISTINCT FROM r."decidedByAgentId" OR final."comment" IS DISTINCT FROM r."decisionComment") THEN 'decider'
+          WHEN r."status" IN ('EXPIRED', 'CANCELLED') AND (r."decidedByUserId" IS NOT NULL OR r."decidedByAgentId" IS NOT NULL OR r."decisionComment" IS NOT NULL) THEN 'decider'
+        END AS "problem",
+        CASE
+          WHEN asked."requestDigest" IS NOT NULL AND asked."requestDigest" <> approval_request_asked_digest(r) THEN asked."id"
+          WHEN edit."id" IS NOT NULL AND edit."requestDigest" <> approval_request_edit_digest(r) THEN edit."id"
+          ELSE coalesce(final."id", asked."id")
+        END AS "eventId"
+      FROM "ApprovalRequest" r
+      LEFT JOIN LATERAL (
+        SELECT e."id", e."requestDigest" FROM "ApprovalEvent" e WHERE e."requestId" = r."id" AND e."type" = 'REQUESTED' ORDER BY e."position" LIMIT 1
+      ) asked ON true
+      LEFT JOIN LATERAL (
+        SELECT e."id", e."requestDigest" FROM "ApprovalEvent" e
+        WHERE e."requestId" = r."id" AND e."type" IN ('EDITED', 'APPROVED') AND e."requestDigest" IS NOT NULL ORDER BY e."position" DESC LIMIT 1
+      ) edit ON true
+      LEFT JOIN LATERAL (
+        SELECT e."id", e."type", e."actorUserId", e."actorAgentId", e."comment", e."at" FROM "ApprovalEvent" e
+        WHERE e."requestId" = r."id" AND e."type" IN ('APPROVED', 'REJECTED', 'EXPIRED', 'CANCELLED') ORDER BY e."position" DESC LIMIT 1
+      ) final ON true
+    ) x
+    WHERE x."problem" IS NOT NULL
+    ORDER BY x."createdAt", x."requestId"
+    LIMIT 1`
+  return row ?? null
 }
 
 async function firstEventAfter(prisma: PrismaClient, sequence: bigint): Promise<bigint | null> {

@@ -12,7 +12,7 @@ import type { Viewer } from '../auth/viewer.js'
 import { Prisma, type PrismaClient } from '../db.js'
 import { conflict, forbidden, notFound } from '../errors.js'
 import type { ApprovalRequest, Execution } from '../generated/prisma/client.js'
-import { visibleTo } from './requests.js'
+import { checkJsonSize, visibleTo } from './requests.js'
 
 type Tx = Prisma.TransactionClient
 
@@ -206,8 +206,12 @@ export async function extendLease(prisma: PrismaClient, viewer: Viewer, leaseTok
   })
 }
 
-/** Reports success: SUCCEEDED, with an EXECUTED event holding the result. */
-export async function completeExecution(prisma: PrismaClient, viewer: Viewer, leaseToken: string, result: unknown, now: Date): Promise<string> {
+/**
+ * Reports success: SUCCEEDED, with an EXECUTED event holding the result. The result is stored
+ * twice (execution and event) and sent in webhooks: at most `maxJsonBytes` as JSON, as params.
+ */
+export async function completeExecution(prisma: PrismaClient, viewer: Viewer, leaseToken: string, result: unknown, now: Date, maxJsonBytes: number): Promise<string> {
+  checkJsonSize(result, 'result', 'result', maxJsonBytes)
   return prisma.$transaction(async (tx) => {
     const execution = await current(tx, viewer, leaseToken, now)
     const value = (result ?? Prisma.DbNull) as Prisma.InputJsonValue

@@ -162,6 +162,14 @@ function jsonBytes(value: unknown): number {
   return value === undefined || value === null ? 0 : Buffer.byteLength(JSON.stringify(value))
 }
 
+/**
+ * BAD_USER_INPUT (on `field`) when a JSON value an API client gives is larger, as JSON, than
+ * `maxJsonBytes` (APPROVALS_MAX_JSON_BYTES): the one limit of params, context, edits and results.
+ */
+export function checkJsonSize(value: unknown, name: string, field: string, maxJsonBytes: number) {
+  if (jsonBytes(value) > maxJsonBytes) throw badInput(`${name} must be at most ${maxJsonBytes} bytes as JSON.`, field)
+}
+
 interface Prepared {
   facts: ActionFacts
   /** What is stored and run: the params as given (a create_record's owner defaults to the person it is for). */
@@ -212,11 +220,7 @@ async function prepareRecordMutation(tx: Tx, viewer: Viewer, input: RequestInput
 /** What can be checked of a request without the database (but for a custom action type not in memory): its action type, sizes and params. */
 async function checkInput(db: Tx | PrismaClient, input: RequestInput, limits: RequestSettings) {
   const action = await checkActionType(db, input.resourceType, input.actionType, limits.actionTypes)
-  for (const field of ['params', 'context'] as const) {
-    if (jsonBytes(input[field]) > limits.maxJsonBytes) {
-      throw badInput(`${field} must be at most ${limits.maxJsonBytes} bytes as JSON.`, `input.${field}`)
-    }
-  }
+  for (const field of ['params', 'context'] as const) checkJsonSize(input[field], field, `input.${field}`, limits.maxJsonBytes)
   const problem = checkParams(action, input.params)
   if (problem) throw paramsError(problem.pointer, problem.message)
 }
@@ -694,7 +698,7 @@ const RECORD_TARGET_KEYS = ['module', 'recordId', 'ownerId'] as const
  */
 export async function checkEdit(db: Tx | PrismaClient, request: ApprovalRequest, params: unknown, maxJsonBytes: number, actionTypes?: ActionTypeRegistry): Promise<CheckedEdit | null> {
   if (!requestRule(request).allowEdit) throw forbidden('The rule of this request does not allow approving with edited params.')
-  if (jsonBytes(params) > maxJsonBytes) throw badInput(`params must be at most ${maxJsonBytes} bytes as JSON.`, 'params')
+  checkJsonSize(params, 'params', 'params', maxJsonBytes)
   const action = await findActionType(db, request.actionType, actionTypes)
   if (!action) throw badInput(`The action type ${request.actionType} no longer exists, so an edit cannot be checked: approve the params as asked, or reject.`, 'params')
   const problem = checkParams(action, params)

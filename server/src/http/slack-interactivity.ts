@@ -3,14 +3,15 @@
 // signature (v0, HMAC-SHA256 with the app's signing secret, timestamp within five minutes): 401
 // otherwise, and nothing is read. A click decides as the user whose slackUserId is the clicking
 // member, through the same domain function and checks as approveRequest and rejectRequest; a
-// member linked to nobody decides nothing. Slack wants an answer within 3 s: decisions are quick,
+// member linked to nobody decides nothing, and Reject…'s dialog (which shows the request's summary)
+// opens only for a current reviewer. Slack wants an answer within 3 s: decisions are quick,
 // so the answer comes after the decision, and a refusal is told to the member (an ephemeral
 // message, or the dialog's error), since Slack shows nothing of an HTTP error.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { readUserViewer } from '../auth/viewer.js'
+import { readUserViewer, type Viewer } from '../auth/viewer.js'
 import type { ActionTypeRegistry } from '../approvals/catalogue.js'
 import type { Notifier } from '../approvals/notify.js'
-import { decide } from '../approvals/requests.js'
+import { decide, visibleTo } from '../approvals/requests.js'
 import type { Clock } from '../clock.js'
 import type { PrismaClient } from '../db.js'
 import { ApiError } from '../errors.js'
@@ -24,6 +25,11 @@ const MAX_PAYLOAD_BYTES = 1024 * 1024
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** As the API's decision comment. */
 const MAX_COMMENT = 5000
+
+const NOT_LINKED = 'Your Slack account is not linked to anyone in Approvals, so nothing was decided. Ask an admin to add your Slack member ID to your user.'
+const NO_PERMISSION = 'You may not decide requests (none of your roles allows it), so nothing was decided.'
+/** The API's answer to someone who may not even see the request. */
+const NOT_YOURS = 'Not decided: this request is not yours to decide, or no longer exists.'
 
 export interface SlackInteractivityOptions {
   prisma: PrismaClient
@@ -64,11 +70,27 @@ export function createSlackInteractivity(options: SlackInteractivityOptions) {
     return user ? readUserViewer(prisma, user.id, `slack:${slackUserId}`) : null
   }
 
+  /**
+   * The pending request, when the viewer is one of its current reviewers; else why not, in words
+   * for them, as the API would answer: nothing of a request (not even its summary, in the reject
+   * dialog) is shown to a member before this holds.
+   */
+  async function reviewedBy(viewer: Viewer, requestId: string) {
+    if (!viewer.permissions.has('approval:resolve')) return { refused: NO_PERMISSION }
+    const request = await prisma.approvalRequest.findFirst({ where: { AND: [{ id: requestId }, visibleTo(viewer)] }, include: REVIEW_INCLUDE })
+    if (!request) return { refused: NOT_YOURS }
+    if (request.status !== 'PENDING') return { refused: `Already decided: ${outcomeText(request)}` }
+    if (request.expiresAt && request.expiresAt <= clock.now()) return { refused: 'Not decided: This request has expired.' }
+    const reviewer = await prisma.approvalReviewer.findFirst({ where: { requestId, active: true, userId: viewer.id }, select: { id: true } })
+    if (!reviewer) return { refused: 'Not decided: Only a current reviewer of this request may decide it.' }
+    return { request }
+  }
+
   /** Decides as the member's user; null when decided, else why not, in words for them. */
   async function decideAs(slackUserId: string | undefined, requestId: string, status: 'APPROVED' | 'REJECTED', comment: string | null): Promise<string | null> {
     const viewer = await userOf(slackUserId)
-    if (!viewer) return 'Your Slack account is not linked to anyone in Approvals, so nothing was decided. Ask an admin to add your Slack member ID to your user.'
-    if (!viewer.permissions.has('approval:resolve')) return 'You may not decide requests (none of your roles allows it), so nothing was decided.'
+    if (!viewer) return NOT_LINKED
+    if (!viewer.permissions.has('approval:resolve')) return NO_PERMISSION
     try {
       await decide(prisma, viewer, requestId, { status, comment }, clock.now(), { maxJsonBytes: options.maxJsonBytes, actionTypes: options.actionTypes, via: { channel: 'SLACK' } })
     } catch (err) {
@@ -77,8 +99,7 @@ export function createSlackInteractivity(options: SlackInteractivityOptions) {
         const current = await prisma.approvalRequest.findUnique({ where: { id: requestId }, include: REVIEW_INCLUDE })
         if (current && current.status !== 'PENDING') return `Already decided: ${outcomeText(current)}`
       }
-      // the API's answer to someone who may not even see the request
-      if (err.extensions.code === 'NOT_FOUND') return 'Not decided: this request is not yours to decide, or no longer exists.'
+      if (err.extensions.code === 'NOT_FOUND') return NOT_YOURS
       return `Not decided: ${err.message}`
     }
     await options.notify.changed(requestId)
@@ -102,11 +123,9 @@ export function createSlackInteractivity(options: SlackInteractivityOptions) {
     }
     // Reject…: a dialog asks why (its submission decides); refused at once when it could not
     const viewer = await userOf(payload.user?.id)
-    const request = await prisma.approvalRequest.findUnique({ where: { id: requestId }, include: REVIEW_INCLUDE })
-    if (!viewer) await tell(payload, 'Your Slack account is not linked to anyone in Approvals, so nothing was decided. Ask an admin to add your Slack member ID to your user.')
-    else if (!request) await tell(payload, 'This request no longer exists.')
-    else if (request.status !== 'PENDING') await tell(payload, `Already decided: ${outcomeText(request)}`)
-    else if (payload.trigger_id) await slack.openDialog(payload.trigger_id, rejectDialog(requestId, request.summary ?? request.actionType))
+    const reviewed = viewer ? await reviewedBy(viewer, requestId) : { refused: NOT_LINKED }
+    if (!reviewed.request) await tell(payload, reviewed.refused)
+    else if (payload.trigger_id) await slack.openDialog(payload.trigger_id, rejectDialog(requestId, reviewed.request.summary ?? reviewed.request.actionType))
     reply(res, 200)
   }
 

@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
 import { Webhook } from 'standardwebhooks'
-import { hostOf, refusedAddress } from './network.js'
+import { hostOf, refusedAddress, refusedResolvedAddress } from './network.js'
 
 /** How long one attempt may take, connection to last byte read (the issue's 10 s). */
 export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000
@@ -70,7 +70,8 @@ async function checkedAddress(url: URL, options: SendOptions): Promise<{ address
   const allowed = addresses.find((a) => refusedAddress(a.address, protocol, options.allowPrivateNetworks) === null)
   if (allowed) return allowed
   if (addresses.length === 0) return { refused: `${host} resolves to no address.` }
-  return { refused: `${host} resolves to ${refusedAddress(addresses[0]!.address, protocol, options.allowPrivateNetworks)}` }
+  // what kind of address, never which: the internal network is nobody's business here
+  return { refused: refusedResolvedAddress(host, addresses[0]!.address, protocol, options.allowPrivateNetworks)! }
 }
 
 /** Reads at most MAX_RESPONSE_BYTES of the body. */

@@ -5,6 +5,7 @@ import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay'
 import type { Context } from '../context.js'
 import { verifyAuditLog } from '../approvals/audit-log.js'
 import { builder } from '../builder.js'
+import { page } from './cost.js'
 import { ApprovalEventRef } from './requests.js'
 
 builder.prismaObjectFields('ApprovalEvent', (t) => ({
@@ -144,8 +145,7 @@ builder.queryFields((t) => ({
       description:
         "Every request's events, service-wide, oldest first (approval:view). A follower that keeps its cursor never misses an event: events are numbered after they commit, so none lands behind a cursor already handed out.",
       authScopes: { permission: 'approval:view' },
-      defaultSize: 100,
-      maxSize: 1000,
+      ...page({ defaultSize: 100, maxSize: 1000 }),
       resolve: async (query, _root, _args, ctx) => {
         // number what has committed since the last pass, so the follower is not a pass behind
         await ctx.audit.runOnce()

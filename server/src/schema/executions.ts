@@ -2,6 +2,7 @@
 // subscription that tells a requester's workers what is ready to run.
 import { z } from 'zod'
 import * as executions from '../approvals/executions.js'
+import { DEFAULT_MAX_JSON_BYTES } from '../approvals/requests.js'
 import { approvedActionsStream } from '../approvals/streams.js'
 import { builder } from '../builder.js'
 import type { Context } from '../context.js'
@@ -81,7 +82,8 @@ builder.mutationFields((t) => ({
     authScopes: { authenticated: true },
     args: { leaseToken: t.arg.string({ required: true, validate: leaseToken }), result: t.arg({ type: 'JSON' }) },
     resolve: async (query, _root, args, ctx) => {
-      const id = await executions.completeExecution(ctx.prisma, ctx.viewer!, args.leaseToken, args.result ?? null, ctx.clock.now())
+      const maxJsonBytes = ctx.limits?.maxJsonBytes ?? DEFAULT_MAX_JSON_BYTES
+      const id = await executions.completeExecution(ctx.prisma, ctx.viewer!, args.leaseToken, args.result ?? null, ctx.clock.now(), maxJsonBytes)
       return ctx.prisma.approvalRequest.findUniqueOrThrow({ ...query, where: { id } })
     },
   }),

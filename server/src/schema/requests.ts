@@ -9,6 +9,7 @@ import { ApiError, forbidden, notFound } from '../errors.js'
 import type { Context } from '../context.js'
 import type { Prisma } from '../db.js'
 import type { ApprovalRequest as ApprovalRequestRow } from '../generated/prisma/client.js'
+import { page } from './cost.js'
 import { Principal } from './directory.js'
 import { ApprovalEventType, ApprovalStatus, ResolverType, ResourceType } from './enums.js'
 import { parseId, parseOptionalId } from './ids.js'
@@ -444,8 +445,7 @@ builder.queryFields((t) => ({
       cursor: 'id',
       description: 'Pending requests the viewer may decide now, oldest first (or as `order` says).',
       authScopes: { permission: 'approval:resolve' },
-      defaultSize: 20,
-      maxSize: 100,
+      ...page({ defaultSize: 20, maxSize: 100 }),
       args: { order: t.arg({ type: InboxOrder, defaultValue: 'OLDEST' }), filter: t.arg({ type: InboxFilter }) },
       resolve: (query, _root, { order, filter }, ctx) =>
         ctx.prisma.approvalRequest.findMany({
@@ -468,8 +468,7 @@ builder.queryFields((t) => ({
       cursor: 'id',
       description: 'Every request, newest first (approval:view).',
       authScopes: { permission: 'approval:view' },
-      defaultSize: 20,
-      maxSize: 100,
+      ...page({ defaultSize: 20, maxSize: 100 }),
       args: { filter: t.arg({ type: ApprovalHistoryFilter }) },
       resolve: (query, _root, { filter }, ctx) =>
         ctx.prisma.approvalRequest.findMany({ ...query, where: historyWhere(filter), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),

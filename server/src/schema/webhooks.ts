@@ -3,6 +3,7 @@ import * as webhooks from '../outbox/webhooks.js'
 import { MAX_URL_LENGTH } from '../outbox/network.js'
 import { builder } from '../builder.js'
 import type { Context } from '../context.js'
+import { page } from './cost.js'
 import { parseId } from './ids.js'
 
 const MANAGE = { permission: 'approval:manage' } as const
@@ -80,7 +81,7 @@ export const WebhookEndpoint = builder.prismaNode('WebhookEndpoint', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     deliveries: t.relatedConnection(
       'deliveries',
-      { cursor: 'id', description: 'Its deliveries, newest first.', defaultSize: 20, maxSize: 100, query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] } },
+      { cursor: 'id', description: 'Its deliveries, newest first.', ...page({ defaultSize: 20, maxSize: 100 }), query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] } },
       WebhookDeliveryConnection,
     ),
   }),
