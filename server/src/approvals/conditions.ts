@@ -17,7 +17,7 @@ import { badInput } from '../errors.js'
 import { canonicalUrl } from './catalogue.js'
 import type { FactType } from './condition-facts.js'
 import { itemKind } from './condition-facts.js'
-import { ConditionTypeError, OPERATORS, TEXT_OPERATORS, canonicalHost, compilePattern, registerOperators, typeName, type TextOperator } from './condition-operators.js'
+import { ConditionTypeError, OPERATORS, TEXT_OPERATORS, canonicalHost, compilePattern, hostOf, registerOperators, typeName, type TextOperator } from './condition-operators.js'
 
 registerOperators()
 
@@ -330,7 +330,7 @@ export function typeConditions(logic: object, factTypes: FactTypes): TypedCondit
         if (!canonicalHost(literal)) problems.push(`${here}: ${json(arg)} is not a domain, such as "example.com".`)
       }
       if (textOp === 'hostIs' || textOp === 'hostUnder') {
-        const host = /^https?:\/\//i.test(arg.trim()) ? (safeHost(arg.trim()) ?? '') : canonicalHost(arg.trim())
+        const host = /^https?:\/\//i.test(arg.trim()) ? (hostOf(arg.trim()) ?? '') : canonicalHost(arg.trim())
         if (!host) problems.push(`${here}: ${json(arg)} is not a host name, such as "shop.example.com".`)
         else literal = host
       }
@@ -356,14 +356,6 @@ export function typeConditions(logic: object, factTypes: FactTypes): TypedCondit
 
   const out = visit(logic, 'conditions', {}) as object
   return { logic: out, rewrites: [...new Set(rewrites)], problems: [...new Set(problems)] }
-}
-
-const safeHost = (url: string) => {
-  try {
-    return new URL(url).hostname.replace(/\.$/, '') || undefined
-  } catch {
-    return undefined
-  }
 }
 
 /**
